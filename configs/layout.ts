@@ -1,0 +1,18 @@
+/**
+ * Relative paths of every rendered file. `npm run render` writes them under its output directory, the Pulumi
+ * program uploads them into containers under the same relative layout, and the end-to-end tests write them
+ * into a temporary directory: one layout for all three, so a path cannot differ between them.
+ */
+export const renderedPaths = {
+  prometheusConfig: (replica: number) => `prometheus/prometheus-${replica}.yml`,
+  alertRules: "prometheus/rules/alerts.yml",
+  alertRuleTests: "prometheus/tests/alerts.test.yml",
+  alertmanagerConfig: "alertmanager/alertmanager.yml",
+  grafanaDatasources: "grafana/provisioning/datasources/datasources.yml",
+  grafanaDashboardProvider: "grafana/provisioning/dashboards/dashboards.yml",
+  grafanaDashboard: (uid: string) => `grafana/dashboards/${uid}.json`,
+  loadtestOptions: "loadtest/options.json",
+} as const;
+
+/** Rendered file contents keyed by their path in `renderedPaths`. */
+export type RenderedFiles = Readonly<Record<string, string>>;

@@ -1,0 +1,191 @@
+/**
+ * The one typed settings object. Every threshold, interval, target and port of the stack is here with its
+ * default; a stack overrides any of them in `Pulumi.<stack>.yaml`. Renderers, the Pulumi program, the load test
+ * and the end-to-end tests all read this object and nothing else.
+ */
+import { z } from "zod";
+import { durationSchema } from "./duration";
+
+const severitySchema = z.enum(["critical", "warning", "info"]);
+
+/** Every built-in alert can be switched off and has its own severity. */
+const alertBase = (severity: z.infer<typeof severitySchema>) => ({
+  enabled: z.boolean().default(true),
+  severity: severitySchema.default(severity),
+});
+
+const alertFor = (defaults: { for: string; severity: z.infer<typeof severitySchema> }) =>
+  z.strictObject({ ...alertBase(defaults.severity), for: durationSchema.default(defaults.for) }).prefault({});
+
+const ruleNameSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    "must be a metric-style name: letters, digits and _, not starting with a digit",
+  );
+
+export const customAlertSchema = z.strictObject({
+  name: ruleNameSchema,
+  expr: z.string().min(1, "must be a PromQL expression"),
+  for: durationSchema.default("0s"),
+  severity: severitySchema.default("warning"),
+  summary: z.string().min(1, "must be a one-line summary"),
+  description: z.string().min(1, "must describe the alert"),
+});
+
+const port = z.number().int().min(1).max(65535);
+
+const emailAddress = z.email("must be an e-mail address such as oncall@example.com");
+
+export const settingsSchema = z.strictObject({
+  scrape: z
+    .strictObject({
+      /** How often every Prometheus replica scrapes every target. */
+      interval: durationSchema.default("5s"),
+      /** Must not exceed `interval`. */
+      timeout: durationSchema.default("4s"),
+      /** How often alert rules are evaluated. */
+      evaluationInterval: durationSchema.default("5s"),
+    })
+    .prefault({}),
+
+  alerts: z
+    .strictObject({
+      /** More than `maxRequests` requests to the app within the sliding `window`, sustained for `for`. */
+      highRequestVolume: z
+        .strictObject({
+          ...alertBase("warning"),
+          maxRequests: z.number().int().positive().default(500),
+          window: durationSchema.default("1m"),
+          for: durationSchema.default("10s"),
+        })
+        .prefault({}),
+      /** The app does not answer scrapes. */
+      instanceDown: alertFor({ for: "15s", severity: "critical" }),
+      /** A Prometheus replica does not answer its peers' scrapes; needs at least two replicas to fire. */
+      prometheusDown: alertFor({ for: "15s", severity: "critical" }),
+      /** Alertmanager does not answer scrapes. */
+      alertmanagerDown: alertFor({ for: "30s", severity: "critical" }),
+      /** Share of requests answered with a 5xx status above `maxRatio` over `window`. */
+      highErrorRate: z
+        .strictObject({
+          ...alertBase("warning"),
+          maxRatio: z.number().gt(0).lt(1).default(0.05),
+          window: durationSchema.default("1m"),
+          for: durationSchema.default("1m"),
+        })
+        .prefault({}),
+      /** 95th percentile request duration above `p95Seconds` over `window`. */
+      highLatency: z
+        .strictObject({
+          ...alertBase("warning"),
+          p95Seconds: z.number().positive().default(0.5),
+          window: durationSchema.default("1m"),
+          for: durationSchema.default("1m"),
+        })
+        .prefault({}),
+      /** Always firing, so that an external dead man's switch notices when alerting as a whole stops. */
+      watchdog: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+      /** A Prometheus replica failed to evaluate rules. */
+      ruleEvaluationFailures: alertFor({ for: "1m", severity: "warning" }),
+      /** A Prometheus replica has no Alertmanager to send to. */
+      notConnectedToAlertmanager: alertFor({ for: "1m", severity: "critical" }),
+      /** Prometheus fails to hand alerts to Alertmanager, or Alertmanager fails to deliver them. */
+      notificationsFailing: alertFor({ for: "1m", severity: "critical" }),
+      /** Rules of the user's own, validated like the built-in ones. */
+      custom: z.array(customAlertSchema).default([]),
+    })
+    .prefault({}),
+
+  email: z
+    .strictObject({
+      to: z.union([emailAddress, z.array(emailAddress).min(1)]).default("oncall@example.com"),
+      from: emailAddress.default("alertmanager@example.com"),
+      /** `host:port` of the SMTP server; unset means the Mailpit inbox inside the stack. */
+      smarthost: z
+        .string()
+        .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port, such as smtp.example.com:587")
+        .optional(),
+      authUsername: z.string().min(1).optional(),
+      /** A Pulumi secret: set it with `pulumi config set --secret --path email.authPassword`. */
+      authPassword: z.string().min(1).optional(),
+      /** Defaults to false for the local inbox and true for any other smarthost. */
+      requireTls: z.boolean().optional(),
+    })
+    .prefault({}),
+
+  alertmanager: z
+    .strictObject({
+      groupWait: durationSchema.default("10s"),
+      groupInterval: durationSchema.default("1m"),
+      repeatInterval: durationSchema.default("4h"),
+      /** Webhook that receives the Watchdog alert; unset means the Watchdog is routed to a receiver that sends nothing. */
+      deadMansSwitchUrl: z.url({ protocol: /^https?$/ }).optional(),
+    })
+    .prefault({}),
+
+  prometheus: z
+    .strictObject({
+      /** Identical replicas that scrape the app, Alertmanager and each other. */
+      replicas: z.number().int().min(1).max(5).default(2),
+      retention: durationSchema.default("15d"),
+    })
+    .prefault({}),
+
+  grafana: z
+    .strictObject({
+      adminUser: z.string().min(1).default("admin"),
+      /** A Pulumi secret; unset means a random password is generated and exported as a secret. */
+      adminPassword: z.string().min(12, "must be at least 12 characters").optional(),
+    })
+    .prefault({}),
+
+  network: z
+    .strictObject({
+      /** Host address the published ports bind to. 0.0.0.0 exposes unauthenticated UIs to the network. */
+      bindAddress: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1"),
+    })
+    .prefault({}),
+
+  ports: z
+    .strictObject({
+      app: port.default(5002),
+      /** Replica i publishes on `prometheus + i`. */
+      prometheus: port.default(9090),
+      alertmanager: port.default(9093),
+      grafana: port.default(3000),
+      mailpit: port.default(8025),
+    })
+    .prefault({}),
+
+  data: z
+    .strictObject({
+      /** Keep the Prometheus, Alertmanager and Grafana volumes when the stack is destroyed. */
+      keepOnDestroy: z.boolean().default(false),
+    })
+    .prefault({}),
+
+  loadtest: z
+    .strictObject({
+      /** Run the k6 load test on every `pulumi up` whose script or settings changed. */
+      enabled: z.boolean().default(true),
+      /** Warm-up below the request-volume threshold. */
+      warmupDuration: durationSchema.default("30s"),
+      /** Warm-up rate as a fraction of the threshold rate (maxRequests / window). */
+      warmupFraction: z.number().gt(0).lt(1).default(0.5),
+      /** Spike rate as a multiple of the threshold rate. */
+      spikeFactor: z.number().gt(1).max(20).default(2),
+      /** Spike length; unset means window + for + a margin, long enough to fire the alert. */
+      spikeDuration: durationSchema.optional(),
+      /** Cool-down length; unset means window + evaluation + group wait + a margin, long enough to resolve. */
+      cooldownDuration: durationSchema.optional(),
+      /** Upper bound on k6 virtual users. */
+      maxVUs: z.number().int().positive().max(1000).default(50),
+    })
+    .prefault({}),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type SettingsInput = z.input<typeof settingsSchema>;
+export type Severity = z.infer<typeof severitySchema>;
+export type CustomAlert = z.infer<typeof customAlertSchema>;
