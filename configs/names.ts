@@ -1,0 +1,32 @@
+/**
+ * Names that several generated files must agree on: scrape jobs, alert names, the external label that tells
+ * the Prometheus replicas apart, and the datasource uids that dashboards point at.
+ */
+
+/** Scrape job names; rules, dashboards and Alertmanager routes select on these. */
+export const jobs = {
+  app: "app",
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+} as const;
+
+/** External label carrying the replica's name; dropped before alerts reach Alertmanager so it deduplicates. */
+export const replicaLabel = "replica";
+
+export const alertNames = {
+  highRequestVolume: "HighRequestVolume",
+  instanceDown: "InstanceDown",
+  prometheusDown: "PrometheusDown",
+  alertmanagerDown: "AlertmanagerDown",
+  highErrorRate: "HighErrorRate",
+  highLatency: "HighLatency",
+  watchdog: "Watchdog",
+  ruleEvaluationFailures: "PrometheusRuleEvaluationFailures",
+  notConnectedToAlertmanager: "PrometheusNotConnectedToAlertmanager",
+  notificationsFailing: "AlertNotificationsFailing",
+} as const;
+
+export const datasourceUids = {
+  prometheus: "prometheus",
+  alertmanager: "alertmanager",
+} as const;
