@@ -16,6 +16,12 @@ export interface PinnedTool {
   readonly goVersion: string;
   /** Package paths (relative to `goModule`) of the binaries, keyed by binary name. */
   readonly binaries: Readonly<Record<string, string>>;
+  /**
+   * Directories (relative to the module root) that upstream fills with built web UI assets before compiling.
+   * The module zip lacks them and `//go:embed` refuses an empty pattern, so the tools build from a copy of the
+   * module source with a placeholder page there: the API works, the web UI is only in the Docker image.
+   */
+  readonly webAssetDirs?: readonly string[];
 }
 
 /** Prometheus 3.x is published to the Go module proxy as v0.3xx.y: 3.16.0 is v0.316.0. */
@@ -35,6 +41,7 @@ export const alertmanager: PinnedTool = {
   goModule: "github.com/prometheus/alertmanager",
   goVersion: "v0.35.0",
   binaries: { alertmanager: "cmd/alertmanager", amtool: "cmd/amtool" },
+  webAssetDirs: ["ui/app/dist/elm", "ui/app/dist/mantine"],
 };
 
 export const k6: PinnedTool = {
