@@ -45,8 +45,15 @@ export const standardMethods = [
   "PATCH",
 ] as const;
 
+/** Operational endpoints: the scrape target, liveness (Docker's HEALTHCHECK) and readiness. */
+export const probePaths = {
+  metrics: "/metrics",
+  liveness: "/healthz",
+  readiness: "/readyz",
+} as const;
+
 /** Paths the service serves but does not count: probes and scrapes are not traffic. */
-export const uncountedPaths = ["/metrics", "/healthz", "/readyz"] as const;
+export const uncountedPaths = [probePaths.metrics, probePaths.liveness, probePaths.readiness] as const;
 
 /** Routes of the demo API, as the router templates them; the `route` label takes exactly these values. */
 export const apiRoutes = {

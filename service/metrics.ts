@@ -1,0 +1,211 @@
+/**
+ * The service's metrics, on a Registry of their own: the HTTP request metrics of the contract, the item
+ * metrics, build info and prom-client's default process metrics.
+ *
+ * The request middleware runs on every request, so its hot path is kept to a few map lookups and one
+ * histogram observation. prom-client hashes the label values on every `inc` or `observe`, even through a
+ * labelled child, so the request counter and the in-flight gauge are plain numbers kept here and copied into
+ * prom-client only when /metrics is scraped; the histogram's children are created once per
+ * (method, route, status) and reused.
+ */
+import type { Layer } from "@koa/router";
+import type Koa from "koa";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import {
+  buildInfoLabels,
+  inFlightLabels,
+  metricNames,
+  otherMethod,
+  type RequestLabel,
+  requestDurationBuckets,
+  requestLabels,
+  standardMethods,
+  uncountedPaths,
+  unmatchedRoute,
+} from "./metrics-contract";
+
+/** What the middleware reads from @koa/router's context once the response is done. */
+export interface RoutedContext {
+  /** Template of the route that handled the request. */
+  _matchedRoute?: string | RegExp;
+  /** Layers whose path matched, whatever their methods. */
+  matched?: Layer[];
+}
+
+export interface MetricsOptions {
+  /** Value of the `version` label of app_build_info. */
+  readonly version: string;
+  /** Items in the store, read at scrape time for the app_items gauge. */
+  readonly itemCount: () => number;
+}
+
+export interface ServiceMetrics {
+  readonly registry: Registry;
+  /** Counts and times every request except those to `uncountedPaths`. */
+  readonly middleware: Koa.Middleware<Koa.DefaultState, RoutedContext>;
+  /** Records an item created through the API. */
+  itemCreated(): void;
+}
+
+export function createMetrics(options: MetricsOptions): ServiceMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new RequestMetrics(registry);
+
+  const itemsCreated = new Counter({
+    name: metricNames.itemsCreatedTotal,
+    help: "Items created through POST /api/items.",
+    registers: [registry],
+  });
+  new Gauge({
+    name: metricNames.items,
+    help: "Items currently in the in-memory store.",
+    registers: [registry],
+    collect() {
+      this.set(options.itemCount());
+    },
+  });
+  new Gauge({
+    name: metricNames.buildInfo,
+    help: "Always 1; the labels say which build of the service is running on which Node.js.",
+    labelNames: buildInfoLabels,
+    registers: [registry],
+  }).set({ version: options.version, node_version: process.version }, 1);
+
+  return {
+    registry,
+    middleware: requests.middleware,
+    itemCreated: () => itemsCreated.inc(),
+  };
+}
+
+type RequestLabels = Record<RequestLabel, string>;
+
+/** One (method, route, status) combination. */
+class RequestSeries {
+  /** Requests completed; published as app_http_requests_total at scrape time. */
+  count = 0;
+
+  constructor(
+    readonly labels: RequestLabels,
+    private readonly duration: Histogram.Internal<RequestLabel>,
+  ) {}
+
+  record(durationMs: number): void {
+    this.count++;
+    this.duration.observe(durationMs / 1000);
+  }
+}
+
+/** Everything counted for one `method` label value. */
+class MethodSeries {
+  /** Requests started and not yet closed; published as app_http_requests_in_flight at scrape time. */
+  inFlight = 0;
+  /** Series by route label, then by status code. */
+  readonly byRoute = new Map<string, Map<number, RequestSeries>>();
+
+  constructor(readonly label: string) {}
+}
+
+const uncounted: ReadonlySet<string> = new Set(uncountedPaths);
+const standard: ReadonlySet<string> = new Set(standardMethods);
+
+class RequestMetrics {
+  /** Keyed by the request's method; only standard methods get a key of their own, so the map stays small. */
+  private readonly methods = new Map<string, MethodSeries>();
+  private other: MethodSeries | undefined;
+  /** Every MethodSeries and RequestSeries created, in the order they appeared, for publishing at scrape time. */
+  private readonly allMethods: MethodSeries[] = [];
+  private readonly allSeries: RequestSeries[] = [];
+  private readonly duration: Histogram<RequestLabel>;
+
+  constructor(registry: Registry) {
+    const { allMethods, allSeries } = this;
+    new Counter({
+      name: metricNames.requestsTotal,
+      help: "HTTP requests completed, by method, route template and status code sent.",
+      labelNames: requestLabels,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const series of allSeries) this.inc(series.labels, series.count);
+      },
+    });
+    this.duration = new Histogram({
+      name: metricNames.requestDurationSeconds,
+      help: "Time from receiving an HTTP request until its response has been sent, in seconds.",
+      labelNames: requestLabels,
+      buckets: requestDurationBuckets,
+      registers: [registry],
+    });
+    new Gauge({
+      name: metricNames.requestsInFlight,
+      help: "HTTP requests received that are neither answered nor abandoned by their client yet.",
+      labelNames: inFlightLabels,
+      registers: [registry],
+      collect() {
+        for (const method of allMethods) this.set({ method: method.label }, method.inFlight);
+      },
+    });
+  }
+
+  readonly middleware = (ctx: Koa.ParameterizedContext<Koa.DefaultState, RoutedContext>, next: Koa.Next) => {
+    if (uncounted.has(ctx.path)) return next();
+    const method = this.methods.get(ctx.method) ?? this.addMethod(ctx.method);
+    const start = performance.now();
+    method.inFlight++;
+    // "close" is the one event every response emits, whether it finished or the client went away, so the
+    // in-flight count always comes back down; the duration runs until the response has been sent in full.
+    ctx.res.on("close", () => {
+      method.inFlight--;
+      // A response that did not finish sent no status (the client hung up first): there is nothing to label it by.
+      if (!ctx.res.writableFinished) return;
+      this.series(method, routeLabel(ctx), ctx.res.statusCode).record(performance.now() - start);
+    });
+    return next();
+  };
+
+  private addMethod(method: string): MethodSeries {
+    if (!standard.has(method)) {
+      this.other ??= this.newMethodSeries(otherMethod);
+      return this.other;
+    }
+    const series = this.newMethodSeries(method);
+    this.methods.set(method, series);
+    return series;
+  }
+
+  private newMethodSeries(label: string): MethodSeries {
+    const series = new MethodSeries(label);
+    this.allMethods.push(series);
+    return series;
+  }
+
+  private series(method: MethodSeries, route: string, status: number): RequestSeries {
+    let byStatus = method.byRoute.get(route);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      method.byRoute.set(route, byStatus);
+    }
+    let series = byStatus.get(status);
+    if (series === undefined) {
+      const labels: RequestLabels = { method: method.label, route, status_code: String(status) };
+      series = new RequestSeries(labels, this.duration.labels(labels));
+      byStatus.set(status, series);
+      this.allSeries.push(series);
+    }
+    return series;
+  }
+}
+
+/**
+ * The route template, never the raw path. A path the router knows, requested with a method it does not serve
+ * (405, OPTIONS), keeps that path's template: it is just as bounded and tells more than `unmatched`.
+ */
+function routeLabel(ctx: RoutedContext): string {
+  const route = ctx._matchedRoute;
+  if (typeof route === "string") return route;
+  const layer = ctx.matched?.findLast((candidate) => candidate.methods.length > 0);
+  if (typeof layer?.path === "string") return layer.path;
+  return unmatchedRoute;
+}

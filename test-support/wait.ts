@@ -1,0 +1,58 @@
+/**
+ * Polling with a deadline. A test that waits on a real process must say what it waited for, how long it
+ * allowed, and what it last saw, or a failure in CI is a guessing game.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+
+export interface WaitOptions {
+  readonly timeoutMs: number;
+  readonly intervalMs?: number;
+  /** Extra text for the timeout error, such as the tails of the processes' logs. */
+  readonly diagnostics?: () => string;
+  /** Returns a reason to give up before the deadline, such as "prometheus-0 exited". */
+  readonly hopeless?: () => string | undefined;
+}
+
+export interface Waited<T> {
+  readonly value: T;
+  readonly elapsedMs: number;
+}
+
+/**
+ * Calls `probe` until it returns something other than `undefined`, and returns that with the time it took.
+ * A probe that throws (a refused connection, a 503) counts as "not yet"; its last error is part of the
+ * timeout message.
+ */
+export async function waitFor<T>(
+  description: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  options: WaitOptions,
+): Promise<Waited<T>> {
+  const started = performance.now();
+  const intervalMs = options.intervalMs ?? 200;
+  let lastProblem = "the probe never succeeded";
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return { value, elapsedMs: performance.now() - started };
+      lastProblem = "the condition did not hold yet";
+    } catch (error) {
+      lastProblem = error instanceof Error ? error.message : String(error);
+    }
+    const elapsedMs = performance.now() - started;
+    const hopeless = options.hopeless?.();
+    if (hopeless !== undefined || elapsedMs >= options.timeoutMs) {
+      const reason = hopeless ?? `timed out after ${seconds(elapsedMs)}`;
+      const extra = options.diagnostics?.();
+      throw new Error(
+        `${reason} waiting for ${description} (last: ${lastProblem})${extra ? `\n${extra}` : ""}`,
+      );
+    }
+    await sleep(Math.min(intervalMs, Math.max(0, options.timeoutMs - elapsedMs)));
+  }
+}
+
+/** "7.3 s": how measured times are printed. */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
