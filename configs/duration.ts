@@ -37,3 +37,11 @@ export function formatDuration(ms: number): string {
 export const durationSchema = z
   .string()
   .refine(isDuration, { message: "must be a Prometheus duration such as 30s, 5m, 1h30m or 15d" });
+
+/** A duration that must be longer than zero: intervals, windows and retention. */
+export const positiveDurationSchema = durationSchema.refine(
+  (text) => !isDuration(text) || durationMs(text) > 0,
+  {
+    message: "must be longer than 0s",
+  },
+);

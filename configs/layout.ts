@@ -3,6 +3,9 @@
  * program uploads them into containers under the same relative layout, and the end-to-end tests write them
  * into a temporary directory: one layout for all three, so a path cannot differ between them.
  */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
 export const renderedPaths = {
   prometheusConfig: (replica: number) => `prometheus/prometheus-${replica}.yml`,
   alertRules: "prometheus/rules/alerts.yml",
@@ -16,3 +19,12 @@ export const renderedPaths = {
 
 /** Rendered file contents keyed by their path in `renderedPaths`. */
 export type RenderedFiles = Readonly<Record<string, string>>;
+
+/** Writes rendered files under `root`, each at its layout path. */
+export function writeRenderedFiles(root: string, files: RenderedFiles): void {
+  for (const [path, content] of Object.entries(files)) {
+    const target = join(root, path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content);
+  }
+}

@@ -13,6 +13,11 @@ export const jobs = {
 /** External label carrying the replica's name; dropped before alerts reach Alertmanager so it deduplicates. */
 export const replicaLabel = "replica";
 
+/** Name of Prometheus replica i, the value of its `replicaLabel`: "prometheus-0", "prometheus-1"... */
+export function replicaName(replica: number): string {
+  return `${jobs.prometheus}-${replica}`;
+}
+
 export const alertNames = {
   highRequestVolume: "HighRequestVolume",
   instanceDown: "InstanceDown",

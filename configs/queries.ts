@@ -1,25 +1,55 @@
 /**
  * PromQL shared by alert rules and dashboard panels, so that what a panel shows and what an alert fires on
- * cannot drift apart.
+ * cannot drift apart. Aggregations keep the `job` label: Alertmanager groups notifications by it.
  */
 import { metricNames } from "../service/metrics-contract";
 import { jobs } from "./names";
 
-const appSelector = `job="${jobs.app}"`;
+/** `{job="<job>"}`: the selector of one scrape job. */
+export function jobSelector(job: (typeof jobs)[keyof typeof jobs]): string {
+  return `job="${job}"`;
+}
 
-/** Requests the app served within the sliding window, summed over instances and label sets. */
+const appSelector = jobSelector(jobs.app);
+
+/** Metrics that Prometheus and Alertmanager expose about themselves, used to monitor the monitoring. */
+export const stackMetricNames = {
+  /** Counter per `rule_group` of a Prometheus replica. */
+  ruleEvaluationFailures: "prometheus_rule_evaluation_failures_total",
+  /** Gauge: Alertmanagers a Prometheus replica currently sends alerts to. */
+  alertmanagersDiscovered: "prometheus_notifications_alertmanagers_discovered",
+  /** Counters per `alertmanager` of alerts a Prometheus replica sent, or failed to send. */
+  prometheusNotificationsSent: "prometheus_notifications_sent_total",
+  prometheusNotificationErrors: "prometheus_notifications_errors_total",
+  /** Counters per `integration` (email, webhook) of notifications Alertmanager attempted, or failed. */
+  alertmanagerNotifications: "alertmanager_notifications_total",
+  alertmanagerNotificationsFailed: "alertmanager_notifications_failed_total",
+} as const;
+
+/** Quantile of request duration that the latency alert watches and the dashboards draw its threshold on. */
+export const alertedLatencyQuantile = 0.95;
+
+/** Requests the app served within the sliding window. */
 export function requestsInWindow(window: string): string {
-  return `sum(increase(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
+  return `sum by (job) (increase(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
 }
 
 /** Share of requests answered with a 5xx status over the window. */
 export function errorRatio(window: string): string {
-  const total = `sum(rate(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
-  const errors = `sum(rate(${metricNames.requestsTotal}{${appSelector},status_code=~"5.."}[${window}]))`;
+  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
+  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector},status_code=~"5.."}[${window}]))`;
   return `${errors} / ${total}`;
 }
 
 /** A quantile of request duration over the window, from the histogram's buckets. */
 export function latencyQuantile(quantile: number, window: string): string {
-  return `histogram_quantile(${quantile}, sum by (le) (rate(${metricNames.requestDurationSeconds}_bucket{${appSelector}}[${window}])))`;
+  return `histogram_quantile(${quantile}, sum by (job, le) (rate(${metricNames.requestDurationSeconds}_bucket{${appSelector}}[${window}])))`;
+}
+
+/** Series Prometheus writes for every target: 1 when its last scrape succeeded, 0 when it failed. */
+export const upMetric = "up";
+
+/** `up` of every target of the job. */
+export function targetUp(job: (typeof jobs)[keyof typeof jobs]): string {
+  return `${upMetric}{${jobSelector(job)}}`;
 }

@@ -4,7 +4,7 @@
  * and the end-to-end tests all read this object and nothing else.
  */
 import { z } from "zod";
-import { durationSchema } from "./duration";
+import { durationSchema, positiveDurationSchema } from "./duration";
 
 const severitySchema = z.enum(["critical", "warning", "info"]);
 
@@ -16,6 +16,20 @@ const alertBase = (severity: z.infer<typeof severitySchema>) => ({
 
 const alertFor = (defaults: { for: string; severity: z.infer<typeof severitySchema> }) =>
   z.strictObject({ ...alertBase(defaults.severity), for: durationSchema.default(defaults.for) }).prefault({});
+
+/** An alert on a counter's increase, which needs a range to look back over. */
+const windowedAlertFor = (defaults: {
+  for: string;
+  window: string;
+  severity: z.infer<typeof severitySchema>;
+}) =>
+  z
+    .strictObject({
+      ...alertBase(defaults.severity),
+      window: positiveDurationSchema.default(defaults.window),
+      for: durationSchema.default(defaults.for),
+    })
+    .prefault({});
 
 const ruleNameSchema = z
   .string()
@@ -29,7 +43,10 @@ export const customAlertSchema = z.strictObject({
   expr: z.string().min(1, "must be a PromQL expression"),
   for: durationSchema.default("0s"),
   severity: severitySchema.default("warning"),
-  summary: z.string().min(1, "must be a one-line summary"),
+  summary: z
+    .string()
+    .min(1, "must be a one-line summary")
+    .regex(/^[^\r\n]*$/, "must be a one-line summary (no line breaks)"),
   description: z.string().min(1, "must describe the alert"),
 });
 
@@ -41,11 +58,11 @@ export const settingsSchema = z.strictObject({
   scrape: z
     .strictObject({
       /** How often every Prometheus replica scrapes every target. */
-      interval: durationSchema.default("5s"),
+      interval: positiveDurationSchema.default("5s"),
       /** Must not exceed `interval`. */
-      timeout: durationSchema.default("4s"),
+      timeout: positiveDurationSchema.default("4s"),
       /** How often alert rules are evaluated. */
-      evaluationInterval: durationSchema.default("5s"),
+      evaluationInterval: positiveDurationSchema.default("5s"),
     })
     .prefault({}),
 
@@ -56,7 +73,7 @@ export const settingsSchema = z.strictObject({
         .strictObject({
           ...alertBase("warning"),
           maxRequests: z.number().int().positive().default(500),
-          window: durationSchema.default("1m"),
+          window: positiveDurationSchema.default("1m"),
           for: durationSchema.default("10s"),
         })
         .prefault({}),
@@ -71,7 +88,7 @@ export const settingsSchema = z.strictObject({
         .strictObject({
           ...alertBase("warning"),
           maxRatio: z.number().gt(0).lt(1).default(0.05),
-          window: durationSchema.default("1m"),
+          window: positiveDurationSchema.default("1m"),
           for: durationSchema.default("1m"),
         })
         .prefault({}),
@@ -80,18 +97,18 @@ export const settingsSchema = z.strictObject({
         .strictObject({
           ...alertBase("warning"),
           p95Seconds: z.number().positive().default(0.5),
-          window: durationSchema.default("1m"),
+          window: positiveDurationSchema.default("1m"),
           for: durationSchema.default("1m"),
         })
         .prefault({}),
       /** Always firing, so that an external dead man's switch notices when alerting as a whole stops. */
       watchdog: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
-      /** A Prometheus replica failed to evaluate rules. */
-      ruleEvaluationFailures: alertFor({ for: "1m", severity: "warning" }),
+      /** A Prometheus replica failed to evaluate rules within `window`. */
+      ruleEvaluationFailures: windowedAlertFor({ window: "5m", for: "1m", severity: "warning" }),
       /** A Prometheus replica has no Alertmanager to send to. */
       notConnectedToAlertmanager: alertFor({ for: "1m", severity: "critical" }),
-      /** Prometheus fails to hand alerts to Alertmanager, or Alertmanager fails to deliver them. */
-      notificationsFailing: alertFor({ for: "1m", severity: "critical" }),
+      /** Prometheus failed to hand alerts to Alertmanager, or Alertmanager to deliver them, within `window`. */
+      notificationsFailing: windowedAlertFor({ window: "5m", for: "1m", severity: "critical" }),
       /** Rules of the user's own, validated like the built-in ones. */
       custom: z.array(customAlertSchema).default([]),
     })
@@ -99,7 +116,11 @@ export const settingsSchema = z.strictObject({
 
   email: z
     .strictObject({
-      to: z.union([emailAddress, z.array(emailAddress).min(1)]).default("oncall@example.com"),
+      to: z
+        .union([emailAddress, z.array(emailAddress).min(1)], {
+          error: "must be an e-mail address or a list of them",
+        })
+        .default("oncall@example.com"),
       from: emailAddress.default("alertmanager@example.com"),
       /** `host:port` of the SMTP server; unset means the Mailpit inbox inside the stack. */
       smarthost: z
@@ -109,18 +130,21 @@ export const settingsSchema = z.strictObject({
       authUsername: z.string().min(1).optional(),
       /** A Pulumi secret: set it with `pulumi config set --secret --path email.authPassword`. */
       authPassword: z.string().min(1).optional(),
-      /** Defaults to false for the local inbox and true for any other smarthost. */
+      /** Defaults to false for the local inbox and true for any other smarthost; always set after parsing. */
       requireTls: z.boolean().optional(),
     })
+    .transform((email) => ({ ...email, requireTls: email.requireTls ?? email.smarthost !== undefined }))
     .prefault({}),
 
   alertmanager: z
     .strictObject({
       groupWait: durationSchema.default("10s"),
-      groupInterval: durationSchema.default("1m"),
-      repeatInterval: durationSchema.default("4h"),
+      groupInterval: positiveDurationSchema.default("1m"),
+      repeatInterval: positiveDurationSchema.default("4h"),
       /** Webhook that receives the Watchdog alert; unset means the Watchdog is routed to a receiver that sends nothing. */
-      deadMansSwitchUrl: z.url({ protocol: /^https?$/ }).optional(),
+      deadMansSwitchUrl: z
+        .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+        .optional(),
     })
     .prefault({}),
 
@@ -128,7 +152,7 @@ export const settingsSchema = z.strictObject({
     .strictObject({
       /** Identical replicas that scrape the app, Alertmanager and each other. */
       replicas: z.number().int().min(1).max(5).default(2),
-      retention: durationSchema.default("15d"),
+      retention: positiveDurationSchema.default("15d"),
     })
     .prefault({}),
 
@@ -143,7 +167,9 @@ export const settingsSchema = z.strictObject({
   network: z
     .strictObject({
       /** Host address the published ports bind to. 0.0.0.0 exposes unauthenticated UIs to the network. */
-      bindAddress: z.union([z.ipv4(), z.ipv6()]).default("127.0.0.1"),
+      bindAddress: z
+        .union([z.ipv4(), z.ipv6()], { error: "must be an IPv4 or IPv6 address, such as 127.0.0.1" })
+        .default("127.0.0.1"),
     })
     .prefault({}),
 
@@ -155,6 +181,16 @@ export const settingsSchema = z.strictObject({
       alertmanager: port.default(9093),
       grafana: port.default(3000),
       mailpit: port.default(8025),
+    })
+    .prefault({}),
+
+  runbook: z
+    .strictObject({
+      /**
+       * Where RUNBOOK.md is read, such as https://github.com/acme/watchtower/blob/main/RUNBOOK.md. Every alert's
+       * `runbook_url` is this plus the anchor of the alert's section; the default is the path in the repository.
+       */
+      url: z.string().min(1).default("RUNBOOK.md"),
     })
     .prefault({}),
 
@@ -189,3 +225,9 @@ export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
 export type Severity = z.infer<typeof severitySchema>;
 export type CustomAlert = z.infer<typeof customAlertSchema>;
+
+/**
+ * Settings that hold Pulumi secrets. Validation never prints their values, and `render` only learns whether
+ * they are set (see `secretIsSet` in configs/stack-file.ts).
+ */
+export const secretSettingPaths = ["email.authPassword", "grafana.adminPassword"] as const;

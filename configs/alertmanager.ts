@@ -1,0 +1,239 @@
+/**
+ * Renders alertmanager.yml from the settings: one e-mail receiver for every alert, the Watchdog kept apart for
+ * an external dead man's switch, and inhibition so that one outage sends one e-mail rather than a cascade.
+ * Only fields Alertmanager 0.35 accepts (it rejects unknown keys), and `matchers` rather than the deprecated
+ * `match`/`match_re` forms.
+ */
+import { type ConsoleLink, emailHtml, emailSubject, emailText } from "./alertmanager/email-templates";
+import type { Endpoints } from "./endpoints";
+import { alertNames, jobs } from "./names";
+import type { Settings, Severity } from "./settings";
+import { generatedYaml } from "./yaml";
+
+/**
+ * Where Alertmanager reads the SMTP password from, relative to the directory holding alertmanager.yml; the
+ * Pulumi program uploads the secret there and the end-to-end tests write it there.
+ *
+ * Alertmanager 0.35 resolves `auth_password_file` against its working directory, NOT against the config
+ * file's directory: `resolveFilepaths` in config/config.go rebases templates and HTTP client files only, and
+ * notify/email reads the path with a plain `os.ReadFile`. So Alertmanager must run with the config file's
+ * directory as its working directory (the image's default is its data directory, /alertmanager).
+ */
+export const smtpPasswordFile = "secrets/smtp_password";
+
+export const receiverNames = {
+  email: "email",
+  /** The Watchdog's webhook, when `alertmanager.deadMansSwitchUrl` is set. */
+  deadMansSwitch: "dead-mans-switch",
+  /** Has no integration: what is routed here is never sent anywhere. */
+  discard: "discard",
+} as const;
+
+/** Labels that make two alerts "the same problem" for grouping and for inhibition. */
+const groupLabels = ["alertname", "job"] as const;
+const sameAlertLabels = ["alertname", "job", "instance"] as const;
+
+/** The app's symptoms that an unreachable app explains: they are noise while InstanceDown fires. */
+const appSymptomAlerts = [
+  alertNames.highRequestVolume,
+  alertNames.highErrorRate,
+  alertNames.highLatency,
+] as const;
+
+/**
+ * Ping cadence of the dead man's switch. Alertmanager only re-sends on its group_interval tick, and records
+ * the send time (a little after the tick) as the last notification; a repeat_interval equal to group_interval
+ * would therefore skip every other tick. Slightly shorter makes every tick ping, so the switch hears from us
+ * once a minute and its own period can be a few minutes.
+ */
+const deadMansSwitchTiming = { group_wait: "0s", group_interval: "1m", repeat_interval: "50s" } as const;
+
+interface RouteConfig {
+  receiver: string;
+  matchers?: string[];
+  group_by?: string[];
+  group_wait?: string;
+  group_interval?: string;
+  repeat_interval?: string;
+  routes?: RouteConfig[];
+}
+
+interface InhibitRuleConfig {
+  name: string;
+  source_matchers: string[];
+  target_matchers: string[];
+  equal?: string[];
+}
+
+interface EmailConfig {
+  send_resolved: boolean;
+  to: string;
+  from: string;
+  smarthost: string;
+  require_tls: boolean;
+  auth_username?: string;
+  auth_password_file?: string;
+  headers: { Subject: string };
+  text: string;
+  html: string;
+  threading: { enabled: boolean; thread_by_date: "daily" | "none" };
+}
+
+interface WebhookConfig {
+  url: string;
+  send_resolved: boolean;
+}
+
+interface ReceiverConfig {
+  name: string;
+  email_configs?: EmailConfig[];
+  webhook_configs?: WebhookConfig[];
+}
+
+/** The shape of alertmanager.yml as rendered; tests read the YAML back into it. */
+export interface AlertmanagerConfig {
+  route: RouteConfig;
+  inhibit_rules: InhibitRuleConfig[];
+  receivers: ReceiverConfig[];
+}
+
+export function renderAlertmanagerConfig(settings: Settings, endpoints: Endpoints): string {
+  const config: AlertmanagerConfig = {
+    route: buildRoute(settings),
+    inhibit_rules: buildInhibitRules(),
+    receivers: [buildEmailReceiver(settings, endpoints), buildWatchdogReceiver(settings)],
+  };
+  return generatedYaml(config);
+}
+
+/** A UTF-8 matcher; the value is a double-quoted Go string, which JSON string syntax is a subset of. */
+function matcher(label: string, operator: "=" | "=~", value: string): string {
+  return `${label}${operator}${JSON.stringify(value)}`;
+}
+
+function anyOf(values: readonly string[]): string {
+  return values.map((value) => value.replace(/[\\.+*?()|[\]{}^$]/g, "\\$&")).join("|");
+}
+
+function severityIs(severity: Severity): string {
+  return matcher("severity", "=", severity);
+}
+
+function buildRoute(settings: Settings): RouteConfig {
+  const { groupWait, groupInterval, repeatInterval, deadMansSwitchUrl } = settings.alertmanager;
+  const watchdogRoute: RouteConfig =
+    deadMansSwitchUrl === undefined
+      ? { receiver: receiverNames.discard, matchers: [matcher("alertname", "=", alertNames.watchdog)] }
+      : {
+          receiver: receiverNames.deadMansSwitch,
+          matchers: [matcher("alertname", "=", alertNames.watchdog)],
+          ...deadMansSwitchTiming,
+        };
+  return {
+    receiver: receiverNames.email,
+    group_by: [...groupLabels],
+    group_wait: groupWait,
+    group_interval: groupInterval,
+    repeat_interval: repeatInterval,
+    routes: [watchdogRoute],
+  };
+}
+
+function buildInhibitRules(): InhibitRuleConfig[] {
+  return [
+    {
+      // The symptom alerts aggregate over the app's instances and keep only `job` (configs/queries.ts): any
+      // instance of the app being down silences them, so they are compared on the job alone.
+      name: "app-down-silences-app-symptoms",
+      source_matchers: [matcher("alertname", "=", alertNames.instanceDown), matcher("job", "=", jobs.app)],
+      target_matchers: [matcher("alertname", "=~", anyOf(appSymptomAlerts))],
+      equal: ["job"],
+    },
+    {
+      name: "critical-silences-warning",
+      source_matchers: [severityIs("critical")],
+      target_matchers: [severityIs("warning")],
+      equal: [...sameAlertLabels],
+    },
+    {
+      name: "critical-or-warning-silences-info",
+      source_matchers: [matcher("severity", "=~", anyOf(["critical", "warning"] satisfies Severity[]))],
+      target_matchers: [severityIs("info")],
+      equal: [...sameAlertLabels],
+    },
+  ];
+}
+
+function buildEmailReceiver(settings: Settings, endpoints: Endpoints): ReceiverConfig {
+  const { to, from, smarthost, authUsername, authPassword, requireTls } = settings.email;
+  // Half-configured credentials fail every delivery (a username without a password) or are silently ignored
+  // (a password without a username): neither should reach a running Alertmanager.
+  if (authPassword !== undefined && authUsername === undefined) {
+    throw new Error("email.authUsername must be set when email.authPassword is set");
+  }
+  if (authUsername !== undefined && authPassword === undefined) {
+    throw new Error("email.authPassword must be set when email.authUsername is set");
+  }
+  const links = consoleLinks(endpoints);
+  return {
+    name: receiverNames.email,
+    email_configs: [
+      {
+        send_resolved: true,
+        to: (Array.isArray(to) ? to : [to]).join(", "),
+        from,
+        smarthost: smarthost ?? endpoints.inboxSmtp,
+        require_tls: requireTls,
+        ...(authUsername === undefined
+          ? {}
+          : { auth_username: authUsername, auth_password_file: smtpPasswordFile }),
+        headers: { Subject: emailSubject },
+        text: emailText(links),
+        html: emailHtml(links),
+        // A resolution threads under its firing e-mail in the reader's mail client.
+        threading: { enabled: true, thread_by_date: "daily" },
+      },
+    ],
+  };
+}
+
+function buildWatchdogReceiver(settings: Settings): ReceiverConfig {
+  const url = settings.alertmanager.deadMansSwitchUrl;
+  if (url === undefined) return { name: receiverNames.discard };
+  return {
+    name: receiverNames.deadMansSwitch,
+    // When Prometheus stops, the Watchdog times out as "resolved"; a resolved notification would reach the
+    // switch as one more ping and delay the very alarm it exists to raise.
+    webhook_configs: [{ url, send_resolved: false }],
+  };
+}
+
+function withPath(base: string, path: string): string {
+  return `${base.replace(/\/+$/, "")}${path}`;
+}
+
+function absoluteUrl(field: string, url: string): URL {
+  try {
+    return new URL(url);
+  } catch {
+    throw new Error(`${field} must be an absolute URL such as http://127.0.0.1:3000, got "${url}"`);
+  }
+}
+
+/** Where a reader of the e-mail goes next, beside each alert's own Prometheus graph and runbook. */
+function consoleLinks(endpoints: Endpoints): ConsoleLink[] {
+  const { grafana, prometheus, alertmanager } = endpoints.links;
+  absoluteUrl("endpoints.links.grafana", grafana);
+  absoluteUrl("endpoints.links.alertmanager", alertmanager);
+  return [
+    { label: "Grafana dashboards", url: withPath(grafana, "/dashboards") },
+    ...prometheus.map((url, i) => ({
+      label: `Prometheus ${absoluteUrl(`endpoints.links.prometheus[${i}]`, url).host} alerts`,
+      url: withPath(url, "/alerts"),
+    })),
+    {
+      label: "Alertmanager",
+      url: withPath(alertmanager, `/#/alerts?receiver=${encodeURIComponent(receiverNames.email)}`),
+    },
+  ];
+}

@@ -1,0 +1,44 @@
+import { expect } from "chai";
+import { containerPorts, dockerAliases, dockerEndpoints, publishedUrl } from "./docker-endpoints";
+import { loadSettings } from "./load";
+import { jobs, replicaName } from "./names";
+
+describe("dockerEndpoints", () => {
+  it("addresses every service by its container alias and in-container port", () => {
+    const { settings } = loadSettings({ prometheus: { replicas: 3 } });
+    const endpoints = dockerEndpoints(settings);
+    expect(endpoints.app).to.equal(`${jobs.app}:${containerPorts.app}`);
+    expect(endpoints.prometheus).to.deep.equal(
+      [0, 1, 2].map((i) => `${replicaName(i)}:${containerPorts.prometheus}`),
+    );
+    expect(endpoints.alertmanager).to.equal(`${jobs.alertmanager}:${containerPorts.alertmanager}`);
+    expect(endpoints.inboxSmtp).to.equal(`${dockerAliases.mailpit}:${containerPorts.mailpitSmtp}`);
+  });
+
+  it("links to the published ports on the bind address", () => {
+    const { settings } = loadSettings({ ports: { prometheus: 19090, grafana: 13000, alertmanager: 19093 } });
+    expect(dockerEndpoints(settings).links).to.deep.equal({
+      grafana: "http://127.0.0.1:13000",
+      prometheus: ["http://127.0.0.1:19090", "http://127.0.0.1:19091"],
+      alertmanager: "http://127.0.0.1:19093",
+    });
+  });
+
+  it("does not depend on host ports for anything but links", () => {
+    const base = dockerEndpoints(loadSettings({}).settings);
+    const moved = dockerEndpoints(loadSettings({ ports: { app: 15002, prometheus: 19090 } }).settings);
+    expect({ ...moved, links: base.links }).to.deep.equal(base);
+  });
+
+  for (const [bindAddress, url] of [
+    ["0.0.0.0", "http://localhost:3000"],
+    ["::", "http://localhost:3000"],
+    ["192.168.1.20", "http://192.168.1.20:3000"],
+    ["::1", "http://[::1]:3000"],
+  ] as const) {
+    it(`opens ports bound to ${bindAddress} at ${url}`, () => {
+      const { settings } = loadSettings({ network: { bindAddress } });
+      expect(publishedUrl(settings, settings.ports.grafana)).to.equal(url);
+    });
+  }
+});

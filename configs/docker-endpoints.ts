@@ -1,0 +1,63 @@
+/**
+ * Where each service is reachable in the Docker stack: container aliases on the stack's private network and the
+ * ports the images listen on inside it. The Pulumi program gives its containers exactly these aliases and
+ * ports, and `npm run render` renders with the same endpoints, so what a user reads is what gets deployed.
+ */
+import { type Endpoints, hostPort } from "./endpoints";
+import { jobs, replicaName } from "./names";
+import type { Settings } from "./settings";
+
+/** Network aliases of the containers. */
+export const dockerAliases = {
+  app: jobs.app,
+  prometheus: replicaName,
+  alertmanager: jobs.alertmanager,
+  grafana: "grafana",
+  mailpit: "mailpit",
+} as const;
+
+/**
+ * Ports the processes listen on inside their containers: the images' defaults, and for the app the port the
+ * Pulumi program passes it. Host ports (`settings.ports`) only matter for links a person opens.
+ */
+export const containerPorts = {
+  app: 5002,
+  prometheus: 9090,
+  alertmanager: 9093,
+  grafana: 3000,
+  mailpitSmtp: 1025,
+  mailpitWeb: 8025,
+} as const;
+
+/** The renderers' endpoints for the Docker stack. */
+export function dockerEndpoints(settings: Settings): Endpoints {
+  const replicas = Array.from({ length: settings.prometheus.replicas }, (_, replica) => replica);
+  return {
+    app: hostPort(dockerAliases.app, containerPorts.app),
+    prometheus: replicas.map((replica) =>
+      hostPort(dockerAliases.prometheus(replica), containerPorts.prometheus),
+    ),
+    alertmanager: hostPort(dockerAliases.alertmanager, containerPorts.alertmanager),
+    inboxSmtp: hostPort(dockerAliases.mailpit, containerPorts.mailpitSmtp),
+    links: {
+      grafana: publishedUrl(settings, settings.ports.grafana),
+      prometheus: replicas.map((replica) => publishedUrl(settings, settings.ports.prometheus + replica)),
+      alertmanager: publishedUrl(settings, settings.ports.alertmanager),
+    },
+  };
+}
+
+/**
+ * URL of a port published on the host, as a person on that host opens it. Ports published on every interface
+ * (0.0.0.0 or ::) are opened through localhost.
+ */
+export function publishedUrl(settings: Settings, port: number): string {
+  const { bindAddress } = settings.network;
+  const host =
+    bindAddress === "0.0.0.0" || bindAddress === "::"
+      ? "localhost"
+      : bindAddress.includes(":")
+        ? `[${bindAddress}]`
+        : bindAddress;
+  return `http://${host}:${port}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * "Service": what the monitored Koa service does and how it feels. The panels that show the series an alert
+ * fires on use the alert's own expression from configs/queries.ts and draw the alert's threshold as a line,
+ * so what a user sees and what pages them cannot drift apart.
+ */
+import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
+import { type inFlightLabels, metricNames, type RequestLabel } from "../../../service/metrics-contract";
+import { alertNames, jobs } from "../../names";
+import {
+  alertedLatencyQuantile,
+  errorRatio,
+  jobSelector,
+  latencyQuantile,
+  requestsInWindow,
+} from "../../queries";
+import type { Settings } from "../../settings";
+import { addSections, newDashboard, rateInterval, timeSeries } from "../panels";
+import { nodeProcessMetrics, targetLabels } from "../upstream-metrics";
+
+export const serviceDashboard = {
+  uid: "watchtower-service",
+  title: "Service",
+  description:
+    "Traffic, errors, latency and process health of the monitored service, with the alert thresholds.",
+} as const;
+
+const app = jobSelector(jobs.app);
+const route: RequestLabel = "route";
+const statusCode: RequestLabel = "status_code";
+const method: (typeof inFlightLabels)[number] = "method";
+
+/** Latency quantiles drawn together, around the one the latency alert watches (its line is `p95Seconds`). */
+const latencyQuantiles = [0.5, alertedLatencyQuantile, 0.99] as const;
+
+/** The setting's value while its alert is enabled; a disabled alert draws no line. */
+function alertLine(alert: { readonly enabled: boolean }, value: number): number | undefined {
+  return alert.enabled ? value : undefined;
+}
+
+/** Says how the line relates to the alert without repeating settings values, which only the line carries. */
+function alertNote(alert: { readonly enabled: boolean }, series: string): string {
+  return alert.enabled
+    ? `The alert fires when ${series} stays above the red line for the alert's \`for\` duration.`
+    : "The alert is disabled in the settings, so no line is drawn.";
+}
+
+export function buildServiceDashboard(settings: Settings): Dashboard {
+  const { highRequestVolume, highErrorRate, highLatency } = settings.alerts;
+
+  const traffic = [
+    timeSeries({
+      title: "Request rate by route and status",
+      description: "Requests per second the service answered, by route template and status code.",
+      unit: "reqps",
+      queries: [
+        {
+          expr: `sum by (${route}, ${statusCode}) (rate(${metricNames.requestsTotal}{${app}}[${rateInterval}]))`,
+          legend: `{{${route}}} {{${statusCode}}}`,
+        },
+      ],
+    }),
+    timeSeries({
+      title: `Requests in the last ${highRequestVolume.window}`,
+      description:
+        `Requests within the sliding ${highRequestVolume.window} window: the series ${alertNames.highRequestVolume} watches. ` +
+        alertNote(highRequestVolume, "this count"),
+      unit: "short",
+      queries: [{ expr: requestsInWindow(highRequestVolume.window), legend: "requests" }],
+      thresholdLine: alertLine(highRequestVolume, highRequestVolume.maxRequests),
+    }),
+    timeSeries({
+      title: "Error ratio (5xx)",
+      description:
+        `Share of requests answered with a 5xx status over ${highErrorRate.window}: the series ${alertNames.highErrorRate} watches. ` +
+        "Empty until the service has answered its first 5xx. " +
+        alertNote(highErrorRate, "this ratio"),
+      unit: "percentunit",
+      queries: [{ expr: errorRatio(highErrorRate.window), legend: "5xx ratio" }],
+      thresholdLine: alertLine(highErrorRate, highErrorRate.maxRatio),
+    }),
+    timeSeries({
+      title: "Latency p50 / p95 / p99",
+      description:
+        `Request duration quantiles over ${highLatency.window}, from the duration histogram. ${alertNames.highLatency} watches the p95. ` +
+        alertNote(highLatency, "the p95"),
+      unit: "s",
+      queries: latencyQuantiles.map((quantile) => ({
+        expr: latencyQuantile(quantile, highLatency.window),
+        legend: `p${Math.round(quantile * 100)}`,
+      })),
+      thresholdLine: alertLine(highLatency, highLatency.p95Seconds),
+    }),
+    timeSeries({
+      title: "In-flight requests",
+      description: "Requests being handled right now, by method.",
+      unit: "short",
+      queries: [
+        {
+          expr: `sum by (${method}) (${metricNames.requestsInFlight}{${app}})`,
+          legend: `{{${method}}}`,
+        },
+      ],
+    }),
+  ];
+
+  const items = [
+    timeSeries({
+      title: "Items stored",
+      description: "Items the demo API holds.",
+      unit: "short",
+      queries: [{ expr: `sum(${metricNames.items}{${app}})`, legend: "items" }],
+    }),
+    timeSeries({
+      title: "Items created",
+      description: "Items created per second.",
+      unit: "ops",
+      queries: [
+        {
+          expr: `sum(rate(${metricNames.itemsCreatedTotal}{${app}}[${rateInterval}]))`,
+          legend: "created",
+        },
+      ],
+    }),
+  ];
+
+  const instance = targetLabels.instance;
+  const process = [
+    timeSeries({
+      title: "CPU",
+      description: "CPU time the service's process uses: 100% is one core.",
+      unit: "percentunit",
+      queries: [
+        {
+          expr: `rate(${nodeProcessMetrics.cpuSecondsTotal}{${app}}[${rateInterval}])`,
+          legend: `{{${instance}}}`,
+        },
+      ],
+    }),
+    timeSeries({
+      title: "Memory",
+      description: "Resident set size of the process, and the V8 heap within it.",
+      unit: "bytes",
+      queries: [
+        { expr: `${nodeProcessMetrics.residentMemoryBytes}{${app}}`, legend: `resident {{${instance}}}` },
+        { expr: `${nodeProcessMetrics.heapTotalBytes}{${app}}`, legend: `heap total {{${instance}}}` },
+        { expr: `${nodeProcessMetrics.heapUsedBytes}{${app}}`, legend: `heap used {{${instance}}}` },
+      ],
+    }),
+    timeSeries({
+      title: "Event-loop lag",
+      description: "How late the event loop runs callbacks, as prom-client measures it between scrapes.",
+      unit: "s",
+      queries: [
+        { expr: `${nodeProcessMetrics.eventLoopLagP50Seconds}{${app}}`, legend: `p50 {{${instance}}}` },
+        { expr: `${nodeProcessMetrics.eventLoopLagP99Seconds}{${app}}`, legend: `p99 {{${instance}}}` },
+      ],
+    }),
+  ];
+
+  return addSections(newDashboard(serviceDashboard), [
+    { title: "Traffic", panels: traffic },
+    { title: "Items", panels: items },
+    { title: "Process", panels: process },
+  ]);
+}

@@ -1,0 +1,502 @@
+import type { Dashboard, Panel } from "@grafana/grafana-foundation-sdk/dashboard";
+import type { Dataquery as PrometheusQuery } from "@grafana/grafana-foundation-sdk/prometheus";
+import { parser } from "@prometheus-io/lezer-promql";
+import { expect } from "chai";
+import { parse as parseYaml } from "yaml";
+import { metricNames } from "../../service/metrics-contract";
+import { type Endpoints, hostPort } from "../endpoints";
+import { k6Series, k6TestIdTag, k6TrendSeries, k6TrendStats } from "../k6-metrics";
+import { renderedPaths } from "../layout";
+import { datasourceUids, jobs } from "../names";
+import { promqlSyntaxErrors } from "../promql";
+import {
+  alertedLatencyQuantile,
+  errorRatio,
+  latencyQuantile,
+  requestsInWindow,
+  stackMetricNames,
+} from "../queries";
+import { type Settings, type SettingsInput, settingsSchema } from "../settings";
+import { alertsDashboard } from "./dashboards/alerts";
+import { loadtestDashboard } from "./dashboards/loadtest";
+import { serviceDashboard } from "./dashboards/service";
+import { prometheusDatasourceName } from "./datasources";
+import {
+  buildDashboards,
+  dashboardPanelQueries,
+  dashboardPanels,
+  grafanaDashboardsDir,
+  renderGrafana,
+} from "./index";
+import { dashboardTimeRange, datasourceVariable, prometheusDatasource } from "./panels";
+import {
+  k6HttpRequestDuration,
+  nodeProcessMetrics,
+  prometheusSyntheticSeries,
+  stackHealthMetrics,
+} from "./upstream-metrics";
+
+const settingsWith = (input: SettingsInput = {}): Settings => settingsSchema.parse(input);
+
+function endpointsFor(settings: Settings): Endpoints {
+  return {
+    app: hostPort("app", 5002),
+    prometheus: Array.from({ length: settings.prometheus.replicas }, (_, i) =>
+      hostPort(`prometheus-${i}`, 9090),
+    ),
+    alertmanager: hostPort("alertmanager", 9093),
+    inboxSmtp: hostPort("mailpit", 1025),
+    links: {
+      grafana: "http://127.0.0.1:3000",
+      prometheus: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],
+      alertmanager: "http://127.0.0.1:9093",
+    },
+  };
+}
+
+const dashboardUids = [serviceDashboard.uid, alertsDashboard.uid, loadtestDashboard.uid];
+
+interface ProvisionedDatasource {
+  name: string;
+  uid: string;
+  type: string;
+  url: string;
+  isDefault: boolean;
+  jsonData: Record<string, unknown>;
+}
+
+interface DatasourcesFile {
+  apiVersion: number;
+  deleteDatasources?: { name: string; orgId: number }[];
+  datasources: ProvisionedDatasource[];
+}
+
+function datasourcesFile(settings: Settings): DatasourcesFile {
+  const text = renderGrafana(settings, endpointsFor(settings))[renderedPaths.grafanaDatasources];
+  if (text === undefined) throw new Error("renderGrafana wrote no datasources file");
+  return parseYaml(text) as DatasourcesFile;
+}
+
+function renderedDashboards(settings: Settings): Dashboard[] {
+  const files = renderGrafana(settings, endpointsFor(settings));
+  return dashboardUids.map((uid) => {
+    const text = files[renderedPaths.grafanaDashboard(uid)];
+    if (text === undefined) throw new Error(`no file for dashboard ${uid}`);
+    return JSON.parse(text) as Dashboard;
+  });
+}
+
+function dashboard(settings: Settings, uid: string): Dashboard {
+  const found = renderedDashboards(settings).find((d) => d.uid === uid);
+  if (!found) throw new Error(`dashboard ${uid} not rendered`);
+  return found;
+}
+
+/** The rendered JSON's targets, as the Prometheus queries every panel holds. */
+function queriesOf(panel: Panel): PrometheusQuery[] {
+  return (panel.targets ?? []) as PrometheusQuery[];
+}
+
+function exprs(panel: Panel): string[] {
+  return queriesOf(panel).map((target) => target.expr);
+}
+
+/** The one panel that runs exactly this expression. */
+function panelRunning(board: Dashboard, expr: string): Panel {
+  const panels = dashboardPanels(board).filter((panel) => exprs(panel).includes(expr));
+  expect(panels, `panels of "${board.title}" running ${expr}`).to.have.lengthOf(1);
+  return panels[0] as Panel;
+}
+
+interface DrawnThresholds {
+  readonly style: unknown;
+  readonly lines: (number | null)[];
+}
+
+function thresholdsOf(panel: Panel): DrawnThresholds {
+  const defaults = panel.fieldConfig?.defaults;
+  const custom = defaults?.custom as { thresholdsStyle?: { mode: string } } | undefined;
+  return {
+    style: custom?.thresholdsStyle?.mode,
+    // The first step is the base colour below every threshold, not a line.
+    lines: (defaults?.thresholds?.steps ?? []).slice(1).map((step) => step.value),
+  };
+}
+
+/** Every leaf of a JSON value keyed by its path, so that two renders can be compared field by field. */
+function leaves(value: unknown, path = "$", into = new Map<string, unknown>()): Map<string, unknown> {
+  if (value !== null && typeof value === "object") {
+    for (const [key, child] of Object.entries(value)) leaves(child, `${path}.${key}`, into);
+  } else {
+    into.set(path, value);
+  }
+  return into;
+}
+
+function changedLeaves(before: unknown, after: unknown): string[] {
+  const a = leaves(before);
+  const b = leaves(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((key) => a.get(key) !== b.get(key));
+}
+
+/** Metric names an expression selects, from lezer-promql's syntax tree. */
+function selectedMetrics(expr: string): string[] {
+  const names: string[] = [];
+  parser.parse(expr).iterate({
+    enter(node) {
+      if (node.name !== "VectorSelector") return true;
+      const identifier = node.node.getChild("Identifier");
+      if (identifier) names.push(expr.slice(identifier.from, identifier.to));
+      return false;
+    },
+  });
+  return names;
+}
+
+describe("Grafana provisioning and dashboards", () => {
+  const defaults = settingsWith();
+
+  describe("renderGrafana", () => {
+    it("writes the datasources, the dashboard provider and one JSON file per dashboard, at the layout's paths", () => {
+      const files = renderGrafana(defaults, endpointsFor(defaults));
+      expect(Object.keys(files)).to.have.members([
+        renderedPaths.grafanaDatasources,
+        renderedPaths.grafanaDashboardProvider,
+        ...dashboardUids.map((uid) => renderedPaths.grafanaDashboard(uid)),
+      ]);
+    });
+
+    it("rejects endpoints that do not list one Prometheus address per replica", () => {
+      const settings = settingsWith({ prometheus: { replicas: 2 } });
+      const endpoints = { ...endpointsFor(settings), prometheus: [hostPort("prometheus-0", 9090)] };
+      expect(() => renderGrafana(settings, endpoints)).to.throw(/prometheus\.replicas is 2/);
+    });
+  });
+
+  describe("datasources", () => {
+    it("makes replica 0 the default Prometheus datasource under the fixed uid, at its address", () => {
+      const file = datasourcesFile(defaults);
+      expect(file.apiVersion).to.equal(1);
+      const defaultsMarked = file.datasources.filter((ds) => ds.isDefault);
+      expect(defaultsMarked).to.have.lengthOf(1);
+      expect(defaultsMarked[0]).to.include({
+        type: "prometheus",
+        uid: datasourceUids.prometheus,
+        url: `http://${endpointsFor(defaults).prometheus[0]}`,
+      });
+    });
+
+    it("adds one Prometheus datasource per replica, each with its own name, uid and address", () => {
+      const settings = settingsWith({ prometheus: { replicas: 3 } });
+      const prometheus = datasourcesFile(settings).datasources.filter((ds) => ds.type === "prometheus");
+      expect(prometheus.map((ds) => ds.url)).to.deep.equal(
+        endpointsFor(settings).prometheus.map((address) => `http://${address}`),
+      );
+      expect(new Set(prometheus.map((ds) => ds.uid)).size).to.equal(3);
+      expect(new Set(prometheus.map((ds) => ds.name)).size).to.equal(3);
+    });
+
+    it("tells Grafana the scrape interval, which $__rate_interval is derived from", () => {
+      const settings = settingsWith({ scrape: { interval: "15s", timeout: "10s" } });
+      for (const ds of datasourcesFile(settings).datasources.filter((d) => d.type === "prometheus")) {
+        expect(ds.jsonData.timeInterval).to.equal("15s");
+      }
+    });
+
+    it("adds an Alertmanager datasource of the Prometheus implementation at its address", () => {
+      const alertmanager = datasourcesFile(defaults).datasources.find((ds) => ds.type === "alertmanager");
+      expect(alertmanager).to.include({
+        uid: datasourceUids.alertmanager,
+        url: `http://${endpointsFor(defaults).alertmanager}`,
+      });
+      expect(alertmanager?.jsonData.implementation).to.equal("prometheus");
+    });
+
+    it("deletes the datasources of replicas a smaller stack no longer runs, and only those", () => {
+      const file = datasourcesFile(settingsWith({ prometheus: { replicas: 1 } }));
+      const deleted = (file.deleteDatasources ?? []).map((ds) => ds.name);
+      expect(deleted).to.include(prometheusDatasourceName(1));
+      expect(deleted).to.not.include(prometheusDatasourceName(0));
+      const provisioned = file.datasources.map((ds) => ds.name);
+      expect(deleted.filter((name) => provisioned.includes(name))).to.deep.equal([]);
+    });
+  });
+
+  describe("dashboard provider", () => {
+    it("reads the dashboards directory, into a folder, without UI edits saved over the code", () => {
+      const text = renderGrafana(defaults, endpointsFor(defaults))[renderedPaths.grafanaDashboardProvider];
+      const file = parseYaml(text ?? "") as {
+        apiVersion: number;
+        providers: { type: string; folder: string; allowUiUpdates: boolean; options: { path: string } }[];
+      };
+      expect(file.apiVersion).to.equal(1);
+      expect(file.providers).to.have.lengthOf(1);
+      const [provider] = file.providers;
+      expect(provider).to.include({ type: "file", allowUiUpdates: false });
+      expect(provider?.folder).to.be.a("string").and.not.be.empty;
+      expect(provider?.options.path).to.equal(grafanaDashboardsDir);
+    });
+  });
+
+  describe("dashboards", () => {
+    const boards = renderedDashboards(defaults);
+
+    it("have fixed, unique uids and titles", () => {
+      expect(boards.map((d) => d.uid)).to.deep.equal(dashboardUids);
+      expect(new Set(boards.map((d) => d.title)).size).to.equal(boards.length);
+    });
+
+    it("open on a recent time range and refresh on their own", () => {
+      for (const board of boards) {
+        expect(board.time, board.title).to.deep.equal(dashboardTimeRange);
+        expect(board.refresh, board.title).to.equal("10s");
+      }
+    });
+
+    it("query the selected Prometheus replica, which defaults to the default datasource's uid", () => {
+      const defaultDatasource = datasourcesFile(defaults).datasources.find((ds) => ds.isDefault);
+      for (const board of boards) {
+        const variable = board.templating.list?.find((v) => v.name === datasourceVariable);
+        expect(variable, board.title).to.include({ type: "datasource", query: "prometheus" });
+        expect(variable?.current?.value, board.title).to.equal(datasourceUids.prometheus);
+        expect(variable?.current?.value).to.equal(defaultDatasource?.uid);
+        for (const panel of dashboardPanels(board)) {
+          expect(panel.datasource, `${board.title} / ${panel.title}`).to.deep.equal(prometheusDatasource);
+          for (const target of queriesOf(panel)) {
+            expect(target.datasource, `${board.title} / ${panel.title}`).to.deep.equal(prometheusDatasource);
+          }
+        }
+      }
+    });
+
+    it("give every panel a title, a unit and at least one query with its own refId", () => {
+      for (const board of boards) {
+        for (const panel of dashboardPanels(board)) {
+          const where = `${board.title} / ${panel.title}`;
+          expect(panel.title, where).to.be.a("string").and.not.be.empty;
+          expect(panel.fieldConfig?.defaults?.unit, where).to.be.a("string").and.not.be.empty;
+          const refIds = queriesOf(panel).map((target) => target.refId);
+          expect(refIds, where).to.not.be.empty;
+          expect(new Set(refIds).size, where).to.equal(refIds.length);
+        }
+      }
+    });
+
+    it("lay panels out on the 24-column grid without overlaps, with unique ids", () => {
+      for (const board of boards) {
+        const placed = (board.panels ?? []).map((panel) => ({ id: panel.id, ...panel.gridPos }));
+        expect(new Set(placed.map((p) => p.id)).size, board.title).to.equal(placed.length);
+        for (const [i, a] of placed.entries()) {
+          expect((a.x ?? 0) + (a.w ?? 0), `${board.title} panel ${a.id}`).to.be.at.most(24);
+          for (const b of placed.slice(i + 1)) {
+            const overlap =
+              (a.x ?? 0) < (b.x ?? 0) + (b.w ?? 0) &&
+              (b.x ?? 0) < (a.x ?? 0) + (a.w ?? 0) &&
+              (a.y ?? 0) < (b.y ?? 0) + (b.h ?? 0) &&
+              (b.y ?? 0) < (a.y ?? 0) + (a.h ?? 0);
+            expect(overlap, `${board.title}: panels ${a.id} and ${b.id} overlap`).to.equal(false);
+          }
+        }
+      }
+    });
+
+    it("pick load test runs by the k6 testid tag, all runs by default", () => {
+      const board = dashboard(defaults, loadtestDashboard.uid);
+      const variable = board.templating.list?.find((v) => v.type === "query");
+      expect(variable?.query).to.equal(`label_values(${k6Series.httpRequests}, ${k6TestIdTag})`);
+      expect(variable).to.include({ includeAll: true, multi: true });
+      expect(variable?.current?.value).to.equal("$__all");
+    });
+  });
+
+  describe("alert threshold lines on the Service dashboard", () => {
+    const lineOf = (settings: Settings, expr: string) =>
+      thresholdsOf(panelRunning(dashboard(settings, serviceDashboard.uid), expr));
+
+    it("draw each alert's threshold as a line on the panel that shows the alert's series", () => {
+      const { highRequestVolume, highErrorRate, highLatency } = defaults.alerts;
+      expect(lineOf(defaults, requestsInWindow(highRequestVolume.window))).to.deep.equal({
+        style: "line",
+        lines: [highRequestVolume.maxRequests],
+      });
+      expect(lineOf(defaults, errorRatio(highErrorRate.window))).to.deep.equal({
+        style: "line",
+        lines: [highErrorRate.maxRatio],
+      });
+      expect(lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window))).to.deep.equal({
+        style: "line",
+        lines: [highLatency.p95Seconds],
+      });
+    });
+
+    it("follow the settings: thresholds and windows", () => {
+      const settings = settingsWith({
+        alerts: {
+          highRequestVolume: { maxRequests: 1234, window: "2m" },
+          highErrorRate: { maxRatio: 0.2, window: "5m" },
+          highLatency: { p95Seconds: 1.5, window: "3m" },
+        },
+      });
+      expect(lineOf(settings, requestsInWindow("2m")).lines).to.deep.equal([1234]);
+      expect(lineOf(settings, errorRatio("5m")).lines).to.deep.equal([0.2]);
+      expect(lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m")).lines).to.deep.equal([1.5]);
+    });
+
+    it("disappear when the alert is disabled", () => {
+      const settings = settingsWith({
+        alerts: {
+          highRequestVolume: { enabled: false },
+          highErrorRate: { enabled: false },
+          highLatency: { enabled: false },
+        },
+      });
+      const { highRequestVolume, highErrorRate, highLatency } = settings.alerts;
+      for (const expr of [
+        requestsInWindow(highRequestVolume.window),
+        errorRatio(highErrorRate.window),
+        latencyQuantile(alertedLatencyQuantile, highLatency.window),
+      ]) {
+        expect(lineOf(settings, expr), expr).to.deep.equal({ style: "off", lines: [] });
+      }
+    });
+
+    it("are the only threshold lines on the Service dashboard", () => {
+      const board = dashboard(defaults, serviceDashboard.uid);
+      const withLines = dashboardPanels(board).filter((panel) => thresholdsOf(panel).style === "line");
+      expect(withLines.map((panel) => panel.title)).to.have.lengthOf(3);
+    });
+
+    for (const [setting, input] of [
+      ["alerts.highRequestVolume.maxRequests", { alerts: { highRequestVolume: { maxRequests: 900 } } }],
+      ["alerts.highErrorRate.maxRatio", { alerts: { highErrorRate: { maxRatio: 0.125 } } }],
+      ["alerts.highLatency.p95Seconds", { alerts: { highLatency: { p95Seconds: 0.75 } } }],
+    ] as const) {
+      it(`change in exactly one place of Grafana's files when ${setting} changes: the line`, () => {
+        const before = renderGrafana(defaults, endpointsFor(defaults));
+        const changed = settingsWith(input);
+        const after = renderGrafana(changed, endpointsFor(changed));
+        const changes = Object.keys(before).flatMap((path) => {
+          const parse = (text: string): unknown =>
+            path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+          return changedLeaves(parse(before[path] ?? ""), parse(after[path] ?? "")).map(
+            (leaf) => `${path} ${leaf}`,
+          );
+        });
+        expect(changes).to.have.lengthOf(1);
+        expect(changes[0]).to.match(
+          new RegExp(
+            `^${renderedPaths.grafanaDashboard(serviceDashboard.uid)} .*\\.thresholds\\.steps\\.1\\.value$`,
+          ),
+        );
+      });
+    }
+  });
+
+  describe("dashboardPanelQueries", () => {
+    const variants: [string, Settings][] = [
+      ["default settings", defaults],
+      [
+        "short intervals and other windows",
+        settingsWith({
+          scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" },
+          alerts: {
+            highRequestVolume: { window: "1m30s" },
+            highErrorRate: { window: "2m" },
+            highLatency: { window: "45s" },
+          },
+        }),
+      ],
+      [
+        "every alert disabled",
+        settingsWith({
+          alerts: {
+            highRequestVolume: { enabled: false },
+            highErrorRate: { enabled: false },
+            highLatency: { enabled: false },
+            watchdog: { enabled: false },
+          },
+        }),
+      ],
+    ];
+
+    it("returns every query of every panel, read back from the built dashboards", () => {
+      const targets = buildDashboards(defaults).flatMap((board) =>
+        dashboardPanels(board).flatMap((panel) => (panel.targets ?? []).map(() => panel.title)),
+      );
+      const queries = dashboardPanelQueries(defaults);
+      expect(queries.map((q) => q.panel)).to.deep.equal(targets);
+      expect(new Set(queries.map((q) => q.dashboard))).to.deep.equal(
+        new Set(buildDashboards(defaults).map((d) => d.title)),
+      );
+    });
+
+    it("resolves Grafana's variables: rate windows from the scrape or k6 push interval, all test runs", () => {
+      const settings = settingsWith({ scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" } });
+      const queries = dashboardPanelQueries(settings);
+      for (const { expr } of queries) expect(expr).to.not.include("$");
+      const appRate = queries.find((q) => q.panel === "Request rate by route and status");
+      expect(appRate?.expr).to.include("[4s]");
+      const k6Rate = queries.find((q) => q.expr.includes(k6Series.httpRequests));
+      expect(k6Rate?.expr).to.include("[20s]").and.include(`${k6TestIdTag}=~".+"`);
+    });
+
+    it("keeps load test rate windows over several scrapes when scrapes are rarer than k6's pushes", () => {
+      const settings = settingsWith({ scrape: { interval: "15s", timeout: "10s" } });
+      const loadtestRates = dashboardPanelQueries(settings).filter(
+        (q) => q.dashboard === loadtestDashboard.title && q.expr.includes("rate("),
+      );
+      expect(loadtestRates).to.not.be.empty;
+      for (const { expr } of loadtestRates) expect(expr).to.include("[1m]");
+    });
+
+    for (const [name, settings] of variants) {
+      it(`parses with Prometheus's grammar (lezer-promql), with ${name}`, () => {
+        for (const { dashboard: board, panel, expr } of dashboardPanelQueries(settings)) {
+          expect(promqlSyntaxErrors(expr), `${board} / ${panel}: ${expr}`).to.deep.equal([]);
+        }
+      });
+    }
+
+    it("selects only metrics the project defines or documents", () => {
+      const histogram = metricNames.requestDurationSeconds;
+      const known = new Set<string>([
+        ...Object.values(metricNames).filter((name) => name !== histogram),
+        `${histogram}_bucket`,
+        `${histogram}_sum`,
+        `${histogram}_count`,
+        ...Object.values(k6Series),
+        ...k6TrendStats.map((stat) => k6TrendSeries(k6HttpRequestDuration, stat)),
+        ...Object.values(prometheusSyntheticSeries),
+        ...Object.values(stackMetricNames),
+        ...Object.values(stackHealthMetrics),
+        ...Object.values(nodeProcessMetrics),
+      ]);
+      for (const [, settings] of variants) {
+        for (const { dashboard: board, panel, expr } of dashboardPanelQueries(settings)) {
+          const unknown = selectedMetrics(expr).filter((name) => !known.has(name));
+          expect(unknown, `${board} / ${panel}: ${expr}`).to.deep.equal([]);
+        }
+      }
+    });
+
+    it("uses every upstream metric it names, so none is kept without a panel", () => {
+      const used = new Set(dashboardPanelQueries(defaults).flatMap(({ expr }) => selectedMetrics(expr)));
+      const named = [
+        ...Object.values(prometheusSyntheticSeries),
+        ...Object.values(stackHealthMetrics),
+        ...Object.values(nodeProcessMetrics),
+      ];
+      expect(named.filter((name) => !used.has(name))).to.deep.equal([]);
+    });
+
+    it("selects the service's series by its scrape job", () => {
+      const contract = new Set<string>(Object.values(metricNames));
+      for (const { panel, expr } of dashboardPanelQueries(defaults)) {
+        const selectsService = selectedMetrics(expr).some(
+          (name) => contract.has(name) || contract.has(name.replace(/_bucket$/, "")),
+        );
+        if (selectsService) expect(expr, panel).to.include(`job="${jobs.app}"`);
+      }
+    });
+  });
+});

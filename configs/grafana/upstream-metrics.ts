@@ -1,0 +1,74 @@
+/**
+ * Series the dashboards read that neither the service's metrics contract nor configs/queries.ts defines: what
+ * Prometheus writes about its scrapes and alerts, more of Prometheus's and Alertmanager's own metrics, prom-client's
+ * default metrics for the service's Node.js process, and k6's tags. upstream-metrics.test.ts checks these names
+ * (and `stackMetricNames`) against the real binaries at the pinned versions and against prom-client, so an
+ * upstream rename fails a test instead of silently emptying a panel.
+ */
+
+/** Series Prometheus synthesises itself; they appear in queries, never on a /metrics page. */
+export const prometheusSyntheticSeries = {
+  /** 1 when the last scrape of a target succeeded, 0 when it failed. */
+  up: "up",
+  scrapeDurationSeconds: "scrape_duration_seconds",
+  /** One series per pending or firing alert of the replica that evaluates the rules. */
+  alerts: "ALERTS",
+} as const;
+
+/** Labels of the `ALERTS` series besides the alert's own labels. */
+export const alertsSeriesLabels = {
+  alertname: "alertname",
+  alertstate: "alertstate",
+} as const;
+
+/** Values of `alertstate`. */
+export const alertStates = {
+  firing: "firing",
+} as const;
+
+/** Labels Prometheus attaches to every scraped series. */
+export const targetLabels = {
+  job: "job",
+  instance: "instance",
+} as const;
+
+/**
+ * Prometheus's and Alertmanager's own metrics that only the dashboards read. The ones alert rules read too
+ * are `stackMetricNames` in configs/queries.ts.
+ */
+export const stackHealthMetrics = {
+  /** Alerts a Prometheus replica dropped because its queue to Alertmanager was full. */
+  prometheusNotificationsDropped: "prometheus_notifications_dropped_total",
+  prometheusConfigReloadSuccessful: "prometheus_config_last_reload_successful",
+  alertmanagerConfigReloadSuccessful: "alertmanager_config_last_reload_successful",
+} as const;
+
+/** prom-client's default metrics (`collectDefaultMetrics`), which the service exports without a prefix. */
+export const nodeProcessMetrics = {
+  cpuSecondsTotal: "process_cpu_seconds_total",
+  residentMemoryBytes: "process_resident_memory_bytes",
+  heapUsedBytes: "nodejs_heap_size_used_bytes",
+  heapTotalBytes: "nodejs_heap_size_total_bytes",
+  eventLoopLagP50Seconds: "nodejs_eventloop_lag_p50_seconds",
+  eventLoopLagP99Seconds: "nodejs_eventloop_lag_p99_seconds",
+} as const;
+
+/** k6's built-in trend of HTTP request durations; its statistics become series through `k6TrendSeries`. */
+export const k6HttpRequestDuration = "http_req_duration";
+
+/** Tags k6 puts on every HTTP sample, which its remote-write output turns into labels. */
+export const k6HttpTags = {
+  /** The request's name: its URL unless the script names it, so that URLs with ids share one name. */
+  name: "name",
+  status: "status",
+} as const;
+
+/** Tag k6 puts on every check sample: the check's description. */
+export const k6CheckTag = "check";
+
+/**
+ * How often k6's remote-write output aggregates and pushes samples: its documented default for
+ * K6_PROMETHEUS_RW_PUSH_INTERVAL, which the load test does not override. Rates over k6 series need a window
+ * spanning several pushes.
+ */
+export const k6PushInterval = "5s";

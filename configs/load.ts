@@ -1,0 +1,389 @@
+/**
+ * Validation of the settings before anything is rendered or created. The zod schema in settings.ts checks each
+ * value on its own; this module adds the checks that relate values to each other, and reports every problem at
+ * once, each with its key path, the offending value and what is allowed. Secret values are never printed.
+ *
+ * `email.requireTls` is resolved by the schema itself: after loading it is always a boolean (false when
+ * `email.smarthost` is unset, so the stack's own inbox is used; true otherwise, unless set explicitly).
+ */
+import type { z } from "zod";
+import { requestDurationBuckets } from "../service/metrics-contract";
+import { durationMs, formatDuration } from "./duration";
+import { alertNames } from "./names";
+import { promqlSyntaxErrors } from "./promql";
+import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./settings";
+
+export interface LoadedSettings {
+  settings: Settings;
+  /** Valid but risky choices, for the caller to print. */
+  warnings: string[];
+}
+
+/** Invalid settings; `problems` holds one line per problem, each starting with its key path. */
+export class SettingsError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+    super(`invalid settings (${count}):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
+    this.name = "SettingsError";
+    this.problems = problems;
+  }
+}
+
+/** rate() and increase() need several samples in their range to give a stable value. */
+const minSamplesPerWindow = 4;
+
+type Path = readonly (string | number)[];
+
+/** `alerts.custom[0].name`, the way `pulumi config set --path` writes it. */
+function formatPath(path: Path): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === "number") return `${text}[${key}]`;
+    return text === "" ? key : `${text}.${key}`;
+  }, "");
+}
+
+/** Validates raw settings (the stack's config without the project namespace) and applies the defaults. */
+export function loadSettings(raw: unknown): LoadedSettings {
+  const input = raw ?? {};
+  if (!isPlainObject(input)) {
+    throw new SettingsError([`(settings): must be an object of settings, got ${describeValue([], input)}`]);
+  }
+  const parsed = settingsSchema.safeParse(input);
+  const schemaProblems = parsed.success
+    ? []
+    : parsed.error.issues.flatMap((issue) => describeIssue(input, issue));
+  const invalidPaths = parsed.success ? [] : parsed.error.issues.flatMap(issuePaths);
+
+  // Values that failed the schema are replaced by their defaults so the cross-field checks can still run on
+  // the rest; a cross-field problem that involves a failed value is left out, as it would only echo it.
+  const settings = parsed.success ? parsed.data : repairedSettings(input, invalidPaths);
+  const crossProblems = settings
+    ? crossFieldProblems(settings, input)
+        .filter((problem) => !problem.paths.some((path) => invalidPaths.some((bad) => overlaps(path, bad))))
+        .map((problem) => problem.message)
+    : [];
+
+  if (!parsed.success || crossProblems.length > 0)
+    throw new SettingsError([...schemaProblems, ...crossProblems]);
+  return { settings: parsed.data, warnings: warningsFor(parsed.data) };
+}
+
+interface CrossFieldProblem {
+  /** Every setting the problem depends on. */
+  readonly paths: readonly Path[];
+  readonly message: string;
+}
+
+function crossFieldProblems(settings: Settings, input: Record<string, unknown>): CrossFieldProblem[] {
+  return [
+    ...scrapeProblems(settings),
+    ...windowProblems(settings),
+    ...latencyProblems(settings),
+    ...portProblems(settings),
+    ...emailProblems(settings),
+    ...customAlertProblems(input),
+  ];
+}
+
+function scrapeProblems({ scrape }: Settings): CrossFieldProblem[] {
+  if (durationMs(scrape.timeout) <= durationMs(scrape.interval)) return [];
+  return [
+    {
+      paths: [
+        ["scrape", "timeout"],
+        ["scrape", "interval"],
+      ],
+      message: `scrape.timeout: ${scrape.timeout} is longer than scrape.interval (${scrape.interval}); it must be at most the interval`,
+    },
+  ];
+}
+
+/** The alerts whose settings include a `window` for rate() or increase(). */
+const windowedAlerts = [
+  "highRequestVolume",
+  "highErrorRate",
+  "highLatency",
+  "ruleEvaluationFailures",
+  "notificationsFailing",
+] as const satisfies readonly (keyof Settings["alerts"])[];
+
+function windowProblems({ alerts, scrape }: Settings): CrossFieldProblem[] {
+  const minimumMs = minSamplesPerWindow * durationMs(scrape.interval);
+  return windowedAlerts.flatMap((name) => {
+    const { window } = alerts[name];
+    if (durationMs(window) >= minimumMs) return [];
+    return [
+      {
+        paths: [
+          ["alerts", name, "window"],
+          ["scrape", "interval"],
+        ],
+        message:
+          `alerts.${name}.window: ${window} is too short; it must be at least ${minSamplesPerWindow} x scrape.interval ` +
+          `(${minSamplesPerWindow} x ${scrape.interval} = ${formatDuration(minimumMs)}) so that rate() and increase() see enough samples`,
+      },
+    ];
+  });
+}
+
+function latencyProblems({ alerts }: Settings): CrossFieldProblem[] {
+  const largestBucket = Math.max(...requestDurationBuckets);
+  if (alerts.highLatency.p95Seconds < largestBucket) return [];
+  return [
+    {
+      paths: [["alerts", "highLatency", "p95Seconds"]],
+      message:
+        `alerts.highLatency.p95Seconds: ${alerts.highLatency.p95Seconds} can never be exceeded; it must be below ` +
+        `${largestBucket}, the largest bucket of the request duration histogram, beyond which histogram_quantile() cannot measure`,
+    },
+  ];
+}
+
+function portProblems({ ports, prometheus }: Settings): CrossFieldProblem[] {
+  const own = (key: keyof Settings["ports"]) => ({
+    port: ports[key],
+    paths: [["ports", key]],
+    label: `ports.${key}`,
+  });
+  const published: { port: number; paths: Path[]; label: string }[] = [
+    own("app"),
+    ...Array.from({ length: prometheus.replicas }, (_, replica) =>
+      replica === 0
+        ? own("prometheus")
+        : {
+            port: ports.prometheus + replica,
+            paths: [
+              ["ports", "prometheus"],
+              ["prometheus", "replicas"],
+            ],
+            label: `ports.prometheus + ${replica} (Prometheus replica ${replica})`,
+          },
+    ),
+    own("alertmanager"),
+    own("grafana"),
+    own("mailpit"),
+  ];
+  const problems: CrossFieldProblem[] = [];
+  const lastReplicaPort = ports.prometheus + prometheus.replicas - 1;
+  if (lastReplicaPort > 65535) {
+    problems.push({
+      paths: [
+        ["ports", "prometheus"],
+        ["prometheus", "replicas"],
+      ],
+      message: `ports.prometheus: ${ports.prometheus} leaves no room for ${prometheus.replicas} replicas (the last would publish on ${lastReplicaPort}); it must be at most ${65536 - prometheus.replicas}`,
+    });
+  }
+  published.forEach((entry, index) => {
+    const earlier = published.slice(0, index).find((other) => other.port === entry.port);
+    if (!earlier) return;
+    problems.push({
+      paths: [...entry.paths, ...earlier.paths],
+      message: `${entry.label}: ${entry.port} is already used by ${earlier.label}; every published port must be distinct`,
+    });
+  });
+  return problems;
+}
+
+function emailProblems({ email }: Settings): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  if ((email.authUsername === undefined) !== (email.authPassword === undefined)) {
+    const [missing, present] =
+      email.authUsername === undefined ? ["authUsername", "authPassword"] : ["authPassword", "authUsername"];
+    problems.push({
+      paths: [
+        ["email", "authUsername"],
+        ["email", "authPassword"],
+      ],
+      message: `email.${missing}: must be set together with email.${present}, which is set`,
+    });
+  }
+  if (email.smarthost === undefined && email.authUsername !== undefined) {
+    problems.push({
+      paths: [
+        ["email", "smarthost"],
+        ["email", "authUsername"],
+      ],
+      message:
+        "email.authUsername: SMTP credentials are set but email.smarthost is not; the stack's own inbox takes no credentials, so set email.smarthost to the server they belong to",
+    });
+  }
+  if (email.smarthost === undefined && email.requireTls) {
+    problems.push({
+      paths: [
+        ["email", "requireTls"],
+        ["email", "smarthost"],
+      ],
+      message:
+        "email.requireTls: true, but email.smarthost is not set and the stack's own inbox offers no TLS; set email.smarthost or leave requireTls unset",
+    });
+  }
+  return problems;
+}
+
+/**
+ * Custom alerts are checked from the raw input, element by element, so that one malformed alert does not
+ * hide problems in the others.
+ */
+function customAlertProblems(input: Record<string, unknown>): CrossFieldProblem[] {
+  const alerts = isPlainObject(input.alerts) ? input.alerts : {};
+  if (!Array.isArray(alerts.custom)) return [];
+  const builtIn = new Set<string>(Object.values(alertNames));
+  const firstIndexByName = new Map<string, number>();
+  return alerts.custom.flatMap((element: unknown, index): CrossFieldProblem[] => {
+    const parsed = customAlertSchema.safeParse(element);
+    if (!parsed.success) return [];
+    const { name, expr } = parsed.data;
+    const at = (key: string): Path => ["alerts", "custom", index, key];
+    const problems: CrossFieldProblem[] = [];
+    if (builtIn.has(name)) {
+      problems.push({
+        paths: [at("name")],
+        message: `${formatPath(at("name"))}: "${name}" is the name of a built-in alert; choose another name (built-in alerts are configured under alerts.<name>)`,
+      });
+    }
+    const earlier = firstIndexByName.get(name);
+    if (earlier === undefined) firstIndexByName.set(name, index);
+    else {
+      problems.push({
+        paths: [at("name")],
+        message: `${formatPath(at("name"))}: "${name}" is already the name of alerts.custom[${earlier}]; custom alert names must be unique`,
+      });
+    }
+    const syntaxErrors = promqlSyntaxErrors(expr);
+    if (syntaxErrors.length > 0) {
+      problems.push({
+        paths: [at("expr")],
+        message: `${formatPath(at("expr"))}: ${JSON.stringify(expr)} is not valid PromQL (${syntaxErrors.join("; ")})`,
+      });
+    }
+    return problems;
+  });
+}
+
+function warningsFor(settings: Settings): string[] {
+  const warnings: string[] = [];
+  if (settings.prometheus.replicas === 1 && settings.alerts.prometheusDown.enabled) {
+    warnings.push(
+      `prometheus.replicas is 1: the ${alertNames.prometheusDown} alert cannot fire, because a Prometheus cannot report its own death and no other replica scrapes it; use 2 or more replicas`,
+    );
+  }
+  const { bindAddress } = settings.network;
+  if (bindAddress === "0.0.0.0" || bindAddress === "::") {
+    warnings.push(
+      `network.bindAddress is ${bindAddress}: every published port, including Prometheus and Alertmanager, which have no authentication, is reachable from any network this host is on; Docker's published ports bypass host firewalls`,
+    );
+  }
+  const { p95Seconds } = settings.alerts.highLatency;
+  if (settings.alerts.highLatency.enabled && !requestDurationBuckets.includes(p95Seconds)) {
+    const upper = requestDurationBuckets.find((bound) => bound > p95Seconds);
+    const lower = [...requestDurationBuckets].reverse().find((bound) => bound < p95Seconds) ?? 0;
+    warnings.push(
+      `alerts.highLatency.p95Seconds is ${p95Seconds}, between the histogram buckets ${lower} and ${upper}: the p95 is interpolated within that bucket, so the alert fires on an estimate; a bucket boundary (${requestDurationBuckets.join(", ")}) is exact`,
+    );
+  }
+  return warnings;
+}
+
+function describeIssue(input: unknown, issue: z.core.$ZodIssue): string[] {
+  const issuePath = pathOf(issue);
+  if (issue.code === "unrecognized_keys") {
+    const allowed = allowedKeys(issuePath);
+    const where = issuePath.length === 0 ? "the top level" : formatPath(issuePath);
+    return issue.keys.map(
+      (key) => `${formatPath([...issuePath, key])}: unknown setting; ${where} accepts ${allowed.join(", ")}`,
+    );
+  }
+  const path = formatPath(issuePath) || "(settings)";
+  const value = valueAt(input, issuePath);
+  if (value === undefined) return [`${path}: is required; ${issue.message.replace(/^Invalid input: /, "")}`];
+  return [`${path}: ${issue.message} (got ${describeValue(issuePath, value)})`];
+}
+
+function issuePaths(issue: z.core.$ZodIssue): Path[] {
+  const path = pathOf(issue);
+  if (issue.code === "unrecognized_keys") return issue.keys.map((key) => [...path, key]);
+  return [path];
+}
+
+/** Settings are plain data, so zod's symbol keys cannot occur; String() keeps the type honest. */
+function pathOf(issue: z.core.$ZodIssue): Path {
+  return issue.path.map((key) => (typeof key === "symbol" ? String(key) : key));
+}
+
+function describeValue(path: Path, value: unknown): string {
+  if (secretSettingPaths.some((secret) => secret === formatPath(path))) return "a secret, not shown";
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** True when one path is the other or contains it. */
+function overlaps(a: Path, b: Path): boolean {
+  const length = Math.min(a.length, b.length);
+  return a.slice(0, length).every((key, i) => key === b[i]);
+}
+
+function valueAt(input: unknown, path: Path): unknown {
+  return path.reduce<unknown>(
+    (value, key) =>
+      isPlainObject(value) || Array.isArray(value) ? (value as Record<PropertyKey, unknown>)[key] : undefined,
+    input,
+  );
+}
+
+/**
+ * The input with every invalid value removed, parsed, so that defaults stand in for what was wrong. Values
+ * inside arrays remove the whole array: custom alerts are checked element by element from the raw input.
+ */
+function repairedSettings(
+  input: Record<string, unknown>,
+  invalidPaths: readonly Path[],
+): Settings | undefined {
+  const copy: unknown = structuredClone(input);
+  for (const path of invalidPaths) {
+    const arrayAt = path.findIndex((key) => typeof key === "number");
+    const cut = arrayAt === -1 ? path : path.slice(0, arrayAt);
+    const parent = valueAt(copy, cut.slice(0, -1));
+    const last = cut[cut.length - 1];
+    if (last === undefined) return undefined;
+    if (isPlainObject(parent)) delete parent[last];
+  }
+  const reparsed = settingsSchema.safeParse(copy);
+  return reparsed.success ? reparsed.data : undefined;
+}
+
+function isPlainObject(value: unknown): value is Record<string | number, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Keys accepted at a path of the schema, for "unknown setting" messages. */
+function allowedKeys(path: Path): string[] {
+  let schema: z.core.$ZodType | undefined = settingsSchema;
+  for (const key of path) schema = schema && childSchema(unwrap(schema), key);
+  const object = schema && unwrap(schema);
+  return object?._zod.def.type === "object" ? Object.keys((object as z.core.$ZodObject)._zod.def.shape) : [];
+}
+
+/** The schema under defaults, optionals and transforms. */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  const def = schema._zod.def;
+  switch (def.type) {
+    case "default":
+    case "prefault":
+    case "optional":
+      return unwrap((def as z.core.$ZodDefaultDef).innerType);
+    case "pipe":
+      return unwrap((def as z.core.$ZodPipeDef).in);
+    default:
+      return schema;
+  }
+}
+
+function childSchema(schema: z.core.$ZodType, key: string | number): z.core.$ZodType | undefined {
+  const def = schema._zod.def;
+  if (def.type === "object" && typeof key === "string") return (def as z.core.$ZodObjectDef).shape[key];
+  if (def.type === "array") return (def as z.core.$ZodArrayDef).element;
+  return undefined;
+}

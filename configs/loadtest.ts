@@ -1,0 +1,255 @@
+/**
+ * The k6 load test's plan and options, derived from the same HighRequestVolume threshold the alert uses: a
+ * warm-up below it, a spike above it held until the alert has fired and been sent, and a cool-down at the
+ * warm-up rate held until the resolved notification has gone out. Changing `maxRequests` or `window` changes
+ * the rates, so the demonstration stays honest. Also the one k6 command line the stack and `npm run loadtest`
+ * both run.
+ */
+import {
+  type LoadtestFile,
+  type LoadtestOptions,
+  loadtestEnv,
+  type RampingArrivalRateScenario,
+  requestsPerIteration,
+} from "../loadtest/contract";
+import { maxSlowMs } from "../service/metrics-contract";
+import { durationMs } from "./duration";
+import type { Endpoints, HostPort } from "./endpoints";
+import { k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
+import { SettingsError } from "./load";
+import type { Settings } from "./settings";
+
+/** The script, relative to the repository root. */
+export const loadtestScriptPath = "loadtest/script.ts";
+
+/**
+ * Every file the script loads, relative to the repository root. k6 resolves the script's relative imports
+ * itself, so wherever the script runs (a container, a temporary directory) these must sit in the same layout.
+ */
+export const loadtestScriptFiles = [
+  loadtestScriptPath,
+  "loadtest/contract.ts",
+  "service/metrics-contract.ts",
+];
+
+/** k6 fails the run (exit code 99) when more than this share of requests fails, intended /api/error calls aside. */
+const maxFailedRequestRatio = 0.01;
+
+/** k6 exits with this code when a threshold failed. */
+export const k6ThresholdsFailedExitCode = 99;
+
+export type LoadtestPhaseName = "warmup" | "spike" | "cooldown";
+
+export interface LoadtestPhase {
+  /** Offset from the start of the run. */
+  readonly startMs: number;
+  readonly durationMs: number;
+  /** Requests the service receives per HighRequestVolume `window`: k6's iteration target per `timeUnit`. */
+  readonly requestsPerWindow: number;
+  readonly requestsPerSecond: number;
+}
+
+export interface LoadtestPlan {
+  /** `maxRequests / window`: above this request rate, sustained, HighRequestVolume fires. */
+  readonly thresholdRequestsPerSecond: number;
+  readonly phases: Readonly<Record<LoadtestPhaseName, LoadtestPhase>>;
+  readonly totalMs: number;
+  /**
+   * k6's `timeUnit`: `requestsPerIteration` windows. An iteration target per this unit is then exactly a
+   * request count per window, so the whole-number rates k6 accepts lose no precision.
+   */
+  readonly timeUnitMs: number;
+  /** Latest time after the spike starts by which Prometheus has the alert firing. */
+  readonly alertFiresWithinMs: number;
+  /** Latest time after the spike ends by which Prometheus has resolved the alert. */
+  readonly alertResolvesWithinMs: number;
+  readonly preAllocatedVUs: number;
+  readonly maxVUs: number;
+  /** How long each /api/slow call takes. */
+  readonly slowMs: number;
+}
+
+/**
+ * The most a change in traffic takes to change a rule's verdict: one scrape interval until a sample shows it,
+ * one more for `increase()`'s extrapolation at the window's edge, one evaluation interval until the rule runs
+ * next, and one more because `for` is counted in whole evaluations.
+ */
+function detectionDelayMs(settings: Settings): number {
+  return 2 * (durationMs(settings.scrape.interval) + durationMs(settings.scrape.evaluationInterval));
+}
+
+export function loadtestPlan(settings: Settings): LoadtestPlan {
+  const { loadtest, alerts, alertmanager } = settings;
+  const { maxRequests, window } = alerts.highRequestVolume;
+  const windowMs = durationMs(window);
+
+  // Below the threshold rounds down and above it rounds up, so neither side of the threshold is blurred.
+  const belowPerWindow = Math.floor(loadtest.warmupFraction * maxRequests);
+  const abovePerWindow = Math.ceil(loadtest.spikeFactor * maxRequests);
+  const problems: string[] = [];
+  if (belowPerWindow < 1) {
+    problems.push(
+      `loadtest.warmupFraction: ${loadtest.warmupFraction} × alerts.highRequestVolume.maxRequests (${maxRequests}) ` +
+        "is less than one request per window; raise either so that the warm-up sends traffic",
+    );
+  }
+
+  const alertFiresWithinMs = windowMs + durationMs(alerts.highRequestVolume.for) + detectionDelayMs(settings);
+  const alertResolvesWithinMs = windowMs + detectionDelayMs(settings);
+  const warmupMs = durationMs(loadtest.warmupDuration);
+  // The firing alert waits group_wait in Alertmanager before its e-mail leaves.
+  const spikeMs =
+    loadtest.spikeDuration !== undefined
+      ? durationMs(loadtest.spikeDuration)
+      : alertFiresWithinMs + durationMs(alertmanager.groupWait);
+  // A resolved alert goes out with its group's next flush, which comes every group_interval.
+  const cooldownMs =
+    loadtest.cooldownDuration !== undefined
+      ? durationMs(loadtest.cooldownDuration)
+      : alertResolvesWithinMs + durationMs(alertmanager.groupInterval);
+  for (const [key, ms] of [
+    ["warmupDuration", warmupMs],
+    ["spikeDuration", spikeMs],
+    ["cooldownDuration", cooldownMs],
+  ] as const) {
+    if (ms <= 0)
+      problems.push(`loadtest.${key}: ${loadtest[key]} is no time at all; it must be longer than 0s`);
+  }
+  if (problems.length > 0) throw new SettingsError(problems);
+
+  const phase = (startMs: number, phaseMs: number, requestsPerWindow: number): LoadtestPhase => ({
+    startMs,
+    durationMs: phaseMs,
+    requestsPerWindow,
+    requestsPerSecond: (requestsPerWindow * 1000) / windowMs,
+  });
+  const warmup = phase(0, warmupMs, belowPerWindow);
+  const spike = phase(warmupMs, spikeMs, abovePerWindow);
+  const cooldown = phase(warmupMs + spikeMs, cooldownMs, belowPerWindow);
+
+  const { p95Seconds } = alerts.highLatency;
+  // A VU makes one request at a time: enough of them to hold the spike's rate even while every request takes
+  // as long as HighLatency allows.
+  const vusAtLatencyLimit = Math.ceil(spike.requestsPerSecond * p95Seconds);
+
+  return {
+    thresholdRequestsPerSecond: (maxRequests * 1000) / windowMs,
+    phases: { warmup, spike, cooldown },
+    totalMs: warmupMs + spikeMs + cooldownMs,
+    timeUnitMs: requestsPerIteration * windowMs,
+    alertFiresWithinMs,
+    alertResolvesWithinMs,
+    preAllocatedVUs: Math.max(1, Math.min(loadtest.maxVUs, vusAtLatencyLimit)),
+    maxVUs: loadtest.maxVUs,
+    // Slow enough to stand out in p99, rare enough (see slowEvery) to leave p95 under the HighLatency threshold.
+    slowMs: Math.min(maxSlowMs, Math.round(2 * p95Seconds * 1000)),
+  };
+}
+
+/** A duration as k6 (Go) parses it: 100000 → "1m40s". Prometheus's `d`, `w` and `y` are not Go units. */
+export function k6Duration(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0) throw new Error(`${ms} ms is not a whole, non-negative duration`);
+  if (ms === 0) return "0s";
+  const parts: [number, string][] = [
+    [Math.floor(ms / 3_600_000), "h"],
+    [Math.floor(ms / 60_000) % 60, "m"],
+    [Math.floor(ms / 1000) % 60, "s"],
+    [ms % 1000, "ms"],
+  ];
+  return parts
+    .filter(([count]) => count > 0)
+    .map(([count, unit]) => `${count}${unit}`)
+    .join("");
+}
+
+/** The arrival-rate scenario: each level is reached by a 0s stage (a step) and held by a stage at that level. */
+function scenario(plan: LoadtestPlan): RampingArrivalRateScenario {
+  const { warmup, spike, cooldown } = plan.phases;
+  const hold = (phase: LoadtestPhase) => [
+    { duration: "0s", target: phase.requestsPerWindow },
+    { duration: k6Duration(phase.durationMs), target: phase.requestsPerWindow },
+  ];
+  return {
+    executor: "ramping-arrival-rate",
+    startRate: warmup.requestsPerWindow,
+    timeUnit: k6Duration(plan.timeUnitMs),
+    stages: [...hold(warmup), ...hold(spike), ...hold(cooldown)],
+    preAllocatedVUs: plan.preAllocatedVUs,
+    maxVUs: plan.maxVUs,
+  };
+}
+
+/** Name of the one scenario, as it appears in k6's `scenario` tag. */
+const loadtestScenarioName = "request_volume";
+
+function loadtestOptions(settings: Settings, plan: LoadtestPlan): LoadtestOptions {
+  const p95Ms = Math.round(settings.alerts.highLatency.p95Seconds * 1e6) / 1e3;
+  return {
+    scenarios: { [loadtestScenarioName]: scenario(plan) },
+    // The script marks /api/error's 500 as the expected answer, so http_req_failed counts only real failures.
+    thresholds: {
+      http_req_failed: [`rate<${maxFailedRequestRatio}`],
+      http_req_duration: [`p(95)<${p95Ms}`],
+      checks: [`rate>${1 - maxFailedRequestRatio}`],
+    },
+    summaryTrendStats: [...k6TrendStats],
+  };
+}
+
+/** The options file (`renderedPaths.loadtestOptions`) the script opens. */
+export function renderLoadtestOptions(settings: Settings, endpoints: Pick<Endpoints, "app">): string {
+  const plan = loadtestPlan(settings);
+  const file: LoadtestFile = {
+    target: `http://${endpoints.app}`,
+    slowMs: plan.slowMs,
+    options: loadtestOptions(settings, plan),
+  };
+  return `${JSON.stringify(file, null, 2)}\n`;
+}
+
+export interface K6RunInput {
+  /** `loadtestScriptPath`, as the k6 process sees it. */
+  readonly scriptPath: string;
+  /** The rendered options file, as the k6 process sees it. */
+  readonly optionsPath: string;
+  /** Base URL of the service; unset means the target written in the options file. */
+  readonly target?: string;
+  /** Prometheus with the remote-write receiver enabled; unset means the metrics stay in k6's summary. */
+  readonly remoteWrite?: HostPort;
+  /** Value of the `testid` tag on every series this run writes. */
+  readonly testId: string;
+}
+
+/** Arguments after the `k6` executable (the grafana/k6 image's entrypoint), and environment variables to add. */
+export interface K6Command {
+  readonly args: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+export function k6RunCommand(input: K6RunInput): K6Command {
+  // Passed as --env rather than through the process environment, so `k6 inspect` and `k6 archive` (which do
+  // not read the system environment by default) see the same script inputs as `k6 run`.
+  const scriptEnv = [`${loadtestEnv.optionsFile}=${input.optionsPath}`];
+  if (input.target !== undefined) scriptEnv.push(`${loadtestEnv.target}=${input.target}`);
+  const output: string[] = [];
+  const env: Record<string, string> = {};
+  if (input.remoteWrite !== undefined) {
+    output.push("--out", "experimental-prometheus-rw");
+    env.K6_PROMETHEUS_RW_SERVER_URL = `http://${input.remoteWrite}/api/v1/write`;
+    env.K6_PROMETHEUS_RW_TREND_STATS = k6TrendStatsEnv;
+    // Ends every series when the run ends, instead of Grafana drawing the last value for five more minutes.
+    env.K6_PROMETHEUS_RW_STALE_MARKERS = "true";
+  }
+  return {
+    args: [
+      "run",
+      "--no-usage-report",
+      ...scriptEnv.flatMap((assignment) => ["--env", assignment]),
+      "--tag",
+      `${k6TestIdTag}=${input.testId}`,
+      ...output,
+      input.scriptPath,
+    ],
+    env,
+  };
+}

@@ -1,0 +1,140 @@
+import { join, posix } from "node:path";
+import { expect } from "chai";
+import { parse } from "yaml";
+import { requireBinaries } from "../test-support/binaries";
+import { dockerEndpoints } from "./docker-endpoints";
+import type { Endpoints } from "./endpoints";
+import { renderedPaths } from "./layout";
+import { loadSettings } from "./load";
+import { jobs, replicaLabel, replicaName } from "./names";
+import { renderPrometheusConfig, ruleFilesGlob } from "./prometheus";
+import { loopbackEndpoints, renderToDisk, runTool } from "./promtool-testing";
+
+interface ScrapeConfig {
+  job_name: string;
+  static_configs: { targets: string[] }[];
+}
+
+function parsed(settingsInput: object, endpoints: (replicas: number) => Endpoints, replica: number) {
+  const { settings } = loadSettings(settingsInput);
+  const text = renderPrometheusConfig(settings, endpoints(settings.prometheus.replicas), replica);
+  return parse(text) as Record<string, unknown> & {
+    global: Record<string, unknown>;
+    alerting: {
+      alert_relabel_configs: unknown[];
+      alertmanagers: { static_configs: { targets: string[] }[] }[];
+    };
+    scrape_configs: ScrapeConfig[];
+  };
+}
+
+describe("renderPrometheusConfig", () => {
+  const three = { prometheus: { replicas: 3 } };
+
+  it("labels each replica with its name", () => {
+    for (const replica of [0, 1, 2]) {
+      const config = parsed(three, loopbackEndpoints, replica);
+      expect(config.global.external_labels).to.deep.equal({ [replicaLabel]: replicaName(replica) });
+    }
+  });
+
+  it("uses only fields that Prometheus 2.x and 3.x both accept", () => {
+    const config = parsed(three, loopbackEndpoints, 0);
+    expect(Object.keys(config)).to.have.members(["global", "alerting", "rule_files", "scrape_configs"]);
+    expect(Object.keys(config.global)).to.have.members([
+      "scrape_interval",
+      "scrape_timeout",
+      "evaluation_interval",
+      "external_labels",
+    ]);
+    for (const job of config.scrape_configs)
+      expect(Object.keys(job)).to.have.members(["job_name", "static_configs"]);
+  });
+
+  it("takes its intervals from the settings", () => {
+    const config = parsed(
+      { scrape: { interval: "15s", timeout: "7s", evaluationInterval: "30s" } },
+      loopbackEndpoints,
+      0,
+    );
+    expect(config.global).to.include({
+      scrape_interval: "15s",
+      scrape_timeout: "7s",
+      evaluation_interval: "30s",
+    });
+  });
+
+  it("scrapes the app, every replica including itself, and Alertmanager, under the shared job names", () => {
+    const endpoints = loopbackEndpoints(3);
+    for (const replica of [0, 1, 2]) {
+      const config = parsed(three, loopbackEndpoints, replica);
+      expect(
+        config.scrape_configs.map((job) => [job.job_name, job.static_configs.flatMap((c) => c.targets)]),
+      ).to.deep.equal([
+        [jobs.app, [endpoints.app]],
+        [jobs.prometheus, [...endpoints.prometheus]],
+        [jobs.alertmanager, [endpoints.alertmanager]],
+      ]);
+    }
+  });
+
+  it("sends alerts to Alertmanager without the replica label, so the pair's alerts deduplicate", () => {
+    const config = parsed({}, loopbackEndpoints, 1);
+    expect(config.alerting.alert_relabel_configs).to.deep.equal([
+      { action: "labeldrop", regex: replicaLabel },
+    ]);
+    expect(config.alerting.alertmanagers[0]?.static_configs[0]?.targets).to.deep.equal([
+      loopbackEndpoints(2).alertmanager,
+    ]);
+  });
+
+  it("loads rule files relative to itself", () => {
+    expect(parsed({}, loopbackEndpoints, 0).rule_files).to.deep.equal([ruleFilesGlob]);
+    const configDir = posix.dirname(renderedPaths.prometheusConfig(0));
+    expect(posix.relative(configDir, posix.dirname(renderedPaths.alertRules))).to.equal(
+      posix.dirname(ruleFilesGlob),
+    );
+    expect(posix.extname(renderedPaths.alertRules)).to.equal(posix.extname(ruleFilesGlob));
+  });
+
+  it("refuses a replica that the endpoints do not list", () => {
+    const { settings } = loadSettings({});
+    expect(() => renderPrometheusConfig(settings, loopbackEndpoints(2), 2)).to.throw(RangeError, /replica 2/);
+  });
+
+  describe("promtool check config", () => {
+    let promtool: string;
+
+    before(function () {
+      ({ promtool } = requireBinaries(this, "promtool"));
+    });
+
+    for (const [name, endpoints] of [
+      ["Docker", (settings: ReturnType<typeof loadSettings>["settings"]) => dockerEndpoints(settings)],
+      [
+        "loopback",
+        (settings: ReturnType<typeof loadSettings>["settings"]) =>
+          loopbackEndpoints(settings.prometheus.replicas),
+      ],
+    ] as const) {
+      it(`accepts every replica's configuration with ${name} endpoints, rule files beside it`, async () => {
+        const { settings } = loadSettings({ prometheus: { replicas: 3 } });
+        const dir = renderToDisk(settings, endpoints(settings));
+        try {
+          for (const replica of [0, 1, 2]) {
+            const file = join(dir.path, renderedPaths.prometheusConfig(replica));
+            const result = await runTool(
+              promtool,
+              ["check", "config", "--lint=all", "--lint-fatal", file],
+              dir.path,
+            );
+            expect(result.exitCode, result.output).to.equal(0);
+            expect(result.output).to.include("SUCCESS: 1 rule files found");
+          }
+        } finally {
+          dir.remove();
+        }
+      });
+    }
+  });
+});

@@ -1,0 +1,43 @@
+/**
+ * `prometheus-<i>.yml`: the configuration of Prometheus replica i. The replicas are identical except for their
+ * `replica` external label: each scrapes the app, Alertmanager and every replica including itself, so that a
+ * surviving replica reports the death of another. Only fields that Prometheus 2.x and 3.x both accept are used.
+ */
+import type { Endpoints } from "./endpoints";
+import { jobs, replicaLabel, replicaName } from "./names";
+import type { Settings } from "./settings";
+import { generatedYaml } from "./yaml";
+
+/** Rule files, relative to the configuration file, so the same file works in a container and on disk. */
+export const ruleFilesGlob = "rules/*.yml";
+
+export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints, replica: number): string {
+  if (!Number.isInteger(replica) || replica < 0 || replica >= endpoints.prometheus.length) {
+    throw new RangeError(
+      `Prometheus replica ${replica} does not exist: the endpoints list ${endpoints.prometheus.length} replicas`,
+    );
+  }
+  const staticJob = (jobName: string, targets: readonly string[]) => ({
+    job_name: jobName,
+    static_configs: [{ targets: [...targets] }],
+  });
+  return generatedYaml({
+    global: {
+      scrape_interval: settings.scrape.interval,
+      scrape_timeout: settings.scrape.timeout,
+      evaluation_interval: settings.scrape.evaluationInterval,
+      external_labels: { [replicaLabel]: replicaName(replica) },
+    },
+    alerting: {
+      // The replicas send identical alerts; without their replica label Alertmanager sees one alert, not two.
+      alert_relabel_configs: [{ action: "labeldrop", regex: replicaLabel }],
+      alertmanagers: [{ static_configs: [{ targets: [endpoints.alertmanager] }] }],
+    },
+    rule_files: [ruleFilesGlob],
+    scrape_configs: [
+      staticJob(jobs.app, [endpoints.app]),
+      staticJob(jobs.prometheus, endpoints.prometheus),
+      staticJob(jobs.alertmanager, [endpoints.alertmanager]),
+    ],
+  });
+}

@@ -1,0 +1,45 @@
+/**
+ * Every file the stack needs, rendered from one settings object and the endpoints of one environment (the
+ * Docker stack's container aliases, or the end-to-end tests' loopback ports). The Pulumi program uploads these
+ * files, `npm run render` writes them, and the end-to-end tests run the real programs on them.
+ */
+import { renderAlertmanagerConfig } from "./alertmanager";
+import type { Endpoints } from "./endpoints";
+import { dashboardPanelQueries, renderGrafana } from "./grafana";
+import { type RenderedFiles, renderedPaths } from "./layout";
+import { renderLoadtestOptions } from "./loadtest";
+import { renderPrometheusConfig } from "./prometheus";
+import { assertPromql } from "./promql";
+import { renderAlertRuleTests } from "./rule-tests";
+import { alertRules, renderAlertRules } from "./rules";
+import type { Settings } from "./settings";
+
+/** Settings are expected to come from `loadSettings`; endpoints must list one address per Prometheus replica. */
+export function renderAll(settings: Settings, endpoints: Endpoints): RenderedFiles {
+  if (endpoints.prometheus.length !== settings.prometheus.replicas) {
+    throw new Error(
+      `endpoints list ${endpoints.prometheus.length} Prometheus replicas but prometheus.replicas is ${settings.prometheus.replicas}`,
+    );
+  }
+  assertPromql([
+    ...alertRules(settings).map((rule) => ({
+      origin: `alert rule ${rule.name} (${rule.group})`,
+      expr: rule.expr,
+    })),
+    ...dashboardPanelQueries(settings).map((query) => ({
+      origin: `dashboard "${query.dashboard}", panel "${query.panel}"`,
+      expr: query.expr,
+    })),
+  ]);
+
+  const files: Record<string, string> = {};
+  endpoints.prometheus.forEach((_, replica) => {
+    files[renderedPaths.prometheusConfig(replica)] = renderPrometheusConfig(settings, endpoints, replica);
+  });
+  files[renderedPaths.alertRules] = renderAlertRules(settings);
+  files[renderedPaths.alertRuleTests] = renderAlertRuleTests(settings, endpoints);
+  files[renderedPaths.alertmanagerConfig] = renderAlertmanagerConfig(settings, endpoints);
+  Object.assign(files, renderGrafana(settings, endpoints));
+  files[renderedPaths.loadtestOptions] = renderLoadtestOptions(settings, endpoints);
+  return files;
+}

@@ -1,0 +1,143 @@
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+import { renderedPaths } from "../configs/layout";
+import { secretMarker } from "../configs/stack-file";
+import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { manifestFile } from "./render";
+
+const run = promisify(execFile);
+const repository = resolve(__dirname, "..");
+const tsx = join(repository, "node_modules", ".bin", "tsx");
+
+interface CliRun {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function render(args: readonly string[], cwd = repository): Promise<CliRun> {
+  try {
+    const { stdout, stderr } = await run(tsx, [join(repository, "scripts", "render.ts"), ...args], {
+      cwd,
+      timeout: 60_000,
+    });
+    return { exitCode: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code?: unknown; stdout?: string; stderr?: string };
+    if (typeof failed.code !== "number") throw error;
+    return { exitCode: failed.code, stdout: failed.stdout ?? "", stderr: failed.stderr ?? "" };
+  }
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe("npm run render", function () {
+  this.timeout(60_000);
+  let project: TempDir;
+  let out: TempDir;
+
+  beforeEach(() => {
+    project = makeTempDir("render-project-");
+    out = makeTempDir("render-out-");
+    writeFileSync(join(project.path, "Pulumi.yaml"), "name: watchtower\nruntime: nodejs\n");
+  });
+
+  afterEach(() => {
+    project.remove();
+    out.remove();
+  });
+
+  const stackFile = (stack: string, text: string) =>
+    writeFileSync(join(project.path, `Pulumi.${stack}.yaml`), text);
+
+  it("writes every file of the stack, lists them, and never writes a secret", async () => {
+    stackFile(
+      "prod",
+      [
+        "config:",
+        "  watchtower:email:",
+        "    smarthost: smtp.example.com:587",
+        "    authUsername: alerts",
+        "    authPassword:",
+        "      secure: v1:bm90LXJlYWw=:c2VjcmV0",
+        "  watchtower:prometheus:",
+        "    replicas: 3",
+        "",
+      ].join("\n"),
+    );
+    const result = await render(["--project", project.path, "--stack", "prod", "--out", out.path]);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    const written = filesUnder(out.path).filter((path) => path !== manifestFile);
+    expect(written).to.include.members([
+      renderedPaths.prometheusConfig(0),
+      renderedPaths.prometheusConfig(2),
+      renderedPaths.alertRules,
+      renderedPaths.alertRuleTests,
+      renderedPaths.alertmanagerConfig,
+      renderedPaths.loadtestOptions,
+    ]);
+    for (const path of written) {
+      expect(result.stdout).to.include(join(out.path, path));
+      const content = readFileSync(join(out.path, path), "utf8");
+      expect(content, path).not.to.include(secretMarker);
+      expect(content, path).not.to.include("v1:bm90");
+    }
+  });
+
+  it("reads the dev stack and writes into rendered/ by default", async () => {
+    stackFile("dev", "config:\n  watchtower:prometheus:\n    replicas: 1\n");
+    const result = await render(["--project", project.path], out.path);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    expect(result.stderr).to.include("warning: prometheus.replicas is 1");
+    expect(filesUnder(join(out.path, "rendered"))).to.include(renderedPaths.prometheusConfig(0));
+    expect(existsSync(join(out.path, "rendered", renderedPaths.prometheusConfig(1)))).to.equal(false);
+  });
+
+  it("lists every problem of invalid settings, exits non-zero and writes nothing", async () => {
+    stackFile(
+      "broken",
+      [
+        "config:",
+        "  watchtower:scrape:",
+        "    interval: 30s",
+        "  watchtower:ports:",
+        "    grafana: 9093",
+        "",
+      ].join("\n"),
+    );
+    const target = join(out.path, "never");
+    const result = await render(["--project", project.path, "--stack", "broken", "--out", target]);
+    expect(result.exitCode).to.equal(1);
+    expect(result.stderr).to.include("alerts.highRequestVolume.window").and.include("ports.grafana");
+    expect(result.stderr).to.include("Nothing was written");
+    expect(existsSync(target)).to.equal(false);
+  });
+
+  it("removes the files of an earlier render that are no longer rendered", async () => {
+    stackFile("dev", "config:\n  watchtower:prometheus:\n    replicas: 3\n");
+    expect((await render(["--project", project.path, "--out", out.path])).exitCode).to.equal(0);
+    expect(existsSync(join(out.path, renderedPaths.prometheusConfig(2)))).to.equal(true);
+    writeFileSync(join(out.path, "notes.txt"), "mine");
+
+    stackFile("dev", "config:\n  watchtower:prometheus:\n    replicas: 2\n");
+    const result = await render(["--project", project.path, "--out", out.path]);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    expect(existsSync(join(out.path, renderedPaths.prometheusConfig(2)))).to.equal(false);
+    expect(result.stdout).to.include(`removed ${join(out.path, renderedPaths.prometheusConfig(2))}`);
+    expect(readFileSync(join(out.path, "notes.txt"), "utf8")).to.equal("mine");
+  });
+
+  it("rejects an unknown option with its usage", async () => {
+    const result = await render(["--stak", "dev"]);
+    expect(result.exitCode).to.equal(2);
+    expect(result.stderr).to.include("usage: npm run render");
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * `npm run render -- --stack <name> --out <dir>`: validates a stack's settings and writes every file the stack
+ * would deploy, rendered for the Docker stack (container aliases), so it can be read before `npm run up`.
+ * Invalid settings list every problem, exit non-zero and write nothing. Secrets are never written: `render`
+ * cannot decrypt them, and the files only reference them (Alertmanager reads its SMTP password from a file that
+ * `pulumi up` uploads).
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
+import { parseArgs } from "node:util";
+import { dockerEndpoints } from "../configs/docker-endpoints";
+import { type RenderedFiles, writeRenderedFiles } from "../configs/layout";
+import { loadSettings, SettingsError } from "../configs/load";
+import { renderAll } from "../configs/render";
+import { readStackConfig, StackFileError, secretMarker } from "../configs/stack-file";
+
+/** Written into the output directory: the files the last render wrote, so the next one can remove stale ones. */
+export const manifestFile = ".rendered-files.json";
+
+const usage = `usage: npm run render -- [--stack <name>] [--out <dir>] [--project <dir>]
+  --stack    stack whose Pulumi.<stack>.yaml is read (default: dev)
+  --out      directory the files are written to (default: rendered)
+  --project  directory of Pulumi.yaml (default: the repository)`;
+
+interface RenderOptions {
+  readonly stack: string;
+  readonly out: string;
+  readonly projectDir: string;
+}
+
+interface RenderResult {
+  /** Paths written, relative to the output directory. */
+  readonly written: readonly string[];
+  /** Paths of an earlier render that this one no longer produces, removed. */
+  readonly removed: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/** Renders a stack into `out`; throws SettingsError (nothing written) when its settings are invalid. */
+function renderStack(options: RenderOptions): RenderResult {
+  const { settings, warnings } = loadSettings(readStackConfig(options.projectDir, options.stack));
+  const files = renderAll(settings, dockerEndpoints(settings));
+  assertNoSecrets(files);
+  const removed = removeStale(options.out, Object.keys(files));
+  writeRenderedFiles(options.out, files);
+  writeFileSync(join(options.out, manifestFile), `${JSON.stringify(Object.keys(files), null, 2)}\n`);
+  return { written: Object.keys(files), removed, warnings };
+}
+
+/** A secret read from the stack file is the marker; finding it in a file means a renderer wrote a secret. */
+function assertNoSecrets(files: RenderedFiles): void {
+  const leaking = Object.entries(files)
+    .filter(([, content]) => content.includes(secretMarker))
+    .map(([path]) => path);
+  if (leaking.length > 0) throw new Error(`refusing to write a secret setting into ${leaking.join(", ")}`);
+}
+
+/** Removes files listed by the previous render's manifest that this render does not produce. */
+function removeStale(out: string, current: readonly string[]): string[] {
+  const manifest = join(out, manifestFile);
+  if (!existsSync(manifest)) return [];
+  const previous: unknown = JSON.parse(readFileSync(manifest, "utf8"));
+  if (!Array.isArray(previous)) return [];
+  const root = resolve(out);
+  return previous
+    .filter((path): path is string => typeof path === "string" && !current.includes(path))
+    .filter((path) => resolve(root, path).startsWith(root + sep))
+    .filter((path) => {
+      const target = join(out, path);
+      if (!existsSync(target)) return false;
+      rmSync(target);
+      return true;
+    });
+}
+
+function main(argv: readonly string[]): number {
+  let options: RenderOptions;
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        stack: { type: "string", default: "dev" },
+        out: { type: "string", default: "rendered" },
+        project: { type: "string", default: resolve(__dirname, "..") },
+        help: { type: "boolean", default: false },
+      },
+      strict: true,
+    });
+    if (values.help) {
+      console.log(usage);
+      return 0;
+    }
+    options = { stack: values.stack, out: values.out, projectDir: values.project };
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return 2;
+  }
+
+  try {
+    const result = renderStack(options);
+    for (const warning of result.warnings) console.warn(`warning: ${warning}`);
+    console.log(`Rendered stack "${options.stack}" into ${options.out}:`);
+    for (const path of result.written) console.log(`  wrote   ${join(options.out, path)}`);
+    for (const path of result.removed)
+      console.log(`  removed ${join(options.out, path)} (no longer rendered)`);
+    console.log("Secrets are not written: pulumi up uploads them beside the files that reference them.");
+    return 0;
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      console.error(`Stack "${options.stack}" has ${error.message}\nNothing was written.`);
+      return 1;
+    }
+    if (error instanceof StackFileError) {
+      console.error(`${error.message}\nNothing was written.`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,115 @@
+/**
+ * Real programs started by tests. Each runs in its own process group (so a kill reaches anything it spawned),
+ * writes stdout and stderr to a log file (so a failure can show what the program said), and is killed when
+ * the runner exits or is interrupted.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { onExitCleanup } from "./cleanup";
+
+export interface ProcessSpec {
+  /** Short name used in messages and log headers, such as "prometheus-0". */
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly cwd?: string;
+  /** Replaces the environment entirely when set; defaults to the runner's environment. */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Appended to, so that a restarted program's output follows its previous run's. */
+  readonly logFile: string;
+}
+
+export interface ExitStatus {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export class ManagedProcess {
+  readonly name: string;
+  readonly logFile: string;
+  /** Settles when the program has exited, however that happened. */
+  readonly exited: Promise<ExitStatus>;
+  private readonly child: ChildProcess;
+  private readonly pid: number;
+  private exitStatus: ExitStatus | undefined;
+
+  private constructor(spec: ProcessSpec) {
+    this.name = spec.name;
+    this.logFile = spec.logFile;
+    appendFileSync(spec.logFile, `--- ${new Date().toISOString()} ${spec.command} ${spec.args.join(" ")}\n`);
+    const log = openSync(spec.logFile, "a");
+    try {
+      this.child = spawn(spec.command, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env ?? process.env,
+        detached: true,
+        stdio: ["ignore", log, log],
+      });
+    } finally {
+      closeSync(log);
+    }
+    // Without a listener, a spawn failure (ENOENT, EACCES) would crash the runner instead of failing a test.
+    this.child.once("error", (error) => appendFileSync(spec.logFile, `spawn error: ${error.message}\n`));
+    if (this.child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
+    this.pid = this.child.pid;
+    const unregister = onExitCleanup(() => this.signalGroup("SIGKILL"));
+    this.exited = new Promise((resolve) => {
+      this.child.once("exit", (code, signal) => {
+        this.exitStatus = { code, signal };
+        unregister();
+        resolve(this.exitStatus);
+      });
+    });
+  }
+
+  static start(spec: ProcessSpec): ManagedProcess {
+    return new ManagedProcess(spec);
+  }
+
+  get running(): boolean {
+    return this.exitStatus === undefined;
+  }
+
+  /** SIGKILL to the whole group: the abrupt death the fault scenarios need. */
+  async kill(): Promise<ExitStatus> {
+    this.signalGroup("SIGKILL");
+    return this.exited;
+  }
+
+  /** SIGTERM, then SIGKILL if the program has not exited within `graceMs`. */
+  async stop(graceMs = 5000): Promise<ExitStatus> {
+    if (!this.running) return this.exited;
+    this.signalGroup("SIGTERM");
+    const status = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);
+    if (status) return status;
+    return this.kill();
+  }
+
+  /** The last lines the program wrote, for failure messages. */
+  tail(lines = 30): string {
+    let text: string;
+    try {
+      text = readFileSync(this.logFile, "utf8");
+    } catch (error) {
+      return `(no log: ${error instanceof Error ? error.message : String(error)})`;
+    }
+    const all = text.trimEnd().split("\n");
+    const state = this.exitStatus
+      ? `exited with ${this.exitStatus.signal ?? `code ${this.exitStatus.code}`}`
+      : `running as pid ${this.pid}`;
+    return [`── ${this.name} (${state}), last ${Math.min(lines, all.length)} lines of ${this.logFile}`]
+      .concat(all.slice(-lines).map((line) => `   ${line}`))
+      .join("\n");
+  }
+
+  private signalGroup(signal: NodeJS.Signals): void {
+    if (!this.running) return;
+    try {
+      process.kill(-this.pid, signal);
+    } catch (error) {
+      // ESRCH: the group is already gone, which is what we wanted.
+      if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+    }
+  }
+}
