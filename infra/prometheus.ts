@@ -1,0 +1,136 @@
+/**
+ * The Prometheus replicas: identical servers that each scrape the app, Alertmanager and one another, so that
+ * a survivor reports a dead replica. Each keeps its TSDB on its own volume.
+ */
+import * as path from "node:path";
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostPort } from "../configs/endpoints";
+import { type RenderedFiles, renderedPaths } from "../configs/layout";
+import { imageRef, prometheus } from "../configs/versions";
+import {
+  dockerName,
+  fileUpload,
+  healthcheck,
+  serviceContainerArgs,
+  serviceContainerOptions,
+  splitHostPort,
+  volumeOptions,
+} from "./containers";
+import { requireRendered } from "./rendered";
+
+/** Where the image looks for its config; the rules sit beside it as they do in the rendered layout. */
+export const prometheusConfigFile = "/etc/prometheus/prometheus.yml";
+/** The image's data directory, owned by its unprivileged user. */
+const prometheusDataDir = "/prometheus";
+/** `nobody`, the user the official image runs as. */
+const prometheusUser = "65534:65534";
+
+/**
+ * Path of the rules file inside the container. The rendered config names its rule files relative to itself
+ * (`rules/*.yml`), so they keep the position they have next to the config in the rendered layout.
+ */
+export function prometheusRulesFile(): string {
+  const relative = path.posix.relative(
+    path.posix.dirname(renderedPaths.prometheusConfig(0)),
+    renderedPaths.alertRules,
+  );
+  return path.posix.join(path.posix.dirname(prometheusConfigFile), relative);
+}
+
+export interface PrometheusReplicasArgs {
+  /** Name of the stack's private network. */
+  readonly network: pulumi.Input<string>;
+  /** Alias and port of each replica on the network, in replica order; the rendered configs target these. */
+  readonly endpoints: readonly HostPort[];
+  /** URL a person opens for each replica, in replica order: links in alerts and the UI point there. */
+  readonly externalUrls: readonly string[];
+  /** Host port of replica 0; replica i is published on `firstHostPort + i`. */
+  readonly firstHostPort: number;
+  /** Host address every published port binds to. */
+  readonly bindAddress: string;
+  /** Every rendered file: each replica takes its own config and the shared rules. */
+  readonly files: RenderedFiles;
+  /** How long the TSDB keeps samples (`prometheus.retention`). */
+  readonly retention: string;
+  /** Keep the TSDB volumes when the stack is destroyed. */
+  readonly keepData: boolean;
+  /** Prefix of the Docker object names. */
+  readonly dockerPrefix: string;
+  /** Memory limit of each replica in MB; 1024 by default. */
+  readonly memoryMb?: number;
+}
+
+export class PrometheusReplicas extends pulumi.ComponentResource {
+  readonly image: docker.RemoteImage;
+  readonly volumes: docker.Volume[];
+  readonly containers: docker.Container[];
+
+  constructor(name: string, args: PrometheusReplicasArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("watchtower:index:PrometheusReplicas", name, {}, opts);
+    const rules = requireRendered(args.files, renderedPaths.alertRules);
+    const replicas = args.endpoints.map((endpoint, replica) => {
+      const externalUrl = args.externalUrls[replica];
+      if (externalUrl === undefined) {
+        throw new Error(`PrometheusReplicas: replica ${replica} (${endpoint}) has no external URL`);
+      }
+      return { replica, externalUrl, ...splitHostPort(endpoint) };
+    });
+
+    this.image = new docker.RemoteImage(
+      `${name}-image`,
+      { name: imageRef(prometheus), keepLocally: true },
+      { parent: this },
+    );
+
+    const created = replicas.map(({ replica, externalUrl, host: alias, port }) => {
+      const volume = new docker.Volume(
+        `${name}-${replica}-data`,
+        { name: dockerName(args.dockerPrefix, `${alias}-data`) },
+        volumeOptions(this, args.keepData),
+      );
+      const container = new docker.Container(
+        `${name}-${replica}`,
+        serviceContainerArgs({
+          name: dockerName(args.dockerPrefix, alias),
+          image: this.image.imageId,
+          network: args.network,
+          alias,
+          user: prometheusUser,
+          memoryMb: args.memoryMb ?? 1024,
+          published: [{ internal: port, external: args.firstHostPort + replica }],
+          bindAddress: args.bindAddress,
+          command: [
+            `--config.file=${prometheusConfigFile}`,
+            `--storage.tsdb.path=${prometheusDataDir}`,
+            `--storage.tsdb.retention.time=${args.retention}`,
+            `--web.listen-address=:${port}`,
+            `--web.external-url=${externalUrl}`,
+            // Reloads the config on POST /-/reload, without losing the in-memory state of rules and alerts.
+            "--web.enable-lifecycle",
+            // k6 pushes its metrics here with the Prometheus remote-write output.
+            "--web.enable-remote-write-receiver",
+          ],
+          uploads: [
+            fileUpload(
+              prometheusConfigFile,
+              requireRendered(args.files, renderedPaths.prometheusConfig(replica)),
+            ),
+            fileUpload(prometheusRulesFile(), rules),
+          ],
+          volumes: [{ volumeName: volume.name, containerPath: prometheusDataDir }],
+          // The image has promtool, and no shell utilities are guaranteed: it asks the server whether it is ready.
+          healthcheck: healthcheck(["/bin/promtool", "check", "ready", `--url=http://127.0.0.1:${port}`]),
+          // Replaying a large write-ahead log after a restart can take a while.
+          healthyWithinSeconds: 180,
+        }),
+        serviceContainerOptions(this),
+      );
+      return { volume, container };
+    });
+    this.volumes = created.map(({ volume }) => volume);
+    this.containers = created.map(({ container }) => container);
+
+    this.registerOutputs({ containers: this.containers.map((container) => container.name) });
+  }
+}

@@ -1,0 +1,731 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { expect } from "chai";
+import { parse } from "yaml";
+import { dockerEndpoints } from "../configs/docker-endpoints";
+import { type RenderedFiles, renderedPaths } from "../configs/layout";
+import { loadSettings } from "../configs/load";
+import { loadtestScriptFiles } from "../configs/loadtest";
+import { renderAll } from "../configs/render";
+import { loadtestEnv } from "../loadtest/contract";
+import { alertmanagerSmtpPasswordFile } from "./alertmanager";
+import { repositoryRoot } from "./app";
+import { grafanaAdminPasswordFile } from "./grafana";
+import {
+  collectStrings,
+  mockGeneratedPassword,
+  mockProject,
+  mockStack,
+  type RecordedResource,
+  revealSecrets,
+  runStack,
+  type StackConfig,
+  type StackRun,
+} from "./mock-run";
+import { prometheusConfigFile, prometheusRulesFile } from "./prometheus";
+
+const types = {
+  stack: "watchtower:index:MonitoringStack",
+  app: "watchtower:index:AppService",
+  prometheus: "watchtower:index:PrometheusReplicas",
+  alertmanager: "watchtower:index:AlertmanagerService",
+  grafana: "watchtower:index:GrafanaService",
+  inbox: "watchtower:index:MailpitInbox",
+  loadtest: "watchtower:index:LoadTest",
+  network: "docker:index/network:Network",
+  image: "docker:index/image:Image",
+  remoteImage: "docker:index/remoteImage:RemoteImage",
+  volume: "docker:index/volume:Volume",
+  container: "docker:index/container:Container",
+  password: "random:index/randomPassword:RandomPassword",
+} as const;
+
+const root = `${mockProject}-${mockStack}`;
+
+interface Upload {
+  file: string;
+  content: unknown;
+  permissions?: string;
+  owner?: string;
+}
+interface NetworkAttachment {
+  name: string;
+  aliases?: string[];
+}
+interface PortBinding {
+  internal: number;
+  external: number;
+  ip: string;
+}
+
+function byType(run: StackRun, type: string): RecordedResource[] {
+  return [...run.resources.values()].filter((resource) => resource.type === type);
+}
+
+function resource(run: StackRun, name: string): RecordedResource {
+  const found = run.resources.get(name);
+  if (!found) throw new Error(`no resource named ${name}; have ${[...run.resources.keys()].join(", ")}`);
+  return found;
+}
+
+/**
+ * A container's uploads, secrets revealed: the mocks mark the whole list secret when one file in it is (Pulumi
+ * lifts secretness out of lists and maps when it deserializes inputs).
+ */
+function uploadsOf(container: RecordedResource): Upload[] {
+  return (revealSecrets(container.inputs.uploads) as Upload[] | undefined) ?? [];
+}
+
+/** Upload contents by container path, secrets revealed. */
+function uploadedFiles(container: RecordedResource): Record<string, string> {
+  return Object.fromEntries(uploadsOf(container).map((upload) => [upload.file, String(upload.content)]));
+}
+
+/** The value of a `--name=value` flag in a container's command. */
+function flag(container: RecordedResource, name: string): string {
+  const found = ((container.inputs.command as string[] | undefined) ?? []).find((arg) =>
+    arg.startsWith(`${name}=`),
+  );
+  if (found === undefined) throw new Error(`${container.name} has no ${name} flag`);
+  return found.slice(name.length + 1);
+}
+
+/** A variable the k6 script sees: from the container's environment or from k6's `--env` arguments. */
+function scriptEnvOf(container: RecordedResource, name: string): string {
+  const command = (container.inputs.command as string[] | undefined) ?? [];
+  const assignments = [
+    ...((container.inputs.envs as string[] | undefined) ?? []),
+    ...command.filter((_, index) => command[index - 1] === "--env"),
+  ];
+  const found = assignments.find((assignment) => assignment.startsWith(`${name}=`));
+  if (found === undefined) throw new Error(`${container.name} gives the script no ${name}`);
+  return found.slice(name.length + 1);
+}
+
+/** A file-name glob as Prometheus matches rule_files: `*` stands for any characters but a slash. */
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*")}$`);
+}
+
+function argsOf(container: RecordedResource): string[] {
+  return [
+    ...((container.inputs.command as string[] | undefined) ?? []),
+    ...((container.inputs.envs as string[]) ?? []),
+  ];
+}
+
+/**
+ * The ports a container's process listens on, read from its own arguments the way the process reads them:
+ * flags (`--web.listen-address=:9090`) and environment variables (`PORT=5002`, `MP_SMTP_BIND_ADDR=0.0.0.0:1025`).
+ */
+function listeningPorts(container: RecordedResource): number[] {
+  const ports: number[] = [];
+  for (const arg of argsOf(container)) {
+    const match =
+      /^--web\.listen-address=.*:(\d+)$/.exec(arg) ??
+      /^(?:PORT|GF_SERVER_HTTP_PORT)=(\d+)$/.exec(arg) ??
+      /^MP_(?:SMTP|UI)_BIND_ADDR=.*:(\d+)$/.exec(arg);
+    if (match?.[1]) ports.push(Number(match[1]));
+  }
+  return ports;
+}
+
+/** The expected files, rendered independently of the program from the same stack config. */
+function renderFor(config: StackConfig): RenderedFiles {
+  const { settings } = loadSettings(config);
+  return renderAll(settings, dockerEndpoints(settings));
+}
+
+/** Every `host:port` a service dials, from the files uploaded into the containers. */
+function dialledEndpoints(run: StackRun): { from: string; target: string }[] {
+  const found: { from: string; target: string }[] = [];
+  for (const container of byType(run, types.container)) {
+    for (const [file, content] of Object.entries(uploadedFiles(container))) {
+      const from = `${container.name}:${file}`;
+      if (file.endsWith(".json"))
+        for (const target of addressesIn(JSON.parse(content))) found.push({ from, target });
+      if (/\.ya?ml$/.test(file))
+        for (const target of addressesIn(parse(content))) found.push({ from, target });
+    }
+    for (const env of (container.inputs.envs as string[] | undefined) ?? []) {
+      const match = /^K6_PROMETHEUS_RW_SERVER_URL=(.*)$/.exec(env);
+      if (match?.[1]) found.push({ from: `${container.name} env`, target: new URL(match[1]).host });
+    }
+  }
+  return found;
+}
+
+interface StaticConfigs {
+  static_configs: { targets: string[] }[];
+}
+
+/**
+ * The addresses a config file makes its reader dial, recognised by the file's shape: Prometheus scrape and
+ * Alertmanager targets, Alertmanager's smarthost, Grafana's datasource URLs and the load test's target.
+ */
+function addressesIn(document: unknown): string[] {
+  if (typeof document !== "object" || document === null) return [];
+  const config = document as {
+    scrape_configs?: StaticConfigs[];
+    alerting?: { alertmanagers: StaticConfigs[] };
+    receivers?: { email_configs?: { smarthost: string }[] }[];
+    datasources?: { url: string }[];
+    target?: string;
+  };
+  const staticConfigs = [...(config.scrape_configs ?? []), ...(config.alerting?.alertmanagers ?? [])].flatMap(
+    (holder) => holder.static_configs,
+  );
+  return [
+    ...staticConfigs.flatMap((staticConfig) => staticConfig.targets),
+    ...(config.receivers ?? [])
+      .flatMap((receiver) => receiver.email_configs ?? [])
+      .map((email) => email.smarthost),
+    ...(config.datasources ?? []).map((datasource) => new URL(datasource.url).host),
+    ...(typeof config.target === "string" ? [new URL(config.target).host] : []),
+  ];
+}
+
+/** Input paths whose values differ between two runs, resource by resource; uploads are compared by file. */
+function changedInputs(before: StackRun, after: StackRun): string[] {
+  const normalise = (resource: RecordedResource) => {
+    const inputs = revealSecrets(resource.inputs) as Record<string, unknown>;
+    const uploads = inputs.uploads as Upload[] | undefined;
+    if (!uploads) return inputs;
+    return { ...inputs, uploads: Object.fromEntries(uploads.map((upload) => [upload.file, upload])) };
+  };
+  const changes: string[] = [];
+  const compare = (a: unknown, b: unknown, at: string): void => {
+    if (typeof a === "object" && a !== null && typeof b === "object" && b !== null) {
+      const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+      for (const key of keys) {
+        compare((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${at}.${key}`);
+      }
+    } else if (a !== b) changes.push(at);
+  };
+  expect([...after.resources.keys()].sort()).to.deep.equal([...before.resources.keys()].sort());
+  for (const [name, original] of before.resources)
+    compare(normalise(original), normalise(resource(after, name)), name);
+  return changes;
+}
+
+describe("the Pulumi program under mocks", function () {
+  this.timeout(20_000);
+
+  describe("with the default settings", () => {
+    let run: StackRun;
+    const files = renderFor({});
+
+    before(async () => {
+      run = await runStack({});
+    });
+
+    it("declares the whole stack, each resource under its service's component", () => {
+      const tree = [...run.resources.values()].map(
+        ({ type, name, parent }) => `${parent} > ${name} (${type})`,
+      );
+      expect(tree.sort()).to.deep.equal(
+        [
+          `${root} > monitoring (${types.stack})`,
+          `monitoring > monitoring-network (${types.network})`,
+          `monitoring > monitoring-app (${types.app})`,
+          `monitoring-app > monitoring-app-image (${types.image})`,
+          `monitoring-app > monitoring-app-container (${types.container})`,
+          `monitoring > monitoring-prometheus (${types.prometheus})`,
+          `monitoring-prometheus > monitoring-prometheus-image (${types.remoteImage})`,
+          `monitoring-prometheus > monitoring-prometheus-0-data (${types.volume})`,
+          `monitoring-prometheus > monitoring-prometheus-0 (${types.container})`,
+          `monitoring-prometheus > monitoring-prometheus-1-data (${types.volume})`,
+          `monitoring-prometheus > monitoring-prometheus-1 (${types.container})`,
+          `monitoring > monitoring-inbox (${types.inbox})`,
+          `monitoring-inbox > monitoring-inbox-image (${types.remoteImage})`,
+          `monitoring-inbox > monitoring-inbox-container (${types.container})`,
+          `monitoring > monitoring-alertmanager (${types.alertmanager})`,
+          `monitoring-alertmanager > monitoring-alertmanager-image (${types.remoteImage})`,
+          `monitoring-alertmanager > monitoring-alertmanager-data (${types.volume})`,
+          `monitoring-alertmanager > monitoring-alertmanager-container (${types.container})`,
+          `monitoring > monitoring-grafana (${types.grafana})`,
+          `monitoring-grafana > monitoring-grafana-admin-password (${types.password})`,
+          `monitoring-grafana > monitoring-grafana-image (${types.remoteImage})`,
+          `monitoring-grafana > monitoring-grafana-data (${types.volume})`,
+          `monitoring-grafana > monitoring-grafana-container (${types.container})`,
+          `monitoring > monitoring-loadtest (${types.loadtest})`,
+          `monitoring-loadtest > monitoring-loadtest-image (${types.remoteImage})`,
+          `monitoring-loadtest > monitoring-loadtest-container (${types.container})`,
+        ].sort(),
+      );
+    });
+
+    it("puts every container on the one private network only, under an alias", () => {
+      const [network] = byType(run, types.network);
+      const networkName = network?.inputs.name;
+      expect(networkName).to.equal(root);
+      for (const container of byType(run, types.container)) {
+        const attachments = container.inputs.networksAdvanced as NetworkAttachment[];
+        expect(attachments, container.name).to.have.length(1);
+        expect(attachments[0]?.name, container.name).to.equal(networkName);
+      }
+    });
+
+    it("resolves every address a service dials to the alias of a container on the network, at a port it listens on", () => {
+      const listeners = new Map<string, number[]>();
+      for (const container of byType(run, types.container)) {
+        for (const alias of (container.inputs.networksAdvanced as NetworkAttachment[])[0]?.aliases ?? []) {
+          expect(listeners.has(alias), `alias ${alias} is used twice`).to.equal(false);
+          listeners.set(alias, listeningPorts(container));
+        }
+      }
+      const dialled = dialledEndpoints(run);
+      // Two replicas scrape three jobs, send to Alertmanager, Alertmanager mails the inbox, Grafana queries both
+      // replicas, k6 targets the app and writes to Prometheus.
+      expect(dialled.length).to.be.at.least(12);
+      for (const { from, target } of dialled) {
+        const separator = target.lastIndexOf(":");
+        const alias = target.slice(0, separator);
+        expect(listeners.get(alias), `${from} dials ${target}`).to.include(
+          Number(target.slice(separator + 1)),
+        );
+      }
+    });
+
+    it("uploads exactly what the renderers produce", () => {
+      const prometheus0 = uploadedFiles(resource(run, "monitoring-prometheus-0"));
+      const prometheus1 = uploadedFiles(resource(run, "monitoring-prometheus-1"));
+      expect(Object.values(prometheus0).sort()).to.deep.equal(
+        [files[renderedPaths.prometheusConfig(0)], files[renderedPaths.alertRules]].sort(),
+      );
+      expect(Object.values(prometheus1).sort()).to.deep.equal(
+        [files[renderedPaths.prometheusConfig(1)], files[renderedPaths.alertRules]].sort(),
+      );
+      expect(Object.values(uploadedFiles(resource(run, "monitoring-alertmanager-container")))).to.deep.equal([
+        files[renderedPaths.alertmanagerConfig],
+      ]);
+      const grafana = uploadedFiles(resource(run, "monitoring-grafana-container"));
+      const grafanaRendered = Object.entries(files).filter(([renderedPath]) =>
+        renderedPath.startsWith("grafana/"),
+      );
+      expect(Object.keys(grafana)).to.have.length(grafanaRendered.length + 1);
+      for (const [renderedPath, content] of grafanaRendered)
+        expect(Object.values(grafana), renderedPath).to.include(content);
+
+      const loadtest = uploadedFiles(resource(run, "monitoring-loadtest-container"));
+      expect(Object.values(loadtest)).to.include(files[renderedPaths.loadtestOptions]);
+      for (const relativePath of loadtestScriptFiles) {
+        expect(Object.values(loadtest), relativePath).to.include(
+          fs.readFileSync(path.join(repositoryRoot, relativePath), "utf8"),
+        );
+      }
+
+      // Every rendered file reaches a container, except the rule tests, which only promtool reads.
+      const everythingUploaded = byType(run, types.container).flatMap((container) =>
+        Object.values(uploadedFiles(container)),
+      );
+      for (const [renderedPath, content] of Object.entries(files)) {
+        if (renderedPath === renderedPaths.alertRuleTests) continue;
+        expect(everythingUploaded, renderedPath).to.include(content);
+      }
+    });
+
+    it("puts each file where its process is told to read it", () => {
+      for (const name of ["monitoring-prometheus-0", "monitoring-prometheus-1"]) {
+        const container = resource(run, name);
+        const uploaded = uploadedFiles(container);
+        const configFile = flag(container, "--config.file");
+        expect(uploaded[configFile], `${name} ${configFile}`).to.be.a("string");
+        // Rule files are named relative to the config file, as Prometheus resolves them.
+        const { rule_files: ruleFiles } = parse(uploaded[configFile] ?? "") as { rule_files: string[] };
+        const rulePatterns = ruleFiles.map((pattern) =>
+          globToRegExp(path.posix.resolve(path.posix.dirname(configFile), pattern)),
+        );
+        const others = Object.keys(uploaded).filter((file) => file !== configFile);
+        expect(others, name).to.have.length(1);
+        expect(
+          rulePatterns.some((pattern) => pattern.test(others[0] ?? "")),
+          `${name} ${others[0]}`,
+        ).to.equal(true);
+      }
+
+      const alertmanager = resource(run, "monitoring-alertmanager-container");
+      expect(Object.keys(uploadedFiles(alertmanager))).to.deep.equal([flag(alertmanager, "--config.file")]);
+
+      // Grafana reads provisioning from the image's GF_PATHS_PROVISIONING, and dashboards from the directory the
+      // provisioned dashboard provider names.
+      const grafana = uploadedFiles(resource(run, "monitoring-grafana-container"));
+      const provisioningDir = "/etc/grafana/provisioning";
+      const providerFiles = Object.keys(grafana).filter((file) =>
+        file.startsWith(`${provisioningDir}/dashboards/`),
+      );
+      expect(providerFiles).to.have.length(1);
+      const { providers } = parse(grafana[providerFiles[0] ?? ""] ?? "") as {
+        providers: { options: { path: string } }[];
+      };
+      const dashboardsDir = providers[0]?.options.path;
+      const dashboards = Object.keys(grafana).filter((file) => path.posix.dirname(file) === dashboardsDir);
+      expect(dashboards.length).to.equal(
+        Object.keys(files).filter((file) => /^grafana\/.*\.json$/.test(file)).length,
+      );
+      expect(
+        Object.keys(grafana).filter((file) => file.startsWith(`${provisioningDir}/datasources/`)),
+      ).to.have.length(1);
+
+      // k6 opens the options file named in its environment and loads the script's relative imports itself.
+      const loadtest = resource(run, "monitoring-loadtest-container");
+      const loadtestFiles = uploadedFiles(loadtest);
+      const optionsFile = scriptEnvOf(loadtest, loadtestEnv.optionsFile);
+      expect(loadtestFiles[optionsFile]).to.equal(files[renderedPaths.loadtestOptions]);
+      const command = loadtest.inputs.command as string[];
+      const scriptFile = command[command.length - 1] ?? "";
+      const pending = [scriptFile];
+      const loaded = new Set<string>();
+      while (pending.length > 0) {
+        const file = pending.pop() ?? "";
+        if (loaded.has(file)) continue;
+        loaded.add(file);
+        expect(loadtestFiles[file], `k6 loads ${file}`).to.be.a("string");
+        for (const match of (loadtestFiles[file] ?? "").matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+          pending.push(path.posix.resolve(path.posix.dirname(file), match[1] ?? ""));
+        }
+      }
+      expect(loaded.size).to.equal(loadtestScriptFiles.length);
+    });
+
+    it("publishes every port on 127.0.0.1 only, on the ports the settings name", () => {
+      const published = byType(run, types.container).flatMap(
+        (container) => (container.inputs.ports as PortBinding[] | undefined) ?? [],
+      );
+      expect(published.map(({ ip }) => ip)).to.satisfy((ips: string[]) =>
+        ips.every((ip) => ip === "127.0.0.1"),
+      );
+      expect(published.map(({ external }) => external).sort()).to.deep.equal([
+        3000, 5002, 8025, 9090, 9091, 9093,
+      ]);
+      expect(resource(run, "monitoring-loadtest-container").inputs.ports ?? []).to.deep.equal([]);
+    });
+
+    it("pins every image: no `latest`, remote images kept on destroy, containers on image ids", () => {
+      const remoteImages = byType(run, types.remoteImage);
+      expect(remoteImages).to.have.length(5);
+      for (const image of remoteImages) {
+        const name = String(image.inputs.name);
+        expect(name, image.name).to.match(/^[^:@]+:[\w][\w.-]*$/);
+        expect(name, image.name).not.to.match(/:latest$/);
+        expect(image.inputs.keepLocally, image.name).to.equal(true);
+      }
+      const [appImage] = byType(run, types.image);
+      expect(String(appImage?.inputs.imageName)).not.to.match(/:latest$/);
+      expect(appImage?.inputs.skipPush).to.equal(true);
+      for (const container of byType(run, types.container)) {
+        expect(container.inputs.image, container.name).to.match(/^sha256:[0-9a-f]{64}$/);
+      }
+    });
+
+    it("gives every stateful service a volume of its own, deleted with the stack by default", () => {
+      const mounts = new Map<string, string>();
+      for (const name of [
+        "monitoring-prometheus-0",
+        "monitoring-prometheus-1",
+        "monitoring-alertmanager-container",
+        "monitoring-grafana-container",
+      ]) {
+        const volumes = resource(run, name).inputs.volumes as { volumeName: string; containerPath: string }[];
+        expect(volumes, name).to.have.length(1);
+        const [volume] = volumes;
+        expect(volume?.containerPath, name).to.match(/^\//);
+        expect(mounts.has(String(volume?.volumeName)), `${name} shares a volume`).to.equal(false);
+        mounts.set(String(volume?.volumeName), name);
+      }
+      const volumes = byType(run, types.volume);
+      expect(volumes.map((volume) => volume.inputs.name).sort()).to.deep.equal([...mounts.keys()].sort());
+      for (const volume of volumes) {
+        expect(volume.options.retainOnDelete, volume.name).to.equal(false);
+        // Docker returns the existing volume for a taken name: a replacement must delete the old one first.
+        expect(volume.options.deleteBeforeReplace, volume.name).to.equal(true);
+      }
+    });
+
+    it("hardens and limits every container", () => {
+      for (const container of byType(run, types.container)) {
+        const { inputs } = container;
+        expect(inputs.securityOpts, container.name).to.include("no-new-privileges");
+        expect(inputs.capabilities, container.name).to.deep.equal({ drops: ["ALL"] });
+        expect(inputs.memory, container.name).to.be.a("number").greaterThan(0);
+        expect(String(inputs.user), container.name).to.match(/^[^0:][^:]*(:\d+)?$/);
+        expect(String(inputs.user), container.name).not.to.match(/^root\b/);
+      }
+    });
+
+    it("keeps services up, replaces them safely and checks their health", () => {
+      for (const container of byType(run, types.container)) {
+        if (container.name === "monitoring-loadtest-container") continue;
+        expect(container.inputs.restart, container.name).to.equal("unless-stopped");
+        expect(container.options.deleteBeforeReplace, container.name).to.equal(true);
+        expect(container.options.replaceOnChanges, container.name).to.include("healthcheck");
+        const check = container.inputs.healthcheck as { tests: string[] };
+        expect(check.tests[0], container.name).to.equal("CMD");
+        expect(container.inputs.wait, container.name).to.equal(true);
+      }
+      expect(resource(run, "monitoring-network").options.deleteBeforeReplace).to.equal(true);
+    });
+
+    it("runs Prometheus with its config, its TSDB, retention, lifecycle, remote write and external URL", () => {
+      const command = resource(run, "monitoring-prometheus-1").inputs.command as string[];
+      expect(command).to.include.members([
+        `--config.file=${prometheusConfigFile}`,
+        "--storage.tsdb.path=/prometheus",
+        "--storage.tsdb.retention.time=15d",
+        "--web.enable-lifecycle",
+        "--web.enable-remote-write-receiver",
+        "--web.external-url=http://127.0.0.1:9091",
+      ]);
+    });
+
+    it("runs the load test once: not restarted, not kept running, and after the services it loads", () => {
+      const loadtest = resource(run, "monitoring-loadtest-container");
+      expect(loadtest.inputs.restart).to.equal("no");
+      expect(loadtest.inputs.mustRun).to.equal(false);
+      expect(loadtest.options.deleteBeforeReplace).to.equal(true);
+      const command = loadtest.inputs.command as string[];
+      expect(command.slice(0, 1)).to.deep.equal(["run"]);
+      expect(command.join(" ")).to.match(/--tag testid=watchtower-[0-9a-f]{12}/);
+      expect(command.join(" ")).to.include("experimental-prometheus-rw");
+      expect(loadtest.options.dependsOn).to.have.length(5);
+      expect(run.outputs.loadtestRerun).to.equal(`docker start --attach ${root}-loadtest`);
+    });
+
+    it("reports every UI and the Grafana login, the password as a secret", async () => {
+      const { outputs } = run;
+      expect(outputs.appUrl).to.equal("http://127.0.0.1:5002");
+      expect(outputs.prometheusUrls).to.deep.equal(["http://127.0.0.1:9090", "http://127.0.0.1:9091"]);
+      expect(outputs.alertmanagerUrl).to.equal("http://127.0.0.1:9093");
+      expect(outputs.grafanaUrl).to.equal("http://127.0.0.1:3000");
+      expect(outputs.mailpitUrl).to.equal("http://127.0.0.1:8025");
+      expect(outputs.grafanaAdminUser).to.equal("admin");
+      expect(await pulumi.isSecret(outputs.grafanaAdminPassword)).to.equal(true);
+    });
+
+    it("generates the Grafana password and keeps it out of every plain input", () => {
+      const generated = mockGeneratedPassword("monitoring-grafana-admin-password");
+      const strings = [...run.resources.values()].map((resource) => collectStrings(resource.inputs));
+      expect(strings.flatMap(({ plain }) => plain).filter((text) => text.includes(generated))).to.deep.equal(
+        [],
+      );
+      expect(strings.flatMap(({ secret }) => secret)).to.include(generated);
+    });
+
+    it("sends alerts to the inbox with no SMTP password file", () => {
+      const files = Object.keys(uploadedFiles(resource(run, "monitoring-alertmanager-container")));
+      expect(files).not.to.include(alertmanagerSmtpPasswordFile);
+    });
+  });
+
+  describe("with passwords in the stack config", () => {
+    const grafanaPassword = "grafana-admin-password-7c1d";
+    const smtpPassword = "smtp-password-90ab";
+    const config: StackConfig = {
+      grafana: { adminUser: "ops", adminPassword: grafanaPassword },
+      email: {
+        smarthost: "smtp.example.com:587",
+        authUsername: "alerts@example.com",
+        authPassword: smtpPassword,
+      },
+    };
+    let run: StackRun;
+
+    before(async () => {
+      run = await runStack(config, ["grafana", "email"]);
+    });
+
+    it("passes both passwords only as secrets: never in a plain input", () => {
+      const strings = [...run.resources.values()].map((resource) => collectStrings(resource.inputs));
+      const plain = strings.flatMap((found) => found.plain);
+      expect(
+        plain.filter((text) => text.includes(grafanaPassword) || text.includes(smtpPassword)),
+      ).to.deep.equal([]);
+      const secret = strings.flatMap((found) => found.secret);
+      expect(secret).to.include(grafanaPassword);
+      expect(secret).to.include(smtpPassword);
+    });
+
+    it("writes each password into its own file, readable by the service's user only, and into no other file", () => {
+      const holders: string[] = [];
+      for (const container of byType(run, types.container)) {
+        const uid = String(container.inputs.user).split(":")[0];
+        for (const upload of uploadsOf(container)) {
+          const content = String(upload.content);
+          if (!content.includes(grafanaPassword) && !content.includes(smtpPassword)) continue;
+          holders.push(upload.file);
+          expect(upload.permissions, upload.file).to.equal("0400");
+          expect(upload.owner, upload.file).to.equal(uid);
+        }
+      }
+      expect(holders.sort()).to.deep.equal([alertmanagerSmtpPasswordFile, grafanaAdminPasswordFile].sort());
+      const grafana = resource(run, "monitoring-grafana-container");
+      expect(grafana.inputs.envs).to.include(`GF_SECURITY_ADMIN_PASSWORD__FILE=${grafanaAdminPasswordFile}`);
+      expect(uploadedFiles(grafana)[grafanaAdminPasswordFile]).to.equal(grafanaPassword);
+    });
+
+    it("uploads the SMTP password as a file only Alertmanager's user can read, next to the config naming it", () => {
+      const alertmanager = resource(run, "monitoring-alertmanager-container");
+      const passwordFile = uploadsOf(alertmanager).find(
+        (upload) => upload.file === alertmanagerSmtpPasswordFile,
+      );
+      expect(passwordFile?.permissions).to.equal("0400");
+      expect(passwordFile?.content).to.equal(smtpPassword);
+      const rendered = parse(uploadedFiles(alertmanager)[flag(alertmanager, "--config.file")] ?? "") as {
+        receivers: { email_configs?: { auth_password_file?: string }[] }[];
+      };
+      const named = rendered.receivers.flatMap((receiver) => receiver.email_configs ?? [])[0]
+        ?.auth_password_file;
+      expect(path.posix.resolve(String(alertmanager.inputs.workingDir), String(named))).to.equal(
+        alertmanagerSmtpPasswordFile,
+      );
+    });
+
+    it("uses the configured Grafana login, generates no password and exports it as a secret", async () => {
+      expect(byType(run, types.password)).to.deep.equal([]);
+      expect(run.outputs.grafanaAdminUser).to.equal("ops");
+      const envs = resource(run, "monitoring-grafana-container").inputs.envs as string[];
+      expect(envs).to.include("GF_SECURITY_ADMIN_USER=ops");
+      expect(await pulumi.isSecret(run.outputs.grafanaAdminPassword)).to.equal(true);
+    });
+
+    it("sends alerts to the configured server and runs no inbox", () => {
+      expect(byType(run, types.inbox)).to.deep.equal([]);
+      expect(run.outputs.mailpitUrl).to.equal("no inbox: alert e-mail goes to smtp.example.com:587");
+      expect(dialledEndpoints(run).map(({ target }) => target)).to.include("smtp.example.com:587");
+    });
+  });
+
+  describe("when a setting changes", () => {
+    let baseline: StackRun;
+    before(async () => {
+      baseline = await runStack({});
+    });
+
+    it("a rule-only setting changes the rule upload of the Prometheus containers and nothing else", async () => {
+      const after = await runStack({ alerts: { instanceDown: { for: "45s" } } });
+      const rules = prometheusRulesFile();
+      expect(changedInputs(baseline, after).sort()).to.deep.equal([
+        `monitoring-prometheus-0.uploads.${rules}.content`,
+        `monitoring-prometheus-1.uploads.${rules}.content`,
+      ]);
+    });
+
+    it("the request-volume threshold changes the rules, its dashboard line and the load test's rates only", async () => {
+      const after = await runStack({ alerts: { highRequestVolume: { maxRequests: 600 } } });
+      const changed = changedInputs(baseline, after);
+      const resources = new Set(changed.map((change) => change.slice(0, change.indexOf("."))));
+      expect([...resources].sort()).to.deep.equal([
+        "monitoring-grafana-container",
+        "monitoring-loadtest-container",
+        "monitoring-prometheus-0",
+        "monitoring-prometheus-1",
+      ]);
+      const rules = prometheusRulesFile();
+      expect(changed.filter((change) => change.startsWith("monitoring-prometheus"))).to.have.members([
+        `monitoring-prometheus-0.uploads.${rules}.content`,
+        `monitoring-prometheus-1.uploads.${rules}.content`,
+      ]);
+      for (const change of changed.filter((text) => text.startsWith("monitoring-grafana"))) {
+        expect(change).to.match(
+          /^monitoring-grafana-container\.uploads\.\/etc\/grafana\/dashboards\/[^/]+\.json\.content$/,
+        );
+      }
+    });
+  });
+
+  describe("with prometheus.replicas", () => {
+    it("1: one Prometheus, and a warning that PrometheusDown cannot fire", async () => {
+      const run = await runStack({ prometheus: { replicas: 1 } });
+      expect(
+        byType(run, types.container).filter((container) => /prometheus-\d+$/.test(container.name)),
+      ).to.have.length(1);
+      expect(run.warnings).to.deep.equal(loadSettings({ prometheus: { replicas: 1 } }).warnings);
+      expect(run.warnings.join("\n")).to.include("PrometheusDown");
+    });
+
+    it("3: three Prometheus, each scraping every other", async () => {
+      const run = await runStack({ prometheus: { replicas: 3 } });
+      const replicas = byType(run, types.container).filter((container) =>
+        /prometheus-\d+$/.test(container.name),
+      );
+      expect(replicas).to.have.length(3);
+      const aliases = replicas.map(
+        (replica) => (replica.inputs.networksAdvanced as NetworkAttachment[])[0]?.aliases?.[0],
+      );
+      for (const replica of replicas) {
+        const config = parse(uploadedFiles(replica)[prometheusConfigFile] ?? "") as {
+          scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+        };
+        const prometheusJob = config.scrape_configs.find((job) => job.job_name === "prometheus");
+        const scrapedHosts = (prometheusJob?.static_configs ?? [])
+          .flatMap((staticConfig) => staticConfig.targets)
+          .map((target) => target.slice(0, target.lastIndexOf(":")));
+        expect(scrapedHosts, replica.name).to.include.members(aliases as string[]);
+      }
+      expect(run.outputs.prometheusUrls).to.have.length(3);
+    });
+  });
+
+  describe("with other settings", () => {
+    it("publishes on the bind address the user chose, and warns when that is every interface", async () => {
+      const run = await runStack({ network: { bindAddress: "0.0.0.0" } });
+      const ips = byType(run, types.container).flatMap((container) =>
+        ((container.inputs.ports as PortBinding[] | undefined) ?? []).map(({ ip }) => ip),
+      );
+      expect(ips).to.have.length(6);
+      expect(new Set(ips)).to.deep.equal(new Set(["0.0.0.0"]));
+      expect(run.warnings.join("\n")).to.include("network.bindAddress is 0.0.0.0");
+    });
+
+    it("retains the volumes on destroy when data.keepOnDestroy is set", async () => {
+      const run = await runStack({ data: { keepOnDestroy: true } });
+      const volumes = byType(run, types.volume);
+      expect(volumes).to.have.length(4);
+      for (const volume of volumes) expect(volume.options.retainOnDelete, volume.name).to.equal(true);
+    });
+
+    it("declares no load test when loadtest.enabled is false, and says how to turn it on", async () => {
+      const run = await runStack({ loadtest: { enabled: false } });
+      expect(byType(run, types.loadtest)).to.deep.equal([]);
+      expect(run.outputs.loadtestRerun).to.include("loadtest.enabled");
+    });
+  });
+
+  describe("with invalid settings", () => {
+    const invalid: StackConfig = {
+      scrape: { interval: "5 seconds" },
+      ports: { grafana: 5002 },
+      alerts: { highRequestVolume: { maxRequests: -1 } },
+      prometheusReplicas: 2,
+    };
+
+    it("fails before declaring any resource, with the messages validation gives", async () => {
+      const expected = (() => {
+        try {
+          loadSettings(invalid);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        throw new Error("the settings were expected to be invalid");
+      })();
+      expect(expected)
+        .to.include("scrape.interval")
+        .and.include("ports.grafana")
+        .and.include("prometheusReplicas");
+
+      let failure: unknown;
+      const registered: string[] = [];
+      try {
+        await runStack(invalid, [], registered);
+      } catch (error) {
+        failure = error;
+      }
+      // A RunError: Pulumi prints its message without a stack trace.
+      expect(pulumi.RunError.isInstance(failure)).to.equal(true);
+      expect((failure as Error).message).to.equal(expected);
+      // The root stack is Pulumi's own, registered before the program runs.
+      expect(registered.filter((resource) => resource !== `pulumi:pulumi:Stack ${root}`)).to.deep.equal([]);
+    });
+  });
+});

@@ -1,0 +1,147 @@
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { expect } from "chai";
+
+const execFileAsync = promisify(execFile);
+const repositoryRoot = path.resolve(__dirname, "..");
+const bash = "/bin/bash";
+
+interface PulumiCall {
+  cwd: string;
+  passphrase: string;
+  args: string;
+}
+
+/**
+ * A stand-in `pulumi` on PATH that records how it was called: working directory, passphrase and arguments.
+ * `failOn` makes it exit 1 when its arguments start with that text.
+ */
+function fakePulumi(dir: string, log: string, failOn?: string): void {
+  const script = [
+    "#!/bin/bash",
+    `printf '%s\\t%s\\t%s\\n' "$PWD" "\${PULUMI_CONFIG_PASSPHRASE-<unset>}" "$*" >> ${JSON.stringify(log)}`,
+    failOn === undefined ? "" : `[[ "$*" == ${JSON.stringify(failOn)}* ]] && exit 1`,
+    "exit 0",
+  ].join("\n");
+  fs.writeFileSync(path.join(dir, "pulumi"), script, { mode: 0o755 });
+}
+
+function calls(log: string): PulumiCall[] {
+  if (!fs.existsSync(log)) return [];
+  return fs
+    .readFileSync(log, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => {
+      const [cwd = "", passphrase = "", args = ""] = line.split("\t");
+      return { cwd, passphrase, args };
+    });
+}
+
+/** The environment of a fresh machine: none of the variables the scripts read. */
+function cleanEnv(binDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(PULUMI_|WATCHTOWER_)/.test(key)),
+  ) as NodeJS.ProcessEnv;
+  return { ...env, PATH: `${binDir}:/usr/bin:/bin`, ...extra };
+}
+
+describe("npm run up / npm run destroy", () => {
+  let work: string;
+  let binDir: string;
+  let log: string;
+
+  beforeEach(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "stack-scripts-"));
+    binDir = path.join(work, "bin");
+    fs.mkdirSync(binDir);
+    log = path.join(work, "pulumi.log");
+  });
+
+  afterEach(() => {
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  async function script(name: "up" | "destroy", args: string[], env: NodeJS.ProcessEnv) {
+    return execFileAsync(bash, [path.join(repositoryRoot, "scripts", `${name}.sh`), ...args], {
+      // Anywhere but the project root: the scripts must find it themselves.
+      cwd: work,
+      env,
+      timeout: 10_000,
+    });
+  }
+
+  it("up creates or selects the dev stack with passphrase secrets, then runs pulumi up without a prompt", async () => {
+    fakePulumi(binDir, log);
+    await script("up", ["--diff"], cleanEnv(binDir));
+    const recorded = calls(log);
+    expect(recorded.map(({ args }) => args)).to.deep.equal([
+      "stack select dev --create --secrets-provider passphrase",
+      "up --stack dev --yes --diff",
+    ]);
+    for (const call of recorded) {
+      expect(call.cwd).to.equal(repositoryRoot);
+      expect(call.passphrase).not.to.be.oneOf(["", "<unset>"]);
+    }
+    expect(new Set(recorded.map(({ passphrase }) => passphrase)).size).to.equal(1);
+  });
+
+  it("keeps the passphrase the user chose, by value or by file, and works on another stack when asked", async () => {
+    fakePulumi(binDir, log);
+    await script(
+      "up",
+      [],
+      cleanEnv(binDir, { PULUMI_CONFIG_PASSPHRASE: "mine", WATCHTOWER_STACK: "staging" }),
+    );
+    await script(
+      "destroy",
+      [],
+      cleanEnv(binDir, { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(work, "passphrase") }),
+    );
+    expect(calls(log)).to.deep.equal([
+      {
+        cwd: repositoryRoot,
+        passphrase: "mine",
+        args: "stack select staging --create --secrets-provider passphrase",
+      },
+      { cwd: repositoryRoot, passphrase: "mine", args: "up --stack staging --yes" },
+      { cwd: repositoryRoot, passphrase: "<unset>", args: "destroy --stack dev --yes" },
+    ]);
+  });
+
+  it("destroy tears down the dev stack and keeps the stack and its settings file", async () => {
+    fakePulumi(binDir, log);
+    await script("destroy", ["--skip-preview"], cleanEnv(binDir));
+    expect(calls(log).map(({ args }) => args)).to.deep.equal(["destroy --stack dev --yes --skip-preview"]);
+  });
+
+  it("up stops when the stack cannot be selected", async () => {
+    fakePulumi(binDir, log, "stack select");
+    let failure: unknown;
+    try {
+      await script("up", [], cleanEnv(binDir));
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).to.have.property("code", 1);
+    expect(calls(log).map(({ args }) => args)).to.deep.equal([
+      "stack select dev --create --secrets-provider passphrase",
+    ]);
+  });
+
+  it("says how to get the Pulumi CLI when there is none", async () => {
+    // Only what the scripts need besides pulumi.
+    fs.symlinkSync("/usr/bin/dirname", path.join(binDir, "dirname"));
+    let failure: { code?: number; stderr?: string } | undefined;
+    try {
+      await script("up", [], { ...cleanEnv(binDir), PATH: binDir });
+    } catch (error) {
+      failure = error as { code?: number; stderr?: string };
+    }
+    expect(failure?.code).to.equal(1);
+    expect(failure?.stderr).to.include("npm install");
+  });
+});

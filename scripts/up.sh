@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm run up [-- <pulumi up flags>]: brings the stack up on the local Docker host. On a fresh machine it
+# creates the dev stack (local state, passphrase secrets: no Pulumi Cloud account, no prompt), then runs
+# `pulumi up` without asking for confirmation. WATCHTOWER_STACK=<name> works on another stack.
+set -euo pipefail
+# shellcheck source=scripts/pulumi-stack.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pulumi-stack.sh"
+
+pulumi stack select "$WATCHTOWER_STACK" --create --secrets-provider passphrase
+pulumi up --stack "$WATCHTOWER_STACK" --yes "$@"
