@@ -16,13 +16,17 @@ interface PulumiCall {
 }
 
 /**
- * A stand-in `pulumi` on PATH that records how it was called: working directory, passphrase and arguments.
+ * A stand-in `pulumi` on PATH that records how it was called: working directory, passphrase (`file:<content>`
+ * when it comes from PULUMI_CONFIG_PASSPHRASE_FILE) and arguments.
  * `failOn` makes it exit 1 when its arguments start with that text.
  */
 function fakePulumi(dir: string, log: string, failOn?: string): void {
   const script = [
     "#!/bin/bash",
-    `printf '%s\\t%s\\t%s\\n' "$PWD" "\${PULUMI_CONFIG_PASSPHRASE-<unset>}" "$*" >> ${JSON.stringify(log)}`,
+    `if [[ -n "\${PULUMI_CONFIG_PASSPHRASE+set}" ]]; then passphrase="$PULUMI_CONFIG_PASSPHRASE"`,
+    `elif [[ -n "\${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then passphrase="file:$(cat "$PULUMI_CONFIG_PASSPHRASE_FILE")"`,
+    'else passphrase="<unset>"; fi',
+    `printf '%s\\t%s\\t%s\\n' "$PWD" "$passphrase" "$*" >> ${JSON.stringify(log)}`,
     failOn === undefined ? "" : `[[ "$*" == ${JSON.stringify(failOn)}* ]] && exit 1`,
     "exit 0",
   ].join("\n");
@@ -76,17 +80,33 @@ describe("npm run up / npm run destroy", () => {
 
   it("up creates or selects the dev stack with passphrase secrets, then runs pulumi up without a prompt", async () => {
     fakePulumi(binDir, log);
-    await script("up", ["--diff"], cleanEnv(binDir));
+    const passphraseFile = path.join(work, "checkout", ".pulumi", "passphrase");
+    await script("up", ["--diff"], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile }));
     const recorded = calls(log);
     expect(recorded.map(({ args }) => args)).to.deep.equal([
       "stack select dev --create --secrets-provider passphrase",
       "up --stack dev --yes --diff",
     ]);
+    const generated = fs.readFileSync(passphraseFile, "utf8");
+    expect(generated).to.have.length.of.at.least(40);
+    expect(fs.statSync(passphraseFile).mode & 0o777).to.equal(0o600);
     for (const call of recorded) {
       expect(call.cwd).to.equal(repositoryRoot);
-      expect(call.passphrase).not.to.be.oneOf(["", "<unset>"]);
+      expect(call.passphrase).to.equal(`file:${generated}`);
     }
-    expect(new Set(recorded.map(({ passphrase }) => passphrase)).size).to.equal(1);
+  });
+
+  it("makes a random passphrase once per checkout and reuses it on every later run", async () => {
+    fakePulumi(binDir, log);
+    const first = path.join(work, "first", "passphrase");
+    const second = path.join(work, "second", "passphrase");
+    await script("up", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: first }));
+    await script("destroy", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: first }));
+    await script("up", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: second }));
+    const [select, up, destroy, otherCheckout] = calls(log).map(({ passphrase }) => passphrase);
+    expect(up).to.equal(select);
+    expect(destroy).to.equal(select);
+    expect(otherCheckout).not.to.equal(select);
   });
 
   it("keeps the passphrase the user chose, by value or by file, and works on another stack when asked", async () => {
@@ -96,10 +116,13 @@ describe("npm run up / npm run destroy", () => {
       [],
       cleanEnv(binDir, { PULUMI_CONFIG_PASSPHRASE: "mine", WATCHTOWER_STACK: "staging" }),
     );
+    const chosenFile = path.join(work, "passphrase");
+    fs.writeFileSync(chosenFile, "from-file");
+    const unused = path.join(work, "unused", "passphrase");
     await script(
       "destroy",
       [],
-      cleanEnv(binDir, { PULUMI_CONFIG_PASSPHRASE_FILE: path.join(work, "passphrase") }),
+      cleanEnv(binDir, { PULUMI_CONFIG_PASSPHRASE_FILE: chosenFile, WATCHTOWER_PASSPHRASE_FILE: unused }),
     );
     expect(calls(log)).to.deep.equal([
       {
@@ -108,13 +131,18 @@ describe("npm run up / npm run destroy", () => {
         args: "stack select staging --create --secrets-provider passphrase",
       },
       { cwd: repositoryRoot, passphrase: "mine", args: "up --stack staging --yes" },
-      { cwd: repositoryRoot, passphrase: "<unset>", args: "destroy --stack dev --yes" },
+      { cwd: repositoryRoot, passphrase: "file:from-file", args: "destroy --stack dev --yes" },
     ]);
+    expect(fs.existsSync(unused)).to.equal(false);
   });
 
   it("destroy tears down the dev stack and keeps the stack and its settings file", async () => {
     fakePulumi(binDir, log);
-    await script("destroy", ["--skip-preview"], cleanEnv(binDir));
+    await script(
+      "destroy",
+      ["--skip-preview"],
+      cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: path.join(work, "state", "passphrase") }),
+    );
     expect(calls(log).map(({ args }) => args)).to.deep.equal(["destroy --stack dev --yes --skip-preview"]);
   });
 
@@ -122,7 +150,11 @@ describe("npm run up / npm run destroy", () => {
     fakePulumi(binDir, log, "stack select");
     let failure: unknown;
     try {
-      await script("up", [], cleanEnv(binDir));
+      await script(
+        "up",
+        [],
+        cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: path.join(work, "state", "passphrase") }),
+      );
     } catch (error) {
       failure = error;
     }
@@ -137,7 +169,10 @@ describe("npm run up / npm run destroy", () => {
     fs.symlinkSync("/usr/bin/dirname", path.join(binDir, "dirname"));
     let failure: { code?: number; stderr?: string } | undefined;
     try {
-      await script("up", [], { ...cleanEnv(binDir), PATH: binDir });
+      await script("up", [], {
+        ...cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: path.join(work, "state", "passphrase") }),
+        PATH: binDir,
+      });
     } catch (error) {
       failure = error as { code?: number; stderr?: string };
     }
