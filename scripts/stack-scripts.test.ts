@@ -69,7 +69,7 @@ describe("npm run up / npm run destroy", () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  async function script(name: "up" | "destroy", args: string[], env: NodeJS.ProcessEnv) {
+  async function script(name: "up" | "destroy" | "pulumi", args: string[], env: NodeJS.ProcessEnv) {
     return execFileAsync(bash, [path.join(repositoryRoot, "scripts", `${name}.sh`), ...args], {
       // Anywhere but the project root: the scripts must find it themselves.
       cwd: work,
@@ -162,6 +162,23 @@ describe("npm run up / npm run destroy", () => {
     expect(calls(log).map(({ args }) => args)).to.deep.equal([
       "stack select dev --create --secrets-provider passphrase",
     ]);
+  });
+
+  it("pulumi runs any command from the project root with the stack's passphrase", async () => {
+    fakePulumi(binDir, log);
+    const passphraseFile = path.join(work, "state", "passphrase");
+    await script("up", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile }));
+    await script(
+      "pulumi",
+      ["stack", "output", "--show-secrets"],
+      cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile }),
+    );
+    const [select, , output] = calls(log);
+    expect(output).to.deep.equal({
+      cwd: repositoryRoot,
+      passphrase: select?.passphrase,
+      args: "stack output --show-secrets",
+    });
   });
 
   it("says how to get the Pulumi CLI when there is none", async () => {
