@@ -19,10 +19,9 @@ import {
   renderAlertmanagerConfig,
   smtpPasswordFile,
 } from "./alertmanager";
-import { annotationKeys } from "./alertmanager/email-templates";
 import type { Endpoints } from "./endpoints";
 import { renderedPaths } from "./layout";
-import { alertNames, jobs } from "./names";
+import { alertNames, annotationKeys, jobs } from "./names";
 import { type Settings, type SettingsInput, settingsSchema } from "./settings";
 
 const run = promisify(execFile);

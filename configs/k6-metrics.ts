@@ -26,3 +26,22 @@ export const k6Series = {
 
 /** Tag that identifies one run of the load test in every series it writes. */
 export const k6TestIdTag = "testid";
+
+/** k6's built-in trend of HTTP request durations; its statistics become series through `k6TrendSeries`. */
+export const k6HttpRequestDuration = "http_req_duration";
+
+/** Tags k6 puts on every HTTP sample, which its remote-write output turns into labels. */
+export const k6HttpTags = {
+  /** The request's name: its URL unless the script names it, so that URLs with ids share one name. */
+  name: "name",
+  status: "status",
+} as const;
+
+/** Tag k6 puts on every check sample: the check's description. */
+export const k6CheckTag = "check";
+
+/**
+ * How often k6's remote-write output aggregates and pushes samples (K6_PROMETHEUS_RW_PUSH_INTERVAL, set from
+ * here). Rates over k6 series need a window spanning several pushes, so the dashboard derives its from this.
+ */
+export const k6PushInterval = "5s";

@@ -15,7 +15,7 @@ import {
 import { maxSlowMs } from "../service/metrics-contract";
 import { durationMs } from "./duration";
 import type { Endpoints, HostPort } from "./endpoints";
-import { k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
+import { k6PushInterval, k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
 import { SettingsError } from "./load";
 import type { Settings } from "./settings";
 
@@ -107,14 +107,6 @@ export function loadtestPlan(settings: Settings): LoadtestPlan {
     loadtest.cooldownDuration !== undefined
       ? durationMs(loadtest.cooldownDuration)
       : alertResolvesWithinMs + durationMs(alertmanager.groupInterval);
-  for (const [key, ms] of [
-    ["warmupDuration", warmupMs],
-    ["spikeDuration", spikeMs],
-    ["cooldownDuration", cooldownMs],
-  ] as const) {
-    if (ms <= 0)
-      problems.push(`loadtest.${key}: ${loadtest[key]} is no time at all; it must be longer than 0s`);
-  }
   if (problems.length > 0) throw new SettingsError(problems);
 
   const phase = (startMs: number, phaseMs: number, requestsPerWindow: number): LoadtestPhase => ({
@@ -237,6 +229,7 @@ export function k6RunCommand(input: K6RunInput): K6Command {
     output.push("--out", "experimental-prometheus-rw");
     env.K6_PROMETHEUS_RW_SERVER_URL = `http://${input.remoteWrite}/api/v1/write`;
     env.K6_PROMETHEUS_RW_TREND_STATS = k6TrendStatsEnv;
+    env.K6_PROMETHEUS_RW_PUSH_INTERVAL = k6PushInterval;
     // Ends every series when the run ends, instead of Grafana drawing the last value for five more minutes.
     env.K6_PROMETHEUS_RW_STALE_MARKERS = "true";
   }

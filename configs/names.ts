@@ -35,3 +35,12 @@ export const datasourceUids = {
   prometheus: "prometheus",
   alertmanager: "alertmanager",
 } as const;
+
+/** Annotations every alert rule sets and the e-mail templates show. */
+export const annotationKeys = {
+  summary: "summary",
+  description: "description",
+  /** The humanized value of the expression when the alert fired. */
+  value: "value",
+  runbookUrl: "runbook_url",
+} as const;

@@ -13,11 +13,10 @@
  */
 import { posix } from "node:path";
 import { apiRoutes, metricNames, requestDurationBuckets } from "../service/metrics-contract";
-import { annotationKeys } from "./alertmanager/email-templates";
 import { durationMs, formatDuration } from "./duration";
 import type { Endpoints } from "./endpoints";
 import { renderedPaths } from "./layout";
-import { jobs } from "./names";
+import { annotationKeys, jobs } from "./names";
 import { ruleFilesGlob } from "./prometheus";
 import { alertedLatencyQuantile, stackMetricNames, upMetric } from "./queries";
 import {

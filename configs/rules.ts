@@ -5,9 +5,9 @@
  * `runbook_url` to its section of RUNBOOK.md, made in one place (`runbookLink`), and its value on its own
  * (`value`), for the e-mail to show.
  */
-import { annotationKeys } from "./alertmanager/email-templates";
+
 import { durationMs } from "./duration";
-import { alertNames, jobs } from "./names";
+import { alertNames, annotationKeys, jobs } from "./names";
 import {
   alertedLatencyQuantile,
   errorRatio,

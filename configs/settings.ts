@@ -206,15 +206,15 @@ export const settingsSchema = z.strictObject({
       /** Run the k6 load test on every `pulumi up` whose script or settings changed. */
       enabled: z.boolean().default(true),
       /** Warm-up below the request-volume threshold. */
-      warmupDuration: durationSchema.default("30s"),
+      warmupDuration: positiveDurationSchema.default("30s"),
       /** Warm-up rate as a fraction of the threshold rate (maxRequests / window). */
       warmupFraction: z.number().gt(0).lt(1).default(0.5),
       /** Spike rate as a multiple of the threshold rate. */
       spikeFactor: z.number().gt(1).max(20).default(2),
       /** Spike length; unset means window + for + a margin, long enough to fire the alert. */
-      spikeDuration: durationSchema.optional(),
+      spikeDuration: positiveDurationSchema.optional(),
       /** Cool-down length; unset means window + evaluation + group wait + a margin, long enough to resolve. */
-      cooldownDuration: durationSchema.optional(),
+      cooldownDuration: positiveDurationSchema.optional(),
       /** Upper bound on k6 virtual users. */
       maxVUs: z.number().int().positive().max(1000).default(50),
     })

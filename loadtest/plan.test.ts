@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { durationMs } from "../configs/duration";
-import { k6TestIdTag, k6TrendStatsEnv } from "../configs/k6-metrics";
-import { SettingsError } from "../configs/load";
+import { k6PushInterval, k6TestIdTag, k6TrendStatsEnv } from "../configs/k6-metrics";
+import { loadSettings, SettingsError } from "../configs/load";
 import { k6Duration, k6RunCommand, loadtestPlan, renderLoadtestOptions } from "../configs/loadtest";
 import { type Settings, type SettingsInput, settingsSchema } from "../configs/settings";
 import { maxSlowMs } from "../service/metrics-contract";
@@ -97,9 +97,12 @@ describe("load test plan", () => {
   });
 
   it("refuses a phase of zero length, naming the setting", () => {
-    expect(() => loadtestPlan(settings({ loadtest: { spikeDuration: "0s" } }))).to.throw(
-      /loadtest\.spikeDuration/,
-    );
+    for (const key of ["warmupDuration", "spikeDuration", "cooldownDuration"] as const) {
+      expect(() => loadSettings({ loadtest: { [key]: "0s" } })).to.throw(
+        SettingsError,
+        new RegExp(`loadtest\\.${key}`),
+      );
+    }
   });
 
   it("sizes the VU pool for the spike at the latency limit, within maxVUs", () => {
@@ -210,6 +213,7 @@ describe("k6RunCommand", () => {
     expect(command.env).to.eql({
       K6_PROMETHEUS_RW_SERVER_URL: "http://prometheus-0:9090/api/v1/write",
       K6_PROMETHEUS_RW_TREND_STATS: k6TrendStatsEnv,
+      K6_PROMETHEUS_RW_PUSH_INTERVAL: k6PushInterval,
       K6_PROMETHEUS_RW_STALE_MARKERS: "true",
     });
   });

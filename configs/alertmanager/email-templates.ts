@@ -4,15 +4,7 @@
  * and a resolved e-mail differ in the first word a reader sees; each body lists every alert of the group with
  * its severity, summary, description, value, labels and links to where it can be investigated.
  */
-
-/** Annotations the alert rules set and the e-mail shows. */
-export const annotationKeys = {
-  summary: "summary",
-  description: "description",
-  /** The humanized value of the expression when the alert fired. */
-  value: "value",
-  runbookUrl: "runbook_url",
-} as const;
+import { annotationKeys } from "../names";
 
 /** A link added to every e-mail: where a reader goes to investigate, beside each alert's own source link. */
 export interface ConsoleLink {

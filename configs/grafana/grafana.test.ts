@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { parse as parseYaml } from "yaml";
 import { metricNames } from "../../service/metrics-contract";
 import { type Endpoints, hostPort } from "../endpoints";
-import { k6Series, k6TestIdTag, k6TrendSeries, k6TrendStats } from "../k6-metrics";
+import { k6HttpRequestDuration, k6Series, k6TestIdTag, k6TrendSeries, k6TrendStats } from "../k6-metrics";
 import { renderedPaths } from "../layout";
 import { datasourceUids, jobs } from "../names";
 import { promqlSyntaxErrors } from "../promql";
@@ -29,12 +29,7 @@ import {
   renderGrafana,
 } from "./index";
 import { dashboardTimeRange, datasourceVariable, prometheusDatasource } from "./panels";
-import {
-  k6HttpRequestDuration,
-  nodeProcessMetrics,
-  prometheusSyntheticSeries,
-  stackHealthMetrics,
-} from "./upstream-metrics";
+import { nodeProcessMetrics, prometheusSyntheticSeries, stackHealthMetrics } from "./upstream-metrics";
 
 const settingsWith = (input: SettingsInput = {}): Settings => settingsSchema.parse(input);
 

@@ -52,23 +52,3 @@ export const nodeProcessMetrics = {
   eventLoopLagP50Seconds: "nodejs_eventloop_lag_p50_seconds",
   eventLoopLagP99Seconds: "nodejs_eventloop_lag_p99_seconds",
 } as const;
-
-/** k6's built-in trend of HTTP request durations; its statistics become series through `k6TrendSeries`. */
-export const k6HttpRequestDuration = "http_req_duration";
-
-/** Tags k6 puts on every HTTP sample, which its remote-write output turns into labels. */
-export const k6HttpTags = {
-  /** The request's name: its URL unless the script names it, so that URLs with ids share one name. */
-  name: "name",
-  status: "status",
-} as const;
-
-/** Tag k6 puts on every check sample: the check's description. */
-export const k6CheckTag = "check";
-
-/**
- * How often k6's remote-write output aggregates and pushes samples: its documented default for
- * K6_PROMETHEUS_RW_PUSH_INTERVAL, which the load test does not override. Rates over k6 series need a window
- * spanning several pushes.
- */
-export const k6PushInterval = "5s";

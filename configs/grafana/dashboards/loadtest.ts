@@ -10,12 +10,19 @@ import {
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { metricNames } from "../../../service/metrics-contract";
 import { durationMs, formatDuration } from "../../duration";
-import { k6Series, k6TestIdTag, k6TrendSeries } from "../../k6-metrics";
+import {
+  k6CheckTag,
+  k6HttpRequestDuration,
+  k6HttpTags,
+  k6PushInterval,
+  k6Series,
+  k6TestIdTag,
+  k6TrendSeries,
+} from "../../k6-metrics";
 import { jobs } from "../../names";
 import { jobSelector } from "../../queries";
 import type { Settings } from "../../settings";
 import { addSections, newDashboard, prometheusDatasource, rateInterval, timeSeries } from "../panels";
-import { k6CheckTag, k6HttpRequestDuration, k6HttpTags, k6PushInterval } from "../upstream-metrics";
 
 export const loadtestDashboard = {
   uid: "watchtower-load-test",
