@@ -1,4 +1,5 @@
 /** The parts of Prometheus's HTTP API (v1) that tests read: queries, alerts, rules, readiness and reload. */
+import { LifecycleClient } from "./lifecycle-client";
 
 export interface Sample {
   readonly labels: Readonly<Record<string, string>>;
@@ -59,9 +60,7 @@ type QueryData =
   | { readonly resultType: "scalar"; readonly result: [number, string] }
   | { readonly resultType: "matrix" | "string"; readonly result: unknown };
 
-export class PrometheusClient {
-  constructor(readonly baseUrl: string) {}
-
+export class PrometheusClient extends LifecycleClient {
   /** An instant query; `at` evaluates it at a past moment instead of now. */
   async query(expr: string, at?: Date): Promise<Sample[]> {
     const params = new URLSearchParams({ query: expr });
@@ -100,23 +99,6 @@ export class PrometheusClient {
   async ruleGroups(): Promise<RuleGroupStatus[]> {
     const data = await this.api<{ groups: RuleGroupStatus[] }>("/api/v1/rules", "list rules");
     return data.groups;
-  }
-
-  /** True once the TSDB is open and the first configuration loaded. */
-  async isReady(): Promise<boolean> {
-    try {
-      return (await fetch(`${this.baseUrl}/-/ready`)).ok;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Re-reads the configuration and rule files (needs --web.enable-lifecycle); throws if Prometheus rejects them. */
-  async reload(): Promise<void> {
-    const response = await fetch(`${this.baseUrl}/-/reload`, { method: "POST" });
-    if (!response.ok) {
-      throw new Error(`reload of ${this.baseUrl} failed with ${response.status}: ${await response.text()}`);
-    }
   }
 
   private async api<T>(path: string, what: string): Promise<T> {

@@ -1,0 +1,51 @@
+/** The parts of Alertmanager's API (v2) and its own metrics that the scenarios read. */
+import { LifecycleClient } from "../test-support/lifecycle-client";
+
+export interface AlertmanagerAlert {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly startsAt: string;
+  readonly status: { readonly state: "active" | "suppressed" | "unprocessed" };
+}
+
+export class AlertmanagerClient extends LifecycleClient {
+  /** Alerts Alertmanager currently holds, as Prometheus last sent them. */
+  async alerts(): Promise<AlertmanagerAlert[]> {
+    const response = await fetch(`${this.baseUrl}/api/v2/alerts`);
+    if (!response.ok) throw new Error(`GET ${this.baseUrl}/api/v2/alerts: ${response.status}`);
+    return (await response.json()) as AlertmanagerAlert[];
+  }
+
+  /**
+   * Sum of one metric's samples whose labels include `labels`, read straight from Alertmanager's /metrics so
+   * that no scrape interval lies between an event and the test seeing it.
+   */
+  async metricSum(name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
+    const response = await fetch(`${this.baseUrl}/metrics`);
+    if (!response.ok) throw new Error(`GET ${this.baseUrl}/metrics: ${response.status}`);
+    let sum = 0;
+    for (const line of (await response.text()).split("\n")) {
+      const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+      if (!match || match[1] !== name) continue;
+      const sampleLabels = parseLabels(match[2] ?? "");
+      if (Object.entries(labels).every(([label, value]) => sampleLabels.get(label) === value)) {
+        sum += Number(match[3]);
+      }
+    }
+    return sum;
+  }
+}
+
+/** `a="1",b="x\"y"` → {a: 1, b: x"y}, as the text exposition format escapes label values. */
+function parseLabels(text: string): Map<string, string> {
+  const labels = new Map<string, string>();
+  for (const match of text.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+    const [, label, value] = match;
+    if (label !== undefined && value !== undefined)
+      labels.set(
+        label,
+        value.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c)),
+      );
+  }
+  return labels;
+}

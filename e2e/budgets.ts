@@ -1,0 +1,84 @@
+/**
+ * How long each step of the pipeline may take, derived from the settings under test. A scenario waits exactly
+ * its budget, so a slower pipeline fails the test rather than stretching it, and prints what it measured.
+ */
+import { durationMs } from "../configs/duration";
+import type { Settings } from "../configs/settings";
+import { seconds } from "../test-support/wait";
+
+/**
+ * Slack for what the formulas leave out: process scheduling on a busy two-core machine, the SMTP exchange,
+ * and the first scrape's random offset within its interval.
+ */
+export const marginMs = 5000;
+
+/**
+ * Prometheus re-sends a firing alert to Alertmanager at most this often (`--rules.alert.resend-delay`, left at
+ * its default by the stack); an Alertmanager that restarted, and so forgot its alerts, hears of them again
+ * only then.
+ */
+export const prometheusResendDelayMs = 60_000;
+
+/**
+ * Alertmanager's shortest notification timeout (`notify.MinTimeout`): one flush keeps retrying a failing
+ * receiver, with growing pauses, for max(group_interval, this) before giving up until the next flush.
+ */
+const alertmanagerMinNotifyTimeoutMs = 10_000;
+
+const ms = durationMs;
+
+/**
+ * From the moment a condition starts to its e-mail: a scrape to see it (two, as the first may have started just
+ * before), an evaluation to start `for`, `for` itself, then group_wait in Alertmanager.
+ */
+export function firingEmailBudgetMs(settings: Settings, forDuration: string): number {
+  const { scrape, alertmanager } = settings;
+  return (
+    ms(forDuration) +
+    2 * ms(scrape.interval) +
+    ms(scrape.evaluationInterval) +
+    ms(alertmanager.groupWait) +
+    marginMs
+  );
+}
+
+/**
+ * From the moment a condition ends to its resolved e-mail: scrapes and an evaluation to see it end, then the
+ * group's next flush, which comes every group_interval.
+ */
+export function resolvedEmailBudgetMs(settings: Settings): number {
+  const { scrape, alertmanager } = settings;
+  return 2 * ms(scrape.interval) + ms(scrape.evaluationInterval) + ms(alertmanager.groupInterval) + marginMs;
+}
+
+/**
+ * From the moment the stored samples first satisfy an alert's expression to its e-mail: the rule sees it at its
+ * next evaluation, waits `for` (counted in whole evaluations), then Alertmanager waits group_wait.
+ */
+export function afterConditionBudgetMs(settings: Settings, forDuration: string): number {
+  const { scrape, alertmanager } = settings;
+  return ms(forDuration) + 2 * ms(scrape.evaluationInterval) + ms(alertmanager.groupWait) + marginMs;
+}
+
+/**
+ * From the moment the stored samples stop satisfying an alert's expression to its resolved e-mail: the rule's
+ * next evaluation resolves it, and the group's next flush, every group_interval, sends the news.
+ */
+export function afterRecoveryBudgetMs(settings: Settings): number {
+  const { scrape, alertmanager } = settings;
+  return 2 * ms(scrape.evaluationInterval) + ms(alertmanager.groupInterval) + marginMs;
+}
+
+/**
+ * From the moment a receiver that was down comes back to the delivery Alertmanager kept retrying: at worst the
+ * current flush's retries run out just before, and the group's next flush delivers.
+ */
+export function redeliveryBudgetMs(settings: Settings): number {
+  const groupIntervalMs = ms(settings.alertmanager.groupInterval);
+  return Math.max(groupIntervalMs, alertmanagerMinNotifyTimeoutMs) + groupIntervalMs + marginMs;
+}
+
+/** Prints a measured time beside its budget, the line every scenario leaves in the test output. */
+export function formatMeasurement(what: string, measuredMs: number, budgetMs: number): string {
+  return `      ${what}: ${seconds(measuredMs)} (budget ${seconds(budgetMs)})`;
+}

@@ -1,0 +1,412 @@
+/**
+ * The alerting pipeline on loopback: the service, the Prometheus replicas, Alertmanager and an SMTP inbox, each
+ * a real process configured by the same renderers as the Docker stack. Only the endpoints differ: free loopback
+ * ports instead of container aliases. A plain async API (no mocha), so that the benchmarks drive the same stack.
+ *
+ * Everything lives in one temporary directory: the rendered files in their `renderedPaths` layout, the data
+ * directories, and one log per process, whose tails are printed whenever a wait fails.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { smtpPasswordFile } from "../configs/alertmanager";
+import { type Endpoints, type HostPort, hostPort } from "../configs/endpoints";
+import { prometheusSyntheticSeries } from "../configs/grafana/upstream-metrics";
+import { renderedPaths } from "../configs/layout";
+import { loadSettings } from "../configs/load";
+import { k6RunCommand, type LoadtestPlan, loadtestPlan, loadtestScriptPath } from "../configs/loadtest";
+import { jobs, replicaName } from "../configs/names";
+import { renderAll } from "../configs/render";
+import type { Settings } from "../configs/settings";
+import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { freePort, loopback } from "../test-support/ports";
+import { ManagedProcess } from "../test-support/processes";
+import { PrometheusClient } from "../test-support/prometheus-client";
+import { type Waited, waitFor } from "../test-support/wait";
+import { AlertmanagerClient } from "./alertmanager-client";
+import { Inbox } from "./inbox";
+
+const repoRoot = resolve(__dirname, "..");
+
+/** Starting a Prometheus or the service under tsx takes a few seconds on a busy two-core machine. */
+const readinessTimeoutMs = 30_000;
+
+export interface StackBinaries {
+  readonly prometheus: string;
+  readonly alertmanager: string;
+}
+
+export interface LoadtestRun {
+  /** `performance.now()` when k6 was started, comparable with `ReceivedEmail.receivedAt`. */
+  readonly startedAt: number;
+  readonly startedAtDate: Date;
+  /** When each phase starts and how long the alert may take, from the same settings as the options file. */
+  readonly plan: LoadtestPlan;
+  readonly process: ManagedProcess;
+}
+
+export interface StackOptions {
+  /** Raw settings, as under the project's namespace in `Pulumi.<stack>.yaml`; `{}` means the shipped defaults. */
+  readonly settings: unknown;
+  readonly binaries: StackBinaries;
+  /** Progress and measured times; defaults to console.log. */
+  readonly log?: (line: string) => void;
+}
+
+/** Names of the stack's processes, as they appear in log file names and failure messages. */
+const appName = "app";
+const alertmanagerName = "alertmanager";
+
+export class Stack {
+  readonly inbox: Inbox;
+  readonly prometheus: readonly PrometheusClient[];
+  readonly alertmanager: AlertmanagerClient;
+  readonly log: (line: string) => void;
+  private currentSettings: Settings;
+  private files: Readonly<Record<string, string>> = {};
+  /** Processes by name; `undefined` while a scenario has stopped one on purpose. */
+  private readonly processes = new Map<string, ManagedProcess | undefined>();
+  /** Runs that end by themselves, such as k6: their logs join the diagnostics, their exit is no failure. */
+  private readonly runs: ManagedProcess[] = [];
+
+  private constructor(
+    private readonly tempDir: TempDir,
+    private readonly binaries: StackBinaries,
+    settings: Settings,
+    readonly endpoints: Endpoints,
+    inbox: Inbox,
+    log: (line: string) => void,
+  ) {
+    this.currentSettings = settings;
+    this.inbox = inbox;
+    this.log = log;
+    this.prometheus = endpoints.prometheus.map((address) => new PrometheusClient(`http://${address}`));
+    this.alertmanager = new AlertmanagerClient(`http://${endpoints.alertmanager}`);
+  }
+
+  /** Renders the files for `options.settings`, starts every process and waits until each one is ready. */
+  static async start(options: StackOptions): Promise<Stack> {
+    const log = options.log ?? console.log;
+    const { settings, warnings } = loadSettings(options.settings);
+    for (const warning of warnings) log(`      settings warning: ${warning}`);
+    const tempDir = makeTempDir("watchtower-e2e-");
+    let inbox: Inbox | undefined;
+    try {
+      inbox = await Inbox.open(log);
+      const endpoints = await loopbackEndpoints(settings, inbox);
+      const stack = new Stack(tempDir, options.binaries, settings, endpoints, inbox, log);
+      try {
+        stack.writeFiles();
+        await Promise.all([
+          stack.startAlertmanager(),
+          stack.startApp(),
+          ...endpoints.prometheus.map((_, replica) => stack.startPrometheus(replica)),
+        ]);
+      } catch (error) {
+        await stack.stop();
+        throw error;
+      }
+      return stack;
+    } catch (error) {
+      await inbox?.stop();
+      tempDir.remove();
+      throw error;
+    }
+  }
+
+  get settings(): Settings {
+    return this.currentSettings;
+  }
+
+  /** The temporary directory holding the rendered files, the data and the logs. */
+  get dir(): string {
+    return this.tempDir.path;
+  }
+
+  /** Absolute path of a rendered file, by its `renderedPaths` entry. */
+  renderedFile(relativePath: string): string {
+    return join(this.dir, relativePath);
+  }
+
+  /** Starts the service (again), on the same port, and waits until it answers /readyz. */
+  async startApp(): Promise<void> {
+    const [, port] = this.endpoints.app.split(":");
+    await this.startProcess(
+      appName,
+      {
+        command: process.execPath,
+        args: ["--import", "tsx", "service/main.ts"],
+        cwd: repoRoot,
+        env: { ...process.env, HOST: loopback, PORT: port, LOG_LEVEL: "warn" },
+      },
+      async () => (await fetch(`http://${this.endpoints.app}/readyz`)).ok,
+    );
+  }
+
+  /** Kills the service abruptly (SIGKILL), as a crash would. */
+  async killApp(): Promise<void> {
+    await this.killProcess(appName);
+  }
+
+  async startPrometheus(replica: number): Promise<void> {
+    const address = this.endpoints.prometheus[replica];
+    const client = this.prometheus[replica];
+    if (address === undefined || client === undefined)
+      throw new RangeError(`no Prometheus replica ${replica}`);
+    const name = replicaName(replica);
+    await this.startProcess(
+      name,
+      {
+        command: this.binaries.prometheus,
+        args: [
+          `--config.file=${this.renderedFile(renderedPaths.prometheusConfig(replica))}`,
+          `--storage.tsdb.path=${this.dataDir(name)}`,
+          `--storage.tsdb.retention.time=${this.settings.prometheus.retention}`,
+          `--web.listen-address=${address}`,
+          `--web.external-url=${this.endpoints.links.prometheus[replica]}`,
+          "--web.enable-lifecycle",
+          "--web.enable-remote-write-receiver",
+        ],
+      },
+      () => client.isReady(),
+    );
+  }
+
+  /** Kills one Prometheus replica abruptly (SIGKILL); its data directory stays for a restart. */
+  async killPrometheus(replica: number): Promise<void> {
+    await this.killProcess(replicaName(replica));
+  }
+
+  async startAlertmanager(): Promise<void> {
+    const configPath = this.renderedFile(renderedPaths.alertmanagerConfig);
+    await this.startProcess(
+      alertmanagerName,
+      {
+        command: this.binaries.alertmanager,
+        args: [
+          `--config.file=${configPath}`,
+          `--storage.path=${this.dataDir(alertmanagerName)}`,
+          `--web.listen-address=${this.endpoints.alertmanager}`,
+          `--web.external-url=${this.endpoints.links.alertmanager}`,
+          // One Alertmanager: no gossip port to bind or peers to wait for.
+          "--cluster.listen-address=",
+        ],
+        // auth_password_file is resolved against the working directory (see configs/alertmanager.ts).
+        cwd: dirname(configPath),
+      },
+      () => this.alertmanager.isReady(),
+    );
+  }
+
+  /**
+   * Stops Alertmanager the way `docker stop` does: SIGTERM, so that it writes its notification log and silences
+   * to its data directory, where `startAlertmanager` finds them again.
+   */
+  async stopAlertmanager(): Promise<void> {
+    const running = this.processes.get(alertmanagerName);
+    this.processes.set(alertmanagerName, undefined);
+    await running?.stop();
+  }
+
+  /**
+   * Starts the k6 load test with the rendered options against the service, writing its metrics to Prometheus
+   * replica 0 through remote write, with the same command line as the Docker stack.
+   */
+  runLoadtest(k6Binary: string, testId: string): LoadtestRun {
+    const remoteWrite = this.endpoints.prometheus[0];
+    if (remoteWrite === undefined)
+      throw new Error("the stack has no Prometheus replica to write k6's metrics to");
+    const command = k6RunCommand({
+      scriptPath: join(repoRoot, loadtestScriptPath),
+      optionsPath: this.renderedFile(renderedPaths.loadtestOptions),
+      remoteWrite,
+      testId,
+    });
+    const name = `k6-${testId}`;
+    const run = ManagedProcess.start({
+      name,
+      command: k6Binary,
+      args: command.args,
+      cwd: repoRoot,
+      env: { ...process.env, ...command.env },
+      logFile: this.logFile(name),
+    });
+    this.runs.push(run);
+    return {
+      startedAt: performance.now(),
+      startedAtDate: new Date(),
+      plan: loadtestPlan(this.settings),
+      process: run,
+    };
+  }
+
+  /**
+   * Validates and renders new settings into the same files, then has every running Prometheus (and Alertmanager,
+   * if its file changed) reload them, as a redeploy would. Throws if a process rejects its new configuration.
+   */
+  async applySettings(raw: unknown): Promise<void> {
+    const { settings, warnings } = loadSettings(raw);
+    for (const warning of warnings) this.log(`      settings warning: ${warning}`);
+    const previous = this.files;
+    this.currentSettings = settings;
+    this.writeFiles();
+    const reloads = this.prometheus
+      .filter((_, replica) => this.processes.get(replicaName(replica)) !== undefined)
+      .map((client) => client.reload());
+    if (previous[renderedPaths.alertmanagerConfig] !== this.files[renderedPaths.alertmanagerConfig]) {
+      reloads.push(this.alertmanager.reload());
+    }
+    await Promise.all(reloads);
+  }
+
+  /**
+   * Waits until every replica has scraped every target of every job successfully: only from then on can an
+   * alert about any of them fire. Prometheus applies its targets a few seconds after it starts.
+   */
+  waitForAllTargetsUp(timeoutMs: number): Promise<Waited<true>> {
+    const expected = describeTargets([
+      ...[this.endpoints.app].map((instance) => ({ job: jobs.app, instance })),
+      ...this.endpoints.prometheus.map((instance) => ({ job: jobs.prometheus, instance })),
+      ...[this.endpoints.alertmanager].map((instance) => ({ job: jobs.alertmanager, instance })),
+    ]);
+    return this.waitFor(
+      "every target up on every replica",
+      async () => {
+        for (const [replica, client] of this.prometheus.entries()) {
+          const samples = await client.query(prometheusSyntheticSeries.up);
+          const seen = describeTargets(
+            samples.map((sample) => ({
+              job: sample.labels.job ?? "(no job)",
+              instance: `${sample.labels.instance}${sample.value === 1 ? "" : ` (up=${sample.value})`}`,
+            })),
+          );
+          if (seen !== expected)
+            throw new Error(`replica ${replica} has up=1 for ${seen || "nothing"}; expected ${expected}`);
+        }
+        return true as const;
+      },
+      timeoutMs,
+    );
+  }
+
+  /**
+   * Polls until `probe` returns a value; on failure the error carries the tail of every process's log and the
+   * inbox's contents, and a process of the stack that died unexpectedly ends the wait at once.
+   */
+  waitFor<T>(
+    description: string,
+    probe: () => Promise<T | undefined> | T | undefined,
+    timeoutMs: number,
+  ): Promise<Waited<T>> {
+    return waitFor(description, probe, {
+      timeoutMs,
+      diagnostics: () => this.diagnostics(),
+      hopeless: () => this.unexpectedExit(),
+    });
+  }
+
+  /** What the inbox holds and the tail of every process's log, for failure messages. */
+  diagnostics(): string {
+    const tails = [...this.processes.keys()].map((name) => {
+      const running = this.processes.get(name);
+      return running ? running.tail() : `── ${name}: stopped by the scenario`;
+    });
+    return [this.inbox.summary(), ...tails, ...this.runs.map((run) => run.tail())].join("\n");
+  }
+
+  /** Stops every process, the inbox, and removes the temporary directory. Safe to call more than once. */
+  async stop(): Promise<void> {
+    const running = [...this.processes.values(), ...this.runs].filter((process) => process !== undefined);
+    for (const name of this.processes.keys()) this.processes.set(name, undefined);
+    await Promise.all(running.map((process) => process.stop()));
+    await this.inbox.stop();
+    this.tempDir.remove();
+  }
+
+  private logFile(name: string): string {
+    const path = join(this.dir, "logs", `${name}.log`);
+    mkdirSync(dirname(path), { recursive: true });
+    return path;
+  }
+
+  private dataDir(name: string): string {
+    const path = join(this.dir, "data", name);
+    mkdirSync(path, { recursive: true });
+    return path;
+  }
+
+  private writeFiles(): void {
+    const files = renderAll(this.settings, this.endpoints);
+    for (const [relativePath, text] of Object.entries(files)) {
+      const path = this.renderedFile(relativePath);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+    }
+    const password = this.settings.email.authPassword;
+    if (password !== undefined) {
+      const path = join(dirname(this.renderedFile(renderedPaths.alertmanagerConfig)), smtpPasswordFile);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, password, { mode: 0o600 });
+    }
+    this.files = files;
+  }
+
+  private async startProcess(
+    name: string,
+    spec: { command: string; args: readonly string[]; cwd?: string; env?: NodeJS.ProcessEnv },
+    isReady: () => Promise<boolean>,
+  ): Promise<void> {
+    if (this.processes.get(name)?.running) throw new Error(`${name} is already running`);
+    const started = ManagedProcess.start({ name, logFile: this.logFile(name), ...spec });
+    this.processes.set(name, started);
+    await this.waitFor(
+      `${name} to be ready`,
+      async () => ((await isReady()) ? true : undefined),
+      readinessTimeoutMs,
+    );
+  }
+
+  private async killProcess(name: string): Promise<void> {
+    const running = this.processes.get(name);
+    if (!running) throw new Error(`${name} is not running`);
+    this.processes.set(name, undefined);
+    await running.kill();
+  }
+
+  private unexpectedExit(): string | undefined {
+    for (const [name, running] of this.processes) {
+      if (running && !running.running) return `${name} exited unexpectedly`;
+    }
+    return undefined;
+  }
+}
+
+/** "app: a; prometheus: b, c", sorted, so that two sets of targets compare as text. */
+function describeTargets(targets: readonly { job: string; instance: string }[]): string {
+  const byJob = new Map<string, string[]>();
+  for (const { job, instance } of targets) byJob.set(job, [...(byJob.get(job) ?? []), instance]);
+  return [...byJob.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([job, instances]) => `${job}: ${instances.sort().join(", ")}`)
+    .join("; ");
+}
+
+/** Loopback endpoints on free ports; links point at the same addresses, as a person on this host opens them. */
+async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endpoints> {
+  const address = async () => hostPort(loopback, await freePort());
+  const app = await address();
+  const prometheus: HostPort[] = [];
+  for (let replica = 0; replica < settings.prometheus.replicas; replica++) prometheus.push(await address());
+  const alertmanager = await address();
+  return {
+    app,
+    prometheus,
+    alertmanager,
+    inboxSmtp: inbox.address,
+    links: {
+      // No Grafana runs here; the link is where it would be, and only appears in e-mail text.
+      grafana: `http://${loopback}:${settings.ports.grafana}`,
+      prometheus: prometheus.map((target) => `http://${target}`),
+      alertmanager: `http://${alertmanager}`,
+    },
+  };
+}

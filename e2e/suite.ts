@@ -1,0 +1,43 @@
+/**
+ * Mocha glue: one stack per `describe`, started in `before` and stopped in `after`, shared by the scenarios in
+ * it. Scenarios run in order and each leaves the stack as it found it (every process up, no alert of its own
+ * still firing), so that the next can rely on it.
+ */
+import type { SettingsInput } from "../configs/settings";
+import { requireBinaries } from "../test-support/binaries";
+import { Stack } from "./stack";
+
+/** Rendering, and starting two Prometheus, Alertmanager and the service under tsx, on a busy two-core machine. */
+const startTimeoutMs = 90_000;
+const stopTimeoutMs = 30_000;
+
+export interface RunningSuite {
+  readonly stack: Stack;
+  /** Path of the k6 binary, when the suite asked for it. */
+  readonly k6: string | undefined;
+}
+
+/**
+ * Registers the hooks of the calling `describe` and returns an accessor for its stack. Missing binaries skip
+ * the suite outside CI and fail it under CI=true (see test-support/binaries.ts).
+ */
+export function useStack(settings: SettingsInput, options: { withK6: boolean }): () => RunningSuite {
+  let running: RunningSuite | undefined;
+  before(async function () {
+    this.timeout(startTimeoutMs);
+    const { prometheus, alertmanager, k6 } = options.withK6
+      ? requireBinaries(this, "prometheus", "alertmanager", "k6")
+      : { ...requireBinaries(this, "prometheus", "alertmanager"), k6: undefined };
+    running = { stack: await Stack.start({ settings, binaries: { prometheus, alertmanager } }), k6 };
+  });
+  after(async function () {
+    this.timeout(stopTimeoutMs);
+    await running?.stack.stop();
+    running = undefined;
+  });
+  return () => {
+    if (!running)
+      throw new Error("the end-to-end stack is not running: see the failure of the `before all` hook");
+    return running;
+  };
+}

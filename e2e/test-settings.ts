@@ -1,0 +1,18 @@
+/**
+ * The settings the end-to-end suite runs with: the shipped alert logic and files, with intervals shortened so
+ * that the whole suite takes minutes. Only values differ from the defaults, through the same settings a user
+ * writes in `Pulumi.<stack>.yaml`; everything else is rendered exactly as for the Docker stack.
+ */
+import type { SettingsInput } from "../configs/settings";
+
+export const e2eSettings = {
+  scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" },
+  alerts: {
+    // The window is the shortest that validation allows (4 scrapes): the k6 run's length follows from it.
+    highRequestVolume: { maxRequests: 60, window: "4s", for: "2s" },
+    instanceDown: { for: "3s" },
+    prometheusDown: { for: "3s" },
+  },
+  alertmanager: { groupWait: "1s", groupInterval: "2s" },
+  loadtest: { warmupDuration: "2s" },
+} as const satisfies SettingsInput;
