@@ -181,6 +181,24 @@ function samplesFor(ms: number, intervalMs: number): number {
   return Math.ceil(ms / intervalMs);
 }
 
+/**
+ * The sample grid of a windowed-rate test: idle for a window, busy for a window plus `for` plus two
+ * evaluations, then idle for a window plus two evaluations so that the alert resolves.
+ */
+function windowedPhases(context: TestContext, window: string, alertFor: string) {
+  const windowMs = durationMs(window);
+  const intervalMs = counterSampleInterval(context, windowMs);
+  const perWindow = windowMs / intervalMs;
+  return {
+    windowMs,
+    intervalMs,
+    perWindow,
+    idle: perWindow + 1,
+    busy: perWindow + samplesFor(durationMs(alertFor) + 2 * context.evaluationMs, intervalMs) + 1,
+    after: perWindow + samplesFor(2 * context.evaluationMs, intervalMs) + 1,
+  };
+}
+
 /** Labels of a series as promtool reads them: `name{label="value",...}`. */
 function seriesSelector(name: string, labels: Readonly<Record<string, string>>): string {
   const matchers = Object.entries(labels).map(([label, value]) => `${label}=${JSON.stringify(value)}`);
@@ -259,9 +277,7 @@ function horizon(series: readonly TestSeries[], intervalMs: number): number {
  */
 function requestVolumeTests(alert: BuiltInAlert, context: TestContext): TestGroup[] {
   const { maxRequests, window } = context.settings.alerts.highRequestVolume;
-  const windowMs = durationMs(window);
-  const intervalMs = counterSampleInterval(context, windowMs);
-  const perWindow = windowMs / intervalMs;
+  const { windowMs, intervalMs, perWindow, idle, busy, after } = windowedPhases(context, window, alert.for);
   const forMs = durationMs(alert.for);
   const longLivedCount = 1000 * (maxRequests + 1);
   const labels = {
@@ -281,11 +297,6 @@ function requestVolumeTests(alert: BuiltInAlert, context: TestContext): TestGrou
     (at: number): number | undefined =>
       filter(counterIncrease(samplesOf(s, intervalMs), at, windowMs), (value) => value > maxRequests);
 
-  // Idle for a window, then a constant rate for a window plus `for` plus two evaluations, then idle again
-  // for a window plus two evaluations so that the alert resolves.
-  const idle = perWindow + 1;
-  const busy = perWindow + samplesFor(forMs + 2 * context.evaluationMs, intervalMs) + 1;
-  const after = perWindow + samplesFor(2 * context.evaluationMs, intervalMs) + 1;
   const atRate = (requestsPerWindow: number): Segment[] =>
     counterPhases(longLivedCount, [
       { step: 0, count: idle },
@@ -395,15 +406,10 @@ function targetDownTest(
 /** Error ratio: idle, then a constant share of 5xx answers, then idle; above and below the threshold. */
 function errorRateTests(alert: BuiltInAlert, context: TestContext): TestGroup[] {
   const { maxRatio, window } = context.settings.alerts.highErrorRate;
-  const windowMs = durationMs(window);
-  const intervalMs = counterSampleInterval(context, windowMs);
-  const perWindow = windowMs / intervalMs;
+  const { windowMs, intervalMs, perWindow, idle, busy, after } = windowedPhases(context, window, alert.for);
   const requestsPerSample = 10;
   // Far from zero, so that increase() never extrapolates towards the counters' zero point.
   const longLivedCount = 1000 * requestsPerSample * perWindow;
-  const idle = perWindow + 1;
-  const busy = perWindow + samplesFor(durationMs(alert.for) + 2 * context.evaluationMs, intervalMs) + 1;
-  const after = perWindow + samplesFor(2 * context.evaluationMs, intervalMs) + 1;
   const labels = (status: string) => ({
     job: jobs.app,
     instance: context.endpoints.app,
@@ -469,14 +475,9 @@ function errorRateTests(alert: BuiltInAlert, context: TestContext): TestGroup[] 
  */
 function latencyTests(alert: BuiltInAlert, context: TestContext): TestGroup[] {
   const { p95Seconds, window } = context.settings.alerts.highLatency;
-  const windowMs = durationMs(window);
-  const intervalMs = counterSampleInterval(context, windowMs);
-  const perWindow = windowMs / intervalMs;
+  const { windowMs, intervalMs, perWindow, idle, busy, after } = windowedPhases(context, window, alert.for);
   const requestsPerSample = 10;
   const longLivedCount = 1000 * requestsPerSample * perWindow;
-  const idle = perWindow + 1;
-  const busy = perWindow + samplesFor(durationMs(alert.for) + 2 * context.evaluationMs, intervalMs) + 1;
-  const after = perWindow + samplesFor(2 * context.evaluationMs, intervalMs) + 1;
   const bounds = [...requestDurationBuckets, Number.POSITIVE_INFINITY];
   const lowerOf = (index: number) => (index === 0 ? 0 : (bounds[index - 1] ?? 0));
   const largestFinite = Math.max(...requestDurationBuckets);
