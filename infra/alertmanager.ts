@@ -13,6 +13,7 @@ import {
   dockerName,
   fileUpload,
   healthcheck,
+  nobodyUid,
   secretUpload,
   serviceContainerArgs,
   serviceContainerOptions,
@@ -32,7 +33,7 @@ export const alertmanagerSmtpPasswordFile = path.posix.join(alertmanagerConfigDi
 /** The image's data directory, owned by its unprivileged user. */
 const alertmanagerDataDir = "/alertmanager";
 /** `nobody`, the user the official image runs as. */
-const alertmanagerUid = 65534;
+const alertmanagerUid = nobodyUid;
 
 export interface AlertmanagerServiceArgs {
   /** Name of the stack's private network. */

@@ -81,8 +81,21 @@ export function healthcheck(test: string[], startPeriod = "30s"): Healthcheck {
   };
 }
 
+/** `nobody`: the user the Prometheus and Alertmanager images run as, and enough for Mailpit. */
+export const nobodyUid = 65534;
+
+/**
+ * How long a container may take to stop before Docker kills it. Without it the provider removes a replaced
+ * or destroyed container at once: Alertmanager, which writes its silences and notification log on a clean
+ * shutdown, would lose the last minutes of both and send again what it had sent; Prometheus would have to
+ * replay its write-ahead log; the service would drop requests in flight.
+ */
+const gracefulStopSeconds = 30;
+
 /** Settings every container of the stack shares, long-running or not. */
 export const containerBaseline = {
+  stopTimeout: gracefulStopSeconds,
+  destroyGraceSeconds: gracefulStopSeconds,
   // setuid binaries cannot raise privileges, and no process needs a Linux capability: every one listens
   // above port 1024 and owns the files it writes.
   securityOpts: ["no-new-privileges"],

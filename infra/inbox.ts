@@ -10,13 +10,14 @@ import { mailpitImage } from "../configs/versions";
 import {
   dockerName,
   healthcheck,
+  nobodyUid,
   serviceContainerArgs,
   serviceContainerOptions,
   splitHostPort,
 } from "./containers";
 
 /** `nobody`: Mailpit needs no privileges and writes only its temporary database. */
-const mailpitUser = "65534:65534";
+const mailpitUser = `${nobodyUid}:${nobodyUid}`;
 
 export interface MailpitInboxArgs {
   /** Name of the stack's private network. */

@@ -12,6 +12,7 @@ import {
   dockerName,
   fileUpload,
   healthcheck,
+  nobodyUid,
   serviceContainerArgs,
   serviceContainerOptions,
   splitHostPort,
@@ -24,7 +25,7 @@ export const prometheusConfigFile = "/etc/prometheus/prometheus.yml";
 /** The image's data directory, owned by its unprivileged user. */
 const prometheusDataDir = "/prometheus";
 /** `nobody`, the user the official image runs as. */
-const prometheusUser = "65534:65534";
+const prometheusUser = `${nobodyUid}:${nobodyUid}`;
 
 /**
  * Path of the rules file inside the container. The rendered config names its rule files relative to itself
@@ -59,6 +60,8 @@ export interface PrometheusReplicasArgs {
   readonly dockerPrefix: string;
   /** Memory limit of each replica in MB; 1024 by default. */
   readonly memoryMb?: number;
+  /** Resources the replicas start after; none of them is an input, so they never cause a replacement. */
+  readonly waitFor?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class PrometheusReplicas extends pulumi.ComponentResource {
@@ -124,7 +127,7 @@ export class PrometheusReplicas extends pulumi.ComponentResource {
           // Replaying a large write-ahead log after a restart can take a while.
           healthyWithinSeconds: 180,
         }),
-        serviceContainerOptions(this),
+        { ...serviceContainerOptions(this), dependsOn: args.waitFor },
       );
       return { volume, container };
     });

@@ -451,6 +451,26 @@ describe("the Pulumi program under mocks", function () {
         expect(inputs.memory, container.name).to.be.a("number").greaterThan(0);
         expect(String(inputs.user), container.name).to.match(/^[^0:][^:]*(:\d+)?$/);
         expect(String(inputs.user), container.name).not.to.match(/^root\b/);
+        // A replaced container gets SIGTERM and time to save its state (Alertmanager's silences and
+        // notification log) instead of an immediate kill.
+        expect(inputs.stopTimeout, container.name).to.be.a("number").at.least(10);
+        expect(inputs.destroyGraceSeconds, container.name).to.be.a("number").at.least(10);
+      }
+    });
+
+    it("starts the Prometheus replicas after the app and Alertmanager, so a fresh stack fires no InstanceDown", async () => {
+      const resourceName = (dependency: pulumi.Input<pulumi.Resource>) =>
+        new Promise<string>((resolve) =>
+          pulumi
+            .output(dependency)
+            .apply((resource) => resource.urn.apply((urn) => resolve(urn.split("::").pop() ?? ""))),
+        );
+      for (const replica of ["monitoring-prometheus-0", "monitoring-prometheus-1"]) {
+        const dependsOn = resource(run, replica).options.dependsOn as pulumi.Input<pulumi.Resource>[];
+        expect(await Promise.all(dependsOn.map(resourceName)), replica).to.have.members([
+          "monitoring-app-container",
+          "monitoring-alertmanager-container",
+        ]);
       }
     });
 

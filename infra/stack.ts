@@ -84,22 +84,6 @@ export class MonitoringStack extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    this.prometheus = new PrometheusReplicas(
-      `${name}-prometheus`,
-      {
-        network,
-        endpoints: endpoints.prometheus,
-        externalUrls: endpoints.links.prometheus,
-        firstHostPort: settings.ports.prometheus,
-        bindAddress,
-        files,
-        retention: settings.prometheus.retention,
-        keepData,
-        dockerPrefix,
-      },
-      { parent: this },
-    );
-
     if (settings.email.smarthost === undefined) {
       this.inbox = new MailpitInbox(
         `${name}-inbox`,
@@ -128,6 +112,25 @@ export class MonitoringStack extends pulumi.ComponentResource {
         smtpPassword: authPassword === undefined ? undefined : pulumi.secret(authPassword),
         keepData,
         dockerPrefix,
+      },
+      { parent: this },
+    );
+
+    this.prometheus = new PrometheusReplicas(
+      `${name}-prometheus`,
+      {
+        network,
+        endpoints: endpoints.prometheus,
+        externalUrls: endpoints.links.prometheus,
+        firstHostPort: settings.ports.prometheus,
+        bindAddress,
+        files,
+        retention: settings.prometheus.retention,
+        keepData,
+        dockerPrefix,
+        // Started after the app and Alertmanager exist: a Prometheus that came up while the app image was
+        // still building would fire InstanceDown into the inbox of a fresh stack.
+        waitFor: [this.app.container, this.alertmanager.container],
       },
       { parent: this },
     );
