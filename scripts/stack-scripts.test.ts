@@ -164,19 +164,24 @@ describe("npm run up / npm run destroy", () => {
     ]);
   });
 
-  it("pulumi runs any command from the project root with the stack's passphrase", async () => {
+  it("pulumi selects the stack, then runs any command from the project root with the stack's passphrase", async () => {
     fakePulumi(binDir, log);
     const passphraseFile = path.join(work, "state", "passphrase");
     await script("up", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile }));
     await script(
       "pulumi",
       ["stack", "output", "--show-secrets"],
-      cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile }),
+      cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile, WATCHTOWER_STACK: "staging" }),
     );
-    const [select, , output] = calls(log);
+    const [firstSelect, , select, output] = calls(log);
+    expect(select).to.deep.equal({
+      cwd: repositoryRoot,
+      passphrase: firstSelect?.passphrase,
+      args: "stack select staging --create --secrets-provider passphrase",
+    });
     expect(output).to.deep.equal({
       cwd: repositoryRoot,
-      passphrase: select?.passphrase,
+      passphrase: firstSelect?.passphrase,
       args: "stack output --show-secrets",
     });
   });

@@ -9,10 +9,10 @@ import { build } from "esbuild";
 import { engines } from "../package.json";
 
 /** Name of the bundle inside the output directory; the Dockerfile's CMD runs it. */
-export const bundleFileName = "main.js";
+const bundleFileName = "main.js";
 
 /** Writes the bundle into `outDir` and returns its path. */
-export async function bundleService(outDir: string): Promise<string> {
+async function bundleService(outDir: string): Promise<string> {
   const outfile = resolve(outDir, bundleFileName);
   await build({
     entryPoints: [resolve(__dirname, "main.ts")],
