@@ -22,6 +22,7 @@ import {
 import type { Endpoints } from "./endpoints";
 import { renderedPaths } from "./layout";
 import { alertNames, annotationKeys, jobs } from "./names";
+import { customAlertsRunbookSection, runbookAnchor, runbookPath } from "./rules";
 import { type Settings, type SettingsInput, settingsSchema } from "./settings";
 
 const run = promisify(execFile);
@@ -539,6 +540,7 @@ describe("renderAlertmanagerConfig", () => {
       expect(html).to.include(summary).and.include("1.234k");
       expect(html).to.match(/href="http:\/\/127\.0\.0\.1:1909[01]\/graph\?g0\.expr=up"/);
       expect(html).to.include(`href="${localLinks.grafana}/dashboards"`);
+      expect(html).to.include('href="https://example.com/RUNBOOK.md#highrequestvolume"');
       expect(recipients[mails.indexOf(firing)]).to.have.members(["oncall@example.com", "lead@example.org"]);
       expect(logins).to.deep.include({ username: "alertmanager", password: smtpPassword });
 
@@ -552,6 +554,27 @@ describe("renderAlertmanagerConfig", () => {
         .to.include(`[RESOLVED] ${alertNames.highRequestVolume}`)
         .and.include("Resolved:    ");
       expect(resolution.references).to.exist.and.deep.equal(firing.references);
+    });
+
+    it("shows a runbook path in the repository as text, never as a link that leads nowhere", async () => {
+      const runbookUrl = `${runbookPath}#${runbookAnchor(customAlertsRunbookSection)}`;
+      const alert: PostedAlert = {
+        labels: { alertname: customAlert.name, job: "queue", severity: "warning" },
+        annotations: {
+          [annotationKeys.summary]: customAlert.summary,
+          [annotationKeys.runbookUrl]: runbookUrl,
+        },
+      };
+      const started = performance.now();
+      await postAlerts([alert]);
+      try {
+        const firing = await mailArrives(customAlert.name, "[FIRING:1]", started);
+        expect(firing.text).to.include(`Runbook:     ${runbookUrl}`);
+        const html = typeof firing.html === "string" ? firing.html : "";
+        expect(html).to.include(runbookUrl).and.not.include(`href="${runbookPath}`);
+      } finally {
+        await postAlerts(resolved([alert]));
+      }
     });
 
     it("sends the Watchdog to the dead man's switch and never by e-mail", async () => {

@@ -1,5 +1,11 @@
 import { expect } from "chai";
-import { containerPorts, dockerAliases, dockerEndpoints, publishedUrl } from "./docker-endpoints";
+import {
+  containerPorts,
+  dockerAliases,
+  dockerEndpoints,
+  prometheusHostPort,
+  publishedUrl,
+} from "./docker-endpoints";
 import { loadSettings } from "./load";
 import { jobs, replicaName } from "./names";
 
@@ -22,6 +28,13 @@ describe("dockerEndpoints", () => {
       prometheus: ["http://127.0.0.1:19090", "http://127.0.0.1:19091"],
       alertmanager: "http://127.0.0.1:19093",
     });
+  });
+
+  it("publishes replica i on ports.prometheus + i", () => {
+    const { settings } = loadSettings({ ports: { prometheus: 29090 }, prometheus: { replicas: 3 } });
+    expect([0, 1, 2].map((replica) => prometheusHostPort(settings, replica))).to.deep.equal([
+      29090, 29091, 29092,
+    ]);
   });
 
   it("does not depend on host ports for anything but links", () => {

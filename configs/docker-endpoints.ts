@@ -41,10 +41,15 @@ export function dockerEndpoints(settings: Settings): Endpoints {
     inboxSmtp: hostPort(dockerAliases.mailpit, containerPorts.mailpitSmtp),
     links: {
       grafana: publishedUrl(settings, settings.ports.grafana),
-      prometheus: replicas.map((replica) => publishedUrl(settings, settings.ports.prometheus + replica)),
+      prometheus: replicas.map((replica) => publishedUrl(settings, prometheusHostPort(settings, replica))),
       alertmanager: publishedUrl(settings, settings.ports.alertmanager),
     },
   };
+}
+
+/** The host port Prometheus replica `replica` is published on: `ports.prometheus` is replica 0's. */
+export function prometheusHostPort(settings: Pick<Settings, "ports">, replica: number): number {
+  return settings.ports.prometheus + replica;
 }
 
 /**

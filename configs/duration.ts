@@ -6,7 +6,7 @@ const durationPattern = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)
 const unitMs = [365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1] as const;
 const unitNames = ["y", "w", "d", "h", "m", "s", "ms"] as const;
 
-export function isDuration(text: string): boolean {
+function isDuration(text: string): boolean {
   return text !== "" && durationPattern.test(text);
 }
 

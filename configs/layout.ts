@@ -14,6 +14,7 @@ export const renderedPaths = {
   grafanaDatasources: "grafana/provisioning/datasources/datasources.yml",
   grafanaDashboardProvider: "grafana/provisioning/dashboards/dashboards.yml",
   grafanaDashboard: (uid: string) => `grafana/dashboards/${uid}.json`,
+  /** Rendered only while `loadtest.enabled`. */
   loadtestOptions: "loadtest/options.json",
 } as const;
 

@@ -3,6 +3,17 @@ import { loadSettings, SettingsError } from "./load";
 import { alertNames } from "./names";
 import { settingsSchema } from "./settings";
 
+/** A valid custom alert, with some of its fields replaced. */
+function customAlert(fields: Partial<Record<"expr" | "summary" | "description", string>> = {}) {
+  return {
+    name: "QueueBacklog",
+    expr: "sum(queue_items) > 100",
+    summary: "The queue is backing up.",
+    description: "{{ $value | humanize }} items wait.",
+    ...fields,
+  };
+}
+
 /** The problems loadSettings reports for an input; fails the test when it accepts it. */
 function problemsOf(raw: unknown): string[] {
   try {
@@ -61,6 +72,32 @@ describe("loadSettings", () => {
     it("keeps an explicit false for another smarthost", () => {
       const { settings } = loadSettings({ email: { smarthost: "relay.internal:25", requireTls: false } });
       expect(settings.email.requireTls).to.equal(false);
+    });
+  });
+
+  describe("email.smarthost", () => {
+    for (const smarthost of [
+      "smtp.example.com:587",
+      "relay:25",
+      "mail.example.com.:465",
+      "192.0.2.25:25",
+      "[2001:db8::25]:587",
+      "[::1]:1025",
+    ]) {
+      it(`accepts ${smarthost}`, () => {
+        expect(loadSettings({ email: { smarthost } }).settings.email.smarthost).to.equal(smarthost);
+      });
+    }
+  });
+
+  describe("runbook.url", () => {
+    it("is unset by default: rules then refer to the runbook's path in the repository", () => {
+      expect(loadSettings({}).settings.runbook.url).to.equal(undefined);
+    });
+
+    it("accepts an absolute https URL", () => {
+      const url = "https://github.com/acme/watchtower/blob/main/RUNBOOK.md";
+      expect(loadSettings({ runbook: { url } }).settings.runbook.url).to.equal(url);
     });
   });
 
@@ -187,6 +224,42 @@ describe("loadSettings", () => {
         mentions: ["host:port"],
       },
       {
+        what: "a smarthost on port 0",
+        raw: { email: { smarthost: "smtp.example.com:0" } },
+        path: "email.smarthost",
+        mentions: ["port 0", "1 to 65535"],
+      },
+      {
+        what: "a smarthost on a port past 65535",
+        raw: { email: { smarthost: "smtp.example.com:99999" } },
+        path: "email.smarthost",
+        mentions: ["port 99999", "1 to 65535"],
+      },
+      {
+        what: "a smarthost with an IPv6 address outside brackets",
+        raw: { email: { smarthost: "2001:db8::25:587" } },
+        path: "email.smarthost",
+        mentions: ["host:port", "[2001:db8::25]:587"],
+      },
+      {
+        what: "a smarthost with a malformed IPv6 address",
+        raw: { email: { smarthost: "[2001:db8:::25]:587" } },
+        path: "email.smarthost",
+        mentions: ['"[2001:db8:::25]" is not an IPv6 address'],
+      },
+      {
+        what: "a smarthost whose host is not a host name",
+        raw: { email: { smarthost: "smtp_relay.example.com:25" } },
+        path: "email.smarthost",
+        mentions: ['"smtp_relay.example.com" is not a host name'],
+      },
+      {
+        what: "a smarthost with an IPv4 address out of range",
+        raw: { email: { smarthost: "192.0.2.256:25" } },
+        path: "email.smarthost",
+        mentions: ['"192.0.2.256"'],
+      },
+      {
         what: "a password without a user name",
         raw: { email: { smarthost: "smtp.example.com:587", authPassword: "s3cret" } },
         path: "email.authUsername",
@@ -270,6 +343,44 @@ describe("loadSettings", () => {
         mentions: ["not valid PromQL", "column"],
       },
       {
+        what: "a custom expression that passes a range function an instant vector",
+        raw: { alerts: { custom: [customAlert({ expr: "rate(up) > 0" })] } },
+        path: "alerts.custom[0].expr",
+        mentions: ['"rate(up) > 0"', 'expected type range vector in call to function "rate"'],
+      },
+      {
+        what: "a custom expression that evaluates to a range vector",
+        raw: { alerts: { custom: [customAlert({ expr: "up[5m]" })] } },
+        path: "alerts.custom[0].expr",
+        mentions: ["instant vector or a scalar, got range vector"],
+      },
+      {
+        what: "a custom expression that passes a function the wrong type",
+        raw: { alerts: { custom: [customAlert({ expr: "histogram_quantile(up, up)" })] } },
+        path: "alerts.custom[0].expr",
+        mentions: ['expected type scalar in call to function "histogram_quantile"'],
+      },
+      {
+        what: "a custom description with a function alert templates lack and an unclosed action",
+        raw: {
+          alerts: { custom: [customAlert({ description: "{{ $value | humanise }} {{ $labels.instance" })] },
+        },
+        path: "alerts.custom[0].description",
+        mentions: ["not a valid Prometheus alert template", 'function "humanise" not defined'],
+      },
+      {
+        what: "a custom summary with an unclosed action",
+        raw: { alerts: { custom: [customAlert({ summary: "Queue on {{ $labels.instance" })] } },
+        path: "alerts.custom[0].summary",
+        mentions: ["unclosed action"],
+      },
+      {
+        what: "a load test whose warm-up would send nothing",
+        raw: { alerts: { highRequestVolume: { maxRequests: 1 } } },
+        path: "loadtest.warmupFraction",
+        mentions: ["alerts.highRequestVolume.maxRequests (1)", "loadtest.enabled"],
+      },
+      {
         what: "a custom alert without a summary",
         raw: { alerts: { custom: [{ name: "NoSummary", expr: "vector(1)", description: "d" }] } },
         path: "alerts.custom[0].summary",
@@ -288,6 +399,18 @@ describe("loadSettings", () => {
         raw: { alertmanager: { deadMansSwitchUrl: "ftp://example.com/ping" } },
         path: "alertmanager.deadMansSwitchUrl",
         mentions: ['"ftp://example.com/ping"', "https://"],
+      },
+      {
+        what: "a runbook location that is not an absolute URL",
+        raw: { runbook: { url: "RUNBOOK.md" } },
+        path: "runbook.url",
+        mentions: ['"RUNBOOK.md"', "https://"],
+      },
+      {
+        what: "a runbook URL with a fragment, to which the section anchor could not be appended",
+        raw: { runbook: { url: "https://example.com/RUNBOOK.md#top" } },
+        path: "runbook.url",
+        mentions: ["#fragment"],
       },
       {
         what: "a zero retention",
@@ -326,6 +449,32 @@ describe("loadSettings", () => {
       "alerts.custom[0].expr",
       "ports.grafana",
       "email.to",
+    ]);
+  });
+
+  it("accepts custom alerts with real-world expressions and templates", () => {
+    const exprs = [
+      "sum by (job) (rate(x[5m])) / sum by (job) (rate(y[5m])) > 0.1",
+      'absent(up{job="app"})',
+      "predict_linear(node_x[1h], 3600) < 0",
+      "histogram_quantile(0.9, sum by (le) (rate(b_bucket[5m]))) > 1",
+      "max_over_time(up[5m:30s]) == 0",
+      "vector(1)",
+      "time() - x > 300",
+    ];
+    const description =
+      "{{ $labels.instance }}: {{ if gt $value 1.0 }}{{ $value | humanizeDuration }}{{ end }}";
+    const custom = exprs.map((expr, i) => ({ ...customAlert({ expr, description }), name: `Custom${i}` }));
+    expect(loadSettings({ alerts: { custom } }).settings.alerts.custom).to.have.length(exprs.length);
+  });
+
+  it("checks the load test only when it is enabled", () => {
+    const raw = { alerts: { highRequestVolume: { maxRequests: 1 } }, loadtest: { enabled: false } };
+    expect(loadSettings(raw).settings.alerts.highRequestVolume.maxRequests).to.equal(1);
+    const problems = problemsOf({ ...raw, loadtest: { enabled: true }, ports: { grafana: 9093 } });
+    expect(problems.map((problem) => problem.split(":")[0])).to.have.members([
+      "loadtest.warmupFraction",
+      "ports.grafana",
     ]);
   });
 

@@ -8,10 +8,14 @@
  */
 import type { z } from "zod";
 import { requestDurationBuckets } from "../service/metrics-contract";
+import { alertTemplateErrors } from "./alert-templates";
+import { prometheusHostPort } from "./docker-endpoints";
 import { durationMs, formatDuration } from "./duration";
+import { loadtestProblems } from "./loadtest";
 import { alertNames } from "./names";
-import { promqlSyntaxErrors } from "./promql";
+import { promqlErrors } from "./promql";
 import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./settings";
+import { SettingsError } from "./settings-error";
 
 export interface LoadedSettings {
   settings: Settings;
@@ -19,17 +23,8 @@ export interface LoadedSettings {
   warnings: string[];
 }
 
-/** Invalid settings; `problems` holds one line per problem, each starting with its key path. */
-export class SettingsError extends Error {
-  readonly problems: string[];
-
-  constructor(problems: string[]) {
-    const count = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
-    super(`invalid settings (${count}):\n${problems.map((problem) => `  - ${problem}`).join("\n")}`);
-    this.name = "SettingsError";
-    this.problems = problems;
-  }
-}
+// Defined apart so that modules loadSettings itself uses (configs/loadtest.ts) can throw it too.
+export { SettingsError };
 
 /** rate() and increase() need several samples in their range to give a stable value. */
 const minSamplesPerWindow = 4;
@@ -83,8 +78,21 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
     ...latencyProblems(settings),
     ...portProblems(settings),
     ...emailProblems(settings),
+    ...enabledLoadtestProblems(settings),
     ...customAlertProblems(input),
   ];
+}
+
+/**
+ * The load test's plan derives from the HighRequestVolume threshold as much as from the load test's own
+ * settings, so a problem depends on both groups. A disabled load test is never planned, so it cannot fail.
+ */
+function enabledLoadtestProblems(settings: Settings): CrossFieldProblem[] {
+  if (!settings.loadtest.enabled) return [];
+  return loadtestProblems(settings).map((message) => ({
+    paths: [["loadtest"], ["alerts", "highRequestVolume"]],
+    message,
+  }));
 }
 
 function scrapeProblems({ scrape }: Settings): CrossFieldProblem[] {
@@ -141,7 +149,8 @@ function latencyProblems({ alerts }: Settings): CrossFieldProblem[] {
   ];
 }
 
-function portProblems({ ports, prometheus }: Settings): CrossFieldProblem[] {
+function portProblems(settings: Settings): CrossFieldProblem[] {
+  const { ports, prometheus } = settings;
   const own = (key: keyof Settings["ports"]) => ({
     port: ports[key],
     paths: [["ports", key]],
@@ -153,7 +162,7 @@ function portProblems({ ports, prometheus }: Settings): CrossFieldProblem[] {
       replica === 0
         ? own("prometheus")
         : {
-            port: ports.prometheus + replica,
+            port: prometheusHostPort(settings, replica),
             paths: [
               ["ports", "prometheus"],
               ["prometheus", "replicas"],
@@ -166,7 +175,7 @@ function portProblems({ ports, prometheus }: Settings): CrossFieldProblem[] {
     own("mailpit"),
   ];
   const problems: CrossFieldProblem[] = [];
-  const lastReplicaPort = ports.prometheus + prometheus.replicas - 1;
+  const lastReplicaPort = prometheusHostPort(settings, prometheus.replicas - 1);
   if (lastReplicaPort > 65535) {
     problems.push({
       paths: [
@@ -235,7 +244,7 @@ function customAlertProblems(input: Record<string, unknown>): CrossFieldProblem[
   return alerts.custom.flatMap((element: unknown, index): CrossFieldProblem[] => {
     const parsed = customAlertSchema.safeParse(element);
     if (!parsed.success) return [];
-    const { name, expr } = parsed.data;
+    const { name, expr, summary, description } = parsed.data;
     const at = (key: string): Path => ["alerts", "custom", index, key];
     const problems: CrossFieldProblem[] = [];
     if (builtIn.has(name)) {
@@ -252,11 +261,22 @@ function customAlertProblems(input: Record<string, unknown>): CrossFieldProblem[
         message: `${formatPath(at("name"))}: "${name}" is already the name of alerts.custom[${earlier}]; custom alert names must be unique`,
       });
     }
-    const syntaxErrors = promqlSyntaxErrors(expr);
-    if (syntaxErrors.length > 0) {
+    const exprErrors = promqlErrors(expr);
+    if (exprErrors.length > 0) {
       problems.push({
         paths: [at("expr")],
-        message: `${formatPath(at("expr"))}: ${JSON.stringify(expr)} is not valid PromQL (${syntaxErrors.join("; ")})`,
+        message: `${formatPath(at("expr"))}: ${JSON.stringify(expr)} is not valid PromQL (${exprErrors.join("; ")})`,
+      });
+    }
+    for (const [key, template] of [
+      ["summary", summary],
+      ["description", description],
+    ] as const) {
+      const templateErrors = alertTemplateErrors(template);
+      if (templateErrors.length === 0) continue;
+      problems.push({
+        paths: [at(key)],
+        message: `${formatPath(at(key))}: ${describeValue(at(key), template)} is not a valid Prometheus alert template (${templateErrors.join("; ")})`,
       });
     }
     return problems;

@@ -16,8 +16,8 @@ import { maxSlowMs } from "../service/metrics-contract";
 import { durationMs } from "./duration";
 import type { Endpoints, HostPort } from "./endpoints";
 import { k6PushInterval, k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
-import { SettingsError } from "./load";
 import type { Settings } from "./settings";
+import { SettingsError } from "./settings-error";
 
 /** The script, relative to the repository root. */
 export const loadtestScriptPath = "loadtest/script.ts";
@@ -78,21 +78,44 @@ function detectionDelayMs(settings: Settings): number {
   return 2 * (durationMs(settings.scrape.interval) + durationMs(settings.scrape.evaluationInterval));
 }
 
-export function loadtestPlan(settings: Settings): LoadtestPlan {
-  const { loadtest, alerts, alertmanager } = settings;
-  const { maxRequests, window } = alerts.highRequestVolume;
-  const windowMs = durationMs(window);
+/**
+ * Requests per HighRequestVolume window during the warm-up and the cool-down. Below the threshold rounds down
+ * and above it (the spike) rounds up, so neither side of the threshold is blurred.
+ */
+function belowThresholdPerWindow({ loadtest, alerts }: Settings): number {
+  return Math.floor(loadtest.warmupFraction * alerts.highRequestVolume.maxRequests);
+}
 
-  // Below the threshold rounds down and above it rounds up, so neither side of the threshold is blurred.
-  const belowPerWindow = Math.floor(loadtest.warmupFraction * maxRequests);
-  const abovePerWindow = Math.ceil(loadtest.spikeFactor * maxRequests);
-  const problems: string[] = [];
-  if (belowPerWindow < 1) {
-    problems.push(
-      `loadtest.warmupFraction: ${loadtest.warmupFraction} × alerts.highRequestVolume.maxRequests (${maxRequests}) ` +
-        "is less than one request per window; raise either so that the warm-up sends traffic",
-    );
-  }
+/** Requests per HighRequestVolume window during the spike. */
+function aboveThresholdPerWindow({ loadtest, alerts }: Settings): number {
+  return Math.ceil(loadtest.spikeFactor * alerts.highRequestVolume.maxRequests);
+}
+
+/**
+ * Why no plan can be made from these settings, one line per problem, each starting with its key path; empty
+ * when one can. `loadSettings` reports these with every other problem whenever the load test is enabled.
+ */
+export function loadtestProblems(settings: Settings): string[] {
+  if (belowThresholdPerWindow(settings) >= 1) return [];
+  const { warmupFraction } = settings.loadtest;
+  const { maxRequests } = settings.alerts.highRequestVolume;
+  return [
+    `loadtest.warmupFraction: ${warmupFraction} × alerts.highRequestVolume.maxRequests (${maxRequests}) ` +
+      "is less than one request per window; raise either so that the warm-up sends traffic, or set loadtest.enabled to false",
+  ];
+}
+
+/**
+ * Throws a SettingsError for settings that `loadtestProblems` rejects: `loadSettings` lets those through only
+ * with the load test disabled, when nothing plans it.
+ */
+export function loadtestPlan(settings: Settings): LoadtestPlan {
+  const problems = loadtestProblems(settings);
+  if (problems.length > 0) throw new SettingsError(problems);
+  const { loadtest, alerts, alertmanager } = settings;
+  const windowMs = durationMs(alerts.highRequestVolume.window);
+  const belowPerWindow = belowThresholdPerWindow(settings);
+  const abovePerWindow = aboveThresholdPerWindow(settings);
 
   const alertFiresWithinMs = windowMs + durationMs(alerts.highRequestVolume.for) + detectionDelayMs(settings);
   const alertResolvesWithinMs = windowMs + detectionDelayMs(settings);
@@ -107,7 +130,6 @@ export function loadtestPlan(settings: Settings): LoadtestPlan {
     loadtest.cooldownDuration !== undefined
       ? durationMs(loadtest.cooldownDuration)
       : alertResolvesWithinMs + durationMs(alertmanager.groupInterval);
-  if (problems.length > 0) throw new SettingsError(problems);
 
   const phase = (startMs: number, phaseMs: number, requestsPerWindow: number): LoadtestPhase => ({
     startMs,
@@ -125,7 +147,7 @@ export function loadtestPlan(settings: Settings): LoadtestPlan {
   const vusAtLatencyLimit = Math.ceil(spike.requestsPerSecond * p95Seconds);
 
   return {
-    thresholdRequestsPerSecond: (maxRequests * 1000) / windowMs,
+    thresholdRequestsPerSecond: (alerts.highRequestVolume.maxRequests * 1000) / windowMs,
     phases: { warmup, spike, cooldown },
     totalMs: warmupMs + spikeMs + cooldownMs,
     timeUnitMs: requestsPerIteration * windowMs,

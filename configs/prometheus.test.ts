@@ -2,13 +2,13 @@ import { join, posix } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../test-support/binaries";
+import { loopbackEndpoints, renderToDisk, runTool } from "../test-support/promtool";
 import { dockerEndpoints } from "./docker-endpoints";
 import type { Endpoints } from "./endpoints";
 import { renderedPaths } from "./layout";
 import { loadSettings } from "./load";
 import { jobs, replicaLabel, replicaName } from "./names";
 import { renderPrometheusConfig, ruleFilesGlob } from "./prometheus";
-import { loopbackEndpoints, renderToDisk, runTool } from "./promtool-testing";
 
 interface ScrapeConfig {
   job_name: string;

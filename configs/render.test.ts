@@ -3,12 +3,12 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { loopbackEndpoints } from "../test-support/promtool";
 import { dockerEndpoints } from "./docker-endpoints";
 import { renderedPaths } from "./layout";
 import { loadSettings } from "./load";
 import { alertNames } from "./names";
 import { PromqlError } from "./promql";
-import { loopbackEndpoints } from "./promtool-testing";
 import { renderAll } from "./render";
 import { settingsSchema } from "./settings";
 import { readStackConfig } from "./stack-file";
@@ -32,6 +32,17 @@ describe("renderAll", () => {
     expect(
       paths.some((path) => path.startsWith(renderedPaths.grafanaDashboard("").replace(/\.json$/, ""))),
     ).to.equal(true);
+  });
+
+  it("renders no load test options while the load test is off, whatever its settings", () => {
+    // One request per window leaves the warm-up nothing to send: no plan can be made, and none is needed.
+    const { settings } = loadSettings({
+      alerts: { highRequestVolume: { maxRequests: 1 } },
+      loadtest: { enabled: false },
+    });
+    const paths = Object.keys(renderAll(settings, dockerEndpoints(settings)));
+    expect(paths).not.to.include(renderedPaths.loadtestOptions);
+    expect(paths).to.include(renderedPaths.alertRules);
   });
 
   it("renders the same rules for the Docker stack and for loopback: only addresses differ", () => {

@@ -40,6 +40,9 @@ export function renderAll(settings: Settings, endpoints: Endpoints): RenderedFil
   files[renderedPaths.alertRuleTests] = renderAlertRuleTests(settings, endpoints);
   files[renderedPaths.alertmanagerConfig] = renderAlertmanagerConfig(settings, endpoints);
   Object.assign(files, renderGrafana(settings, endpoints));
-  files[renderedPaths.loadtestOptions] = renderLoadtestOptions(settings, endpoints);
+  // Only an enabled load test is planned: a disabled one may hold settings no plan can be made from.
+  if (settings.loadtest.enabled) {
+    files[renderedPaths.loadtestOptions] = renderLoadtestOptions(settings, endpoints);
+  }
   return files;
 }

@@ -3,11 +3,11 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../test-support/binaries";
+import { loopbackEndpoints, renderToDisk, runTool } from "../test-support/promtool";
 import { dockerEndpoints } from "./docker-endpoints";
 import { renderedPaths } from "./layout";
 import { loadSettings } from "./load";
 import { alertNames } from "./names";
-import { loopbackEndpoints, renderToDisk, runTool } from "./promtool-testing";
 import {
   counterIncrease,
   evaluateAlert,

@@ -3,18 +3,20 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../test-support/binaries";
+import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../test-support/promtool";
 import { renderedPaths } from "./layout";
-import { loadSettings } from "./load";
+import { loadSettings, SettingsError } from "./load";
 import { alertNames } from "./names";
-import { loopbackEndpoints, renderToDisk, runTool } from "./promtool-testing";
 import {
   alertRules,
   customAlertsRunbookSection,
   renderAlertRules,
   ruleGroups,
   runbookAnchor,
+  runbookPath,
   watchdogSeverity,
 } from "./rules";
+import { settingsSchema } from "./settings";
 
 interface RuleFile {
   groups: {
@@ -28,6 +30,44 @@ interface RuleFile {
     }[];
   }[];
 }
+
+/** Custom alerts as users write them, each valid. */
+const realisticCustomAlerts = [
+  "sum by (job) (rate(x[5m])) / sum by (job) (rate(y[5m])) > 0.1",
+  'absent(up{job="app"})',
+  "predict_linear(node_x[1h], 3600) < 0",
+  "histogram_quantile(0.9, sum by (le) (rate(b_bucket[5m]))) > 1",
+  "max_over_time(up[5m:30s]) == 0",
+  "vector(1)",
+  "time() - x > 300",
+].map((expr, i) => ({
+  name: `Custom${i}`,
+  expr,
+  summary: "Something of mine needs attention.",
+  description:
+    '{{ with $labels.instance }}{{ . }}: {{ end }}{{ if gt $value 1.0 }}{{ $value | humanize }}{{ else }}{{ printf "%.2f" $value }}{{ end }}',
+}));
+
+/**
+ * Custom alerts that render, but that Prometheus refuses to load or cannot evaluate, each with the setting
+ * loadSettings names.
+ */
+const refusedCustomAlerts = [
+  { path: "expr", alert: { expr: "rate(up) > 0" } },
+  { path: "expr", alert: { expr: "up[5m]" } },
+  { path: "expr", alert: { expr: "histogram_quantile(up, up)" } },
+  { path: "description", alert: { description: "{{ $value | humanise }} {{ $labels.instance" } },
+  { path: "summary", alert: { summary: "Backlog on {{ $labels.instance" } },
+].map(({ path, alert }, i) => ({
+  path: `alerts.custom[${i}].${path}`,
+  alert: {
+    name: `Refused${i}`,
+    expr: "vector(1)",
+    summary: "s",
+    description: "{{ $value }}",
+    ...alert,
+  },
+}));
 
 const customAlert = {
   name: "QueueBacklog",
@@ -78,7 +118,7 @@ describe("renderAlertRules", () => {
       if (rule.alert !== alertNames.watchdog)
         expect(rule.annotations.description, rule.alert).to.include("{{ $labels.");
       const [base, anchor] = (rule.annotations.runbook_url ?? "").split("#");
-      expect(base, rule.alert).to.equal("RUNBOOK.md");
+      expect(base, rule.alert).to.equal(runbookPath);
       expect(anchors.has(anchor ?? ""), `RUNBOOK.md has no section for ${rule.alert} (#${anchor})`).to.equal(
         true,
       );
@@ -172,7 +212,7 @@ describe("renderAlertRules", () => {
       summary: customAlert.summary,
       description: customAlert.description,
       value: "{{ $value | humanize }}",
-      runbook_url: `RUNBOOK.md#${runbookAnchor(customAlertsRunbookSection)}`,
+      runbook_url: `${runbookPath}#${runbookAnchor(customAlertsRunbookSection)}`,
     });
   });
 
@@ -193,6 +233,7 @@ describe("renderAlertRules", () => {
     for (const [name, input] of [
       ["the defaults", {}],
       ["a custom alert", { alerts: { custom: [customAlert] } }],
+      ["realistic custom alerts", { alerts: { custom: realisticCustomAlerts } }],
       [
         "every built-in alert disabled",
         { alerts: Object.fromEntries(Object.keys(alertNames).map((key) => [key, { enabled: false }])) },
@@ -213,5 +254,23 @@ describe("renderAlertRules", () => {
         }
       });
     }
+
+    it("renders custom alerts that Prometheus refuses, and which loadSettings rejects first, naming them", async () => {
+      const alerts = { custom: refusedCustomAlerts.map(({ alert }) => alert) };
+      expect(() => loadSettings({ alerts }))
+        .to.throw(SettingsError)
+        .with.property("problems")
+        .that.satisfies((problems: string[]) =>
+          refusedCustomAlerts.every(({ path }) =>
+            problems.some((problem) => problem.startsWith(`${path}: `)),
+          ),
+        );
+      // Settings that skipped loadSettings: what the rule file would hold without it.
+      const rules = renderAlertRules(settingsSchema.parse({ alerts }));
+      const errors = await promtoolRuleErrors(promtool, rules);
+      expect(
+        refusedCustomAlerts.map(({ alert }) => alert.name).filter((name) => !errors.has(name)),
+      ).to.deep.equal([]);
+    });
   });
 });

@@ -308,10 +308,16 @@ export function alertRules(settings: Settings): AlertRule[] {
       [annotationKeys.summary]: rule.summary,
       [annotationKeys.description]: rule.description,
       [annotationKeys.value]: valueTemplate(rule.valueFormat),
-      [annotationKeys.runbookUrl]: runbookLink(runbook.url, rule),
+      [annotationKeys.runbookUrl]: runbookLink(runbook.url ?? runbookPath, rule),
     },
   }));
 }
+
+/**
+ * The runbook's path in the repository: the base of every `runbook_url` while `runbook.url` is unset. Not a
+ * link anyone can open from an e-mail, but it tells a reader where the section is.
+ */
+export const runbookPath = "RUNBOOK.md";
 
 /** Section of RUNBOOK.md that custom alerts link to. */
 export const customAlertsRunbookSection = "Custom alerts";

@@ -52,6 +52,49 @@ export const customAlertSchema = z.strictObject({
 
 const port = z.number().int().min(1).max(65535);
 
+/** One DNS label: letters, digits and inner hyphens. */
+const hostLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+/** A host name (optionally fully qualified, with a trailing dot), or an IPv4 address. */
+function isHostName(host: string): boolean {
+  if (/^[\d.]+$/.test(host)) return z.ipv4().safeParse(host).success;
+  const labels = host.replace(/\.$/, "").split(".");
+  return host.length <= 253 && labels.every((label) => hostLabel.test(label));
+}
+
+/**
+ * What is wrong with an SMTP server's `host:port` as Alertmanager dials it (Go's net.SplitHostPort): a host
+ * name, an IPv4 address or a bracketed IPv6 address, then a port from 1 to 65535. Undefined when it is right.
+ */
+function smarthostProblem(text: string): string | undefined {
+  const example = "such as smtp.example.com:587, 192.0.2.25:25 or [2001:db8::25]:587";
+  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d+)$/.exec(text);
+  if (!match) return `must be host:port, ${example} (an IPv6 address in brackets)`;
+  const [, ipv6, host, portText] = match;
+  if (ipv6 !== undefined && !z.ipv6().safeParse(ipv6).success) {
+    return `"[${ipv6}]" is not an IPv6 address; must be host:port, ${example}`;
+  }
+  if (host !== undefined && !isHostName(host)) {
+    return `"${host}" is not a host name or IPv4 address; must be host:port, ${example}`;
+  }
+  const portNumber = Number(portText);
+  if (portNumber < 1 || portNumber > 65535)
+    return `port ${portText} is out of range; it must be from 1 to 65535`;
+  return undefined;
+}
+
+const smarthostSchema = z.string().superRefine((text, ctx) => {
+  const message = smarthostProblem(text);
+  if (message !== undefined) ctx.addIssue({ code: "custom", message });
+});
+
+/** An absolute http(s) URL without a fragment, to which an alert's section anchor is appended. */
+const runbookUrlSchema = z
+  .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+  .refine((url) => !url.includes("#"), {
+    message: "must not have a #fragment; each alert's section anchor is appended to it",
+  });
+
 const emailAddress = z.email("must be an e-mail address such as oncall@example.com");
 
 export const settingsSchema = z.strictObject({
@@ -123,10 +166,7 @@ export const settingsSchema = z.strictObject({
         .default("oncall@example.com"),
       from: emailAddress.default("alertmanager@example.com"),
       /** `host:port` of the SMTP server; unset means the Mailpit inbox inside the stack. */
-      smarthost: z
-        .string()
-        .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, "must be host:port, such as smtp.example.com:587")
-        .optional(),
+      smarthost: smarthostSchema.optional(),
       authUsername: z.string().min(1).optional(),
       /** A Pulumi secret: set it with `pulumi config set --secret --path email.authPassword`. */
       authPassword: z.string().min(1).optional(),
@@ -187,10 +227,11 @@ export const settingsSchema = z.strictObject({
   runbook: z
     .strictObject({
       /**
-       * Where RUNBOOK.md is read, such as https://github.com/acme/watchtower/blob/main/RUNBOOK.md. Every alert's
-       * `runbook_url` is this plus the anchor of the alert's section; the default is the path in the repository.
+       * Where RUNBOOK.md is published, such as https://github.com/acme/watchtower/blob/main/RUNBOOK.md. Every
+       * alert's `runbook_url` is this plus the anchor of the alert's section. Unset, it is the file's path in the
+       * repository (`runbookPath` in rules.ts): a reference for a reader, which e-mail shows as text, not a link.
        */
-      url: z.string().min(1).default("RUNBOOK.md"),
+      url: runbookUrlSchema.optional(),
     })
     .prefault({}),
 

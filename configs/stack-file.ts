@@ -1,7 +1,7 @@
 /**
  * Reads a stack's settings from `Pulumi.<stack>.yaml` without the Pulumi CLI, for `npm run render`. The Pulumi
- * program reads the same keys through `pulumi.Config`; both hand the result to `loadSettings`, so both see the
- * same values.
+ * program reads the same keys from the config the CLI hands it (`pulumi.runtime.allConfig()`, in
+ * infra/stack-config.ts); both hand the result to `loadSettings`, so both see the same values.
  *
  * Secrets: `render` cannot decrypt a `{ secure: ... }` value, and must not write one anyway. Each becomes the
  * string `secretMarker`, so the settings still say that the secret is set (renderers only ever need to know

@@ -46,8 +46,8 @@ export interface PrometheusReplicasArgs {
   readonly endpoints: readonly HostPort[];
   /** URL a person opens for each replica, in replica order: links in alerts and the UI point there. */
   readonly externalUrls: readonly string[];
-  /** Host port of replica 0; replica i is published on `firstHostPort + i`. */
-  readonly firstHostPort: number;
+  /** Host port each replica is published on, in replica order. */
+  readonly hostPorts: readonly number[];
   /** Host address every published port binds to. */
   readonly bindAddress: string;
   /** Every rendered file: each replica takes its own config and the shared rules. */
@@ -74,10 +74,13 @@ export class PrometheusReplicas extends pulumi.ComponentResource {
     const rules = requireRendered(args.files, renderedPaths.alertRules);
     const replicas = args.endpoints.map((endpoint, replica) => {
       const externalUrl = args.externalUrls[replica];
-      if (externalUrl === undefined) {
-        throw new Error(`PrometheusReplicas: replica ${replica} (${endpoint}) has no external URL`);
+      const hostPort = args.hostPorts[replica];
+      if (externalUrl === undefined || hostPort === undefined) {
+        throw new Error(
+          `PrometheusReplicas: replica ${replica} (${endpoint}) has no external URL or host port`,
+        );
       }
-      return { replica, externalUrl, ...splitHostPort(endpoint) };
+      return { replica, externalUrl, hostPort, ...splitHostPort(endpoint) };
     });
 
     this.image = new docker.RemoteImage(
@@ -86,7 +89,7 @@ export class PrometheusReplicas extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const created = replicas.map(({ replica, externalUrl, host: alias, port }) => {
+    const created = replicas.map(({ replica, externalUrl, hostPort, host: alias, port }) => {
       const volume = new docker.Volume(
         `${name}-${replica}-data`,
         { name: dockerName(args.dockerPrefix, `${alias}-data`) },
@@ -101,7 +104,7 @@ export class PrometheusReplicas extends pulumi.ComponentResource {
           alias,
           user: prometheusUser,
           memoryMb: args.memoryMb ?? 1024,
-          published: [{ internal: port, external: args.firstHostPort + replica }],
+          published: [{ internal: port, external: hostPort }],
           bindAddress: args.bindAddress,
           command: [
             `--config.file=${prometheusConfigFile}`,

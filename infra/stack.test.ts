@@ -720,6 +720,23 @@ describe("the Pulumi program under mocks", function () {
       prometheusReplicas: 2,
     };
 
+    it("checks the load test's plan with the other settings, and only while the load test is on", async () => {
+      const tooFewRequests = { alerts: { highRequestVolume: { maxRequests: 1 } } };
+      let failure: unknown;
+      const registered: string[] = [];
+      try {
+        await runStack(tooFewRequests, [], registered);
+      } catch (error) {
+        failure = error;
+      }
+      expect(pulumi.RunError.isInstance(failure)).to.equal(true);
+      expect((failure as Error).message).to.include("loadtest.warmupFraction");
+      expect(registered.filter((resource) => resource !== `pulumi:pulumi:Stack ${root}`)).to.deep.equal([]);
+
+      const withoutLoadtest = await runStack({ ...tooFewRequests, loadtest: { enabled: false } });
+      expect(byType(withoutLoadtest, types.loadtest)).to.deep.equal([]);
+    });
+
     it("fails before declaring any resource, with the messages validation gives", async () => {
       const expected = (() => {
         try {

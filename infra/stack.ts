@@ -8,7 +8,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { containerPorts, dockerAliases, dockerEndpoints, publishedUrl } from "../configs/docker-endpoints";
+import {
+  containerPorts,
+  dockerAliases,
+  dockerEndpoints,
+  prometheusHostPort,
+  publishedUrl,
+} from "../configs/docker-endpoints";
 import type { Endpoints } from "../configs/endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/layout";
 import { type LoadedSettings, loadSettings, SettingsError } from "../configs/load";
@@ -122,7 +128,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         network,
         endpoints: endpoints.prometheus,
         externalUrls: endpoints.links.prometheus,
-        firstHostPort: settings.ports.prometheus,
+        hostPorts: endpoints.prometheus.map((_, replica) => prometheusHostPort(settings, replica)),
         bindAddress,
         files,
         retention: settings.prometheus.retention,
@@ -204,13 +210,23 @@ function readLoadtestScript(): Record<string, string> {
   );
 }
 
+/** What the stack is built from, all of it computed before the first resource is declared. */
+interface StackInputs {
+  readonly loaded: LoadedSettings;
+  readonly endpoints: Endpoints;
+  readonly files: RenderedFiles;
+}
+
 /**
- * The stack's settings, validated. Invalid ones end the program as a RunError, which Pulumi prints without a
- * stack trace: the message already names every bad key.
+ * The stack's settings, validated, and every file rendered from them. Invalid settings, whether validation or a
+ * renderer finds them, end the program as a RunError, which Pulumi prints without a stack trace: the message
+ * already names every bad key.
  */
-function validatedSettings(): LoadedSettings {
+function validatedAndRendered(): StackInputs {
   try {
-    return loadSettings(readStackSettings());
+    const loaded = loadSettings(readStackSettings());
+    const endpoints = dockerEndpoints(loaded.settings);
+    return { loaded, endpoints, files: renderAll(loaded.settings, endpoints) };
   } catch (error) {
     if (error instanceof SettingsError) throw new pulumi.RunError(error.message);
     throw error;
@@ -227,10 +243,9 @@ export interface ProgramLog {
  * warnings about valid but risky settings go to `log`.
  */
 export function createStack(log: ProgramLog = pulumi.log): StackOutputs {
-  const { settings, warnings } = validatedSettings();
+  const { loaded, endpoints, files } = validatedAndRendered();
+  const { settings, warnings } = loaded;
   for (const warning of warnings) log.warn(warning);
-  const endpoints = dockerEndpoints(settings);
-  const files = renderAll(settings, endpoints);
   const loadtestScript = settings.loadtest.enabled ? readLoadtestScript() : {};
 
   const stack = new MonitoringStack("monitoring", {

@@ -135,6 +135,18 @@ describe("npm run render", function () {
     expect(readFileSync(join(out.path, "notes.txt"), "utf8")).to.equal("mine");
   });
 
+  it("removes the load test's options when the load test is turned off", async () => {
+    stackFile("dev", "config:\n  watchtower:loadtest:\n    enabled: true\n");
+    expect((await render(["--project", project.path, "--out", out.path])).exitCode).to.equal(0);
+    expect(existsSync(join(out.path, renderedPaths.loadtestOptions))).to.equal(true);
+
+    stackFile("dev", "config:\n  watchtower:loadtest:\n    enabled: false\n");
+    const result = await render(["--project", project.path, "--out", out.path]);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    expect(existsSync(join(out.path, renderedPaths.loadtestOptions))).to.equal(false);
+    expect(result.stdout).to.include(`removed ${join(out.path, renderedPaths.loadtestOptions)}`);
+  });
+
   it("rejects an unknown option with its usage", async () => {
     const result = await render(["--stak", "dev"]);
     expect(result.exitCode).to.equal(2);

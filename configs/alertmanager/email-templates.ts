@@ -80,6 +80,13 @@ function row(header: string, value: string): string {
   return `<tr><th style="text-align: left; vertical-align: top; padding: 2px 12px 2px 0;">${header}</th><td style="white-space: pre-wrap;">${value}</td></tr>`;
 }
 
+/**
+ * A runbook_url is a link only when it is an absolute http(s) URL (`runbook.url` set); otherwise it is the
+ * runbook's path in the repository, which a mail client would resolve against nothing, so it stays text.
+ * `match` is Go's regexp.MatchString, one of Alertmanager's template functions.
+ */
+const runbookCell = `{{ if match "^https?://" . }}<a href="{{ . }}">{{ . }}</a>{{ else }}{{ . }}{{ end }}`;
+
 const statusColor = `{{ if eq .Status "firing" }}${firingColor}{{ else }}${resolvedColor}{{ end }}`;
 
 export function emailHtml(links: readonly ConsoleLink[]): string {
@@ -98,7 +105,7 @@ export function emailHtml(links: readonly ConsoleLink[]): string {
     row("Started", `{{ .StartsAt.UTC.Format ${dateFormat} }}`),
     `{{ if eq .Status "resolved" }}${row("Resolved", `{{ .EndsAt.UTC.Format ${dateFormat} }}`)}{{ end }}`,
     `{{ with .Labels.Remove ${labelsShownApart} }}${row("Labels", "{{ range .SortedPairs }}<code>{{ .Name }}={{ .Value }}</code> {{ end }}")}{{ end }}`,
-    `{{ with .Annotations.${annotationKeys.runbookUrl} }}${row("Runbook", `<a href="{{ . }}">{{ . }}</a>`)}{{ end }}`,
+    `{{ with .Annotations.${annotationKeys.runbookUrl} }}${row("Runbook", runbookCell)}{{ end }}`,
     `{{ with .GeneratorURL }}${row("Source", `<a href="{{ . }}">Graph in Prometheus</a>`)}{{ end }}`,
     `</table>`,
     `{{ end }}`,

@@ -8,7 +8,11 @@ export const grafanaDashboardsDir = "/etc/grafana/dashboards";
 /** Folder the dashboards appear in. */
 const dashboardFolder = { title: "Watchtower", uid: "watchtower" } as const;
 
-/** How often Grafana rescans the directory, so that a `pulumi up` that changes a dashboard shows it without a restart. */
+/**
+ * How often Grafana rescans the directory. A `pulumi up` that changes a dashboard replaces the Grafana container
+ * (the files are uploaded at creation), so the rescan only picks up files changed inside a running container,
+ * such as with `docker cp`.
+ */
 const rescanSeconds = 10;
 
 /** The dashboard provider file (YAML, apiVersion 1). */
