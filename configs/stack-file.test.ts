@@ -97,8 +97,11 @@ describe("readStackConfig", () => {
     });
   });
 
-  it("gives all defaults when the stack file does not exist", () => {
-    expect(readStackConfig(project.path, "missing")).to.deep.equal({});
+  it("refuses a stack without a stack file, naming the file it looked for", () => {
+    expect(() => readStackConfig(project.path, "missing"))
+      .to.throw(StackFileError)
+      .with.property("message")
+      .that.includes(join(project.path, "Pulumi.missing.yaml"));
   });
 
   it("gives all defaults for a stack file without config", () => {

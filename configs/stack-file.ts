@@ -31,13 +31,18 @@ export class StackFileError extends Error {
 
 /**
  * The stack's settings: each `<project>:<key>` of the stack file's `config`, without the project namespace.
- * Keys of other namespaces (providers such as `docker:host`) are left out. A missing stack file means every
- * setting takes its default.
+ * Keys of other namespaces (providers such as `docker:host`) are left out. A missing stack file is an error:
+ * a misspelt `--stack` would otherwise render or load-test the defaults under the wrong name.
  */
 export function readStackConfig(projectDir: string, stack: string): Record<string, unknown> {
   const project = projectName(projectDir);
   const file = join(projectDir, `Pulumi.${stack}.yaml`);
-  if (!existsSync(file)) return {};
+  if (!existsSync(file)) {
+    throw new StackFileError(
+      file,
+      `not found: stack "${stack}" has no settings file (is the stack name right?)`,
+    );
+  }
   const document = readYaml(file) ?? {};
   if (!isRecord(document)) throw new StackFileError(file, "must be a YAML mapping");
   const config = document.config ?? {};
