@@ -6,8 +6,10 @@
  * as the service reports it, each time right after a full garbage collection in the service so that the heap
  * figure is live data rather than garbage awaiting collection.
  */
+import { nodeProcessMetrics } from "../configs/grafana/upstream-metrics";
 import { probePaths } from "../service/metrics-contract";
 import { parseExposition, type Sample } from "../service/testing";
+import { boundedFetch } from "../test-support/http";
 import { attackMethods, primeRequestCount, runAttack } from "./attack-client";
 import { exerciseEveryRoute } from "./exercise";
 import { countSeries } from "./exposition";
@@ -25,10 +27,6 @@ export interface CardinalityBenchOptions {
   readonly batchDeadlineMs: number;
   readonly log: (line: string) => void;
 }
-
-/** prom-client's default process metrics, which the service registers. */
-const residentMemoryMetric = "process_resident_memory_bytes";
-const heapUsedMetric = "nodejs_heap_size_used_bytes";
 
 const mib = 1024 * 1024;
 
@@ -141,15 +139,15 @@ export async function benchCardinality(options: CardinalityBenchOptions): Promis
 
 async function read(server: ServerUnderTest): Promise<Reading> {
   await server.collectGarbage();
-  const response = await fetch(`${server.url}${probePaths.metrics}`);
+  const response = await boundedFetch(`${server.url}${probePaths.metrics}`);
   if (response.status !== 200) throw new Error(`GET ${probePaths.metrics} answered ${response.status}`);
   const samples = parseExposition(await response.text());
   const counts = countSeries(samples);
   return {
     requestSeries: counts.request,
     allSeries: counts.all,
-    residentMiB: value(samples, residentMemoryMetric) / mib,
-    heapUsedMiB: value(samples, heapUsedMetric) / mib,
+    residentMiB: value(samples, nodeProcessMetrics.residentMemoryBytes) / mib,
+    heapUsedMiB: value(samples, nodeProcessMetrics.heapUsedBytes) / mib,
   };
 }
 

@@ -48,7 +48,7 @@ export interface HttpBenchOptions {
 
 /** The goal: instrumentation costs at most this much per request... */
 const maxOverheadMicros = 2;
-/** ...also stated as a throughput ratio, the same goal only for a service at about 15,000 req/s (see its note). */
+/** ...also stated as a throughput ratio, which is the same goal at one throughput only (its note computes which). */
 const minThroughputRatio = 0.97;
 /**
  * A server that used less CPU than this during a round was not the bottleneck (the load generator or other

@@ -1,30 +1,25 @@
 /**
- * What a scrape costs the service. Rendering /metrics, in this process (nothing else runs in it meanwhile), for
- * the service after every route was exercised and for registries with 1,000 and 10,000 synthetic request
- * series; each is read against the service just started, in interleaved rounds. Then the scrape as Prometheus
- * makes it: GET /metrics over loopback from this process to the service as shipped in its own process, read
- * against GET /healthz on the same server, which costs the same HTTP round trip and no rendering.
+ * What a scrape costs the service. Rendering /metrics, timed in the process that serves it, each subject in a
+ * fresh process of its own (so that its registry holds what the service's would, whatever the benchmark ran
+ * before): the service just started (the baseline), the service after every route was exercised, and
+ * registries with 1,000 and 10,000 synthetic request series, in interleaved rounds. Then the scrape as
+ * Prometheus makes it: GET /metrics over loopback from this process to the exercised service, read against
+ * GET /healthz on the same server, which costs the same HTTP round trip and no rendering.
  *
- * The synthetic series come from the service's own metrics middleware in front of a router with enough routes:
- * the same metric families, labels, buckets and scrape-time copying as the service, only more label values than
- * its fixed routes can ever produce.
+ * The synthetic series come from the service's own metrics middleware in front of a router with enough routes
+ * (see server-under-test.ts): the same metric families, labels, buckets and scrape-time copying as the service,
+ * only more label values than its fixed routes can ever produce.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Router } from "@koa/router";
-import Koa from "koa";
-import { pino } from "pino";
-import type { Registry } from "prom-client";
-import { createApp } from "../service/app";
-import { createMetrics } from "../service/metrics";
 import { probePaths, requestDurationBuckets } from "../service/metrics-contract";
-import { packageInfo } from "../service/package-info";
-import { serve } from "../service/server";
-import { loopback } from "../test-support/ports";
+import { boundedFetch } from "../test-support/http";
 import { exerciseEveryRoute } from "./exercise";
-import { countSeriesIn } from "./exposition";
 import { below, type Figure, measured } from "./figures";
-import { startServerUnderTest } from "./server-under-test";
+import {
+  type Rendered,
+  type ServerUnderTest,
+  startServerUnderTest,
+  syntheticRoutePath,
+} from "./server-under-test";
 import { median } from "./stats";
 
 export interface ScrapeBenchOptions {
@@ -45,159 +40,151 @@ const linesPerCombination = 1 + requestDurationBuckets.length + 3;
 
 const warmupRenders = 10;
 
+/** Routes the synthetic server needs for at least `requestSeries` request series. */
+function syntheticRoutes(requestSeries: number): number {
+  return Math.ceil(requestSeries / linesPerCombination);
+}
+
+/** Why a round's series count can differ from the next one's, in the same process. */
+const gcSeriesNote =
+  "prom-client's default metrics included: nodejs_gc_duration_seconds has a histogram for each GC kind the " +
+  "process has been through, so a reading taken before its first minor GC lacks one histogram's series";
+
 interface Subject {
   readonly name: string;
-  readonly registry: Registry;
+  readonly server: ServerUnderTest;
+  /** Brings the server's registry to the state the subject describes. */
+  readonly prepare: () => Promise<void>;
 }
 
 export async function benchScrape(options: ScrapeBenchOptions): Promise<Figure[]> {
   const { log } = options;
-  log("scrape: building the registries");
-  const atStart: Subject = { name: "service at start", registry: serviceRegistry() };
-  const subjects: Subject[] = [
-    { name: "service after every route", registry: await exercisedServiceRegistry() },
-    ...(await Promise.all(
-      syntheticSizes.map(async (size) => ({
-        name: `${size.toLocaleString("en-US")} synthetic request series`,
-        registry: await syntheticRegistry(size),
-      })),
-    )),
-  ];
-  const all = [atStart, ...subjects];
-  for (const subject of all) for (let i = 0; i < warmupRenders; i++) await subject.registry.metrics();
-
-  const renderMs = new Map<Subject, number[]>(all.map((subject) => [subject, []]));
-  const bytes = new Map<Subject, number[]>(all.map((subject) => [subject, []]));
-  const series = new Map<Subject, number[]>(all.map((subject) => [subject, []]));
-  for (let round = 1; round <= options.rounds; round++) {
-    for (const subject of all) {
-      const times: number[] = [];
-      let text = "";
-      for (let i = 0; i < options.renders; i++) {
-        const started = performance.now();
-        text = await subject.registry.metrics();
-        times.push(performance.now() - started);
-      }
-      renderMs.get(subject)?.push(median(times));
-      bytes.get(subject)?.push(Buffer.byteLength(text));
-      series.get(subject)?.push(countSeriesIn(text).all);
-    }
-    log(
-      `scrape: round ${round}/${options.rounds} render ms: ${all
-        .map((subject) => `${subject.name} ${renderMs.get(subject)?.at(-1)?.toFixed(3)}`)
-        .join(", ")}`,
+  log("scrape: starting the service and the synthetic registries, each in a fresh process");
+  const servers = await Promise.allSettled([
+    startServerUnderTest("shipped"),
+    startServerUnderTest("shipped"),
+    ...syntheticSizes.map((size) =>
+      startServerUnderTest("synthetic", { syntheticRoutes: syntheticRoutes(size) }),
+    ),
+  ]);
+  try {
+    const failed = servers.find((result) => result.status === "rejected");
+    if (failed) throw failed.reason;
+    const [atStartServer, exercisedServer, ...syntheticServers] = servers.flatMap((result) =>
+      result.status === "fulfilled" ? [result.value] : [],
     );
-  }
+    if (atStartServer === undefined || exercisedServer === undefined)
+      throw new Error("a server did not start");
+    const atStart: Subject = { name: "service at start", server: atStartServer, prepare: async () => {} };
+    const subjects: Subject[] = [
+      {
+        name: "service after every route",
+        server: exercisedServer,
+        prepare: () => exerciseEveryRoute(exercisedServer.url),
+      },
+      ...syntheticServers.map((server, i) => {
+        const size = syntheticSizes[i];
+        if (size === undefined) throw new Error("more synthetic servers than sizes");
+        return {
+          name: `${size.toLocaleString("en-US")} synthetic request series`,
+          server,
+          prepare: () => requestEveryRoute(server, size),
+        };
+      }),
+    ];
+    const all = [atStart, ...subjects];
+    log("scrape: exercising the services and filling the synthetic registries");
+    for (const subject of all) await subject.prepare();
+    for (const subject of all) await subject.server.render(warmupRenders);
 
-  const figure = (what: string, unit: string, values: Map<Subject, number[]>, subject: Subject): Figure => ({
-    part: "scrape",
-    ...measured(`${what}, ${subject.name}`, unit, values.get(subject) ?? []),
-    baseline: measured(atStart.name, unit, values.get(atStart) ?? []),
-  });
-  const kib = new Map([...bytes].map(([subject, values]) => [subject, values.map((value) => value / 1024)]));
-  return [
-    ...subjects.map((subject) => figure("render /metrics", "ms", renderMs, subject)),
-    ...subjects.map((subject) => figure("/metrics size", "KiB", kib, subject)),
-    ...subjects.map((subject) => figure("/metrics series", "series", series, subject)),
-    await httpScrapeFigure(options),
-  ];
-}
-
-function serviceRegistry(): Registry {
-  const { registry } = createApp({ logger: pino({ level: "silent" }) });
-  if (!registry) throw new Error("createApp() returned no registry: metrics are on by default");
-  return registry;
-}
-
-async function exercisedServiceRegistry(): Promise<Registry> {
-  const service = createApp({ logger: pino({ level: "silent" }) });
-  if (!service.registry) throw new Error("createApp() returned no registry: metrics are on by default");
-  const running = await serve(service, { port: 0, host: loopback, shutdownTimeoutMs: 2000 });
-  try {
-    await exerciseEveryRoute(`http://${loopback}:${running.address.port}`);
-  } finally {
-    await running.shutdown();
-  }
-  return service.registry;
-}
-
-/** The service's metrics after one request to each of enough distinct routes for `requestSeries` series. */
-async function syntheticRegistry(requestSeries: number): Promise<Registry> {
-  const routes = Math.ceil(requestSeries / linesPerCombination);
-  const metrics = createMetrics({ version: packageInfo.version, itemCount: () => 0 });
-  const app = new Koa();
-  app.use(metrics.middleware);
-  const router = new Router({ strict: true, sensitive: true });
-  const path = (route: number) => `/synthetic/${route}`;
-  for (let route = 0; route < routes; route++) {
-    router.get(path(route), (ctx) => {
-      ctx.body = { route };
-    });
-  }
-  app.use(router.routes());
-  const server = createServer(app.callback());
-  await new Promise<void>((done) => server.listen({ port: 0, host: loopback }, done));
-  try {
-    const base = `http://${loopback}:${(server.address() as AddressInfo).port}`;
-    for (let route = 0; route < routes; route++) {
-      const response = await fetch(`${base}${path(route)}`);
-      await response.arrayBuffer();
-      if (response.status !== 200) throw new Error(`GET ${path(route)} answered ${response.status}`);
-    }
-  } finally {
-    server.closeAllConnections();
-    await new Promise((done) => server.close(done));
-  }
-  const { request } = countSeriesIn(await metrics.registry.metrics());
-  if (request < requestSeries) {
-    throw new Error(`the synthetic registry holds ${request} request series, fewer than ${requestSeries}`);
-  }
-  return metrics.registry;
-}
-
-/** GET /metrics against GET /healthz on the service as shipped, alternating, after every route was exercised. */
-async function httpScrapeFigure(options: ScrapeBenchOptions): Promise<Figure> {
-  options.log("scrape: GET /metrics on the service as shipped, in its own process");
-  const server = await startServerUnderTest("shipped");
-  try {
-    await exerciseEveryRoute(server.url);
-    const time = async (path: string) => {
-      const started = performance.now();
-      const response = await fetch(`${server.url}${path}`);
-      await response.arrayBuffer();
-      const elapsed = performance.now() - started;
-      if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
-      return elapsed;
-    };
-    for (let i = 0; i < warmupRenders; i++) {
-      await time(probePaths.liveness);
-      await time(probePaths.metrics);
-    }
-    const scrapes: number[] = [];
-    const probes: number[] = [];
+    const readings = new Map<Subject, Rendered[]>(all.map((subject) => [subject, []]));
     for (let round = 1; round <= options.rounds; round++) {
-      const scrapeTimes: number[] = [];
-      const probeTimes: number[] = [];
-      for (let i = 0; i < options.renders; i++) {
-        probeTimes.push(await time(probePaths.liveness));
-        scrapeTimes.push(await time(probePaths.metrics));
-      }
-      scrapes.push(median(scrapeTimes));
-      probes.push(median(probeTimes));
+      for (const subject of all) readings.get(subject)?.push(await subject.server.render(options.renders));
+      log(
+        `scrape: round ${round}/${options.rounds} render ms: ${all
+          .map((subject) => `${subject.name} ${readings.get(subject)?.at(-1)?.medianMs.toFixed(3)}`)
+          .join(", ")}`,
+      );
     }
-    const scrape = measured(
-      `HTTP scrape GET ${probePaths.metrics}, service after every route`,
-      "ms",
-      scrapes,
-    );
-    return {
+
+    const figure = (
+      what: string,
+      unit: string,
+      of: (reading: Rendered) => number,
+      subject: Subject,
+    ): Figure => ({
       part: "scrape",
-      ...scrape,
-      baseline: measured(`GET ${probePaths.liveness}, same server`, "ms", probes),
-      goal: below(maxScrapeMs, "ms", scrape.median),
-      note: "wall time of the HTTP exchange over loopback, as a scraper sees it; the service runs in its own process",
-    };
+      ...measured(`${what}, ${subject.name}`, unit, (readings.get(subject) ?? []).map(of)),
+      baseline: measured(atStart.name, unit, (readings.get(atStart) ?? []).map(of)),
+    });
+    return [
+      ...subjects.map((subject) => figure("render /metrics", "ms", (reading) => reading.medianMs, subject)),
+      ...subjects.map((subject) =>
+        figure("/metrics size", "KiB", (reading) => reading.bytes / 1024, subject),
+      ),
+      ...subjects.map((subject, i) => ({
+        ...figure("/metrics series", "series", (reading) => reading.series.all, subject),
+        ...(i === 0 ? { note: gcSeriesNote } : {}),
+      })),
+      await httpScrapeFigure(exercisedServer, options),
+    ];
   } finally {
-    await server.stop();
+    await Promise.all(
+      servers.map((result) => (result.status === "fulfilled" ? result.value.stop() : undefined)),
+    );
   }
+}
+
+/** One request to each of the synthetic server's routes, then a check that the registry holds `requestSeries`. */
+async function requestEveryRoute(server: ServerUnderTest, requestSeries: number): Promise<void> {
+  for (let route = 0; route < syntheticRoutes(requestSeries); route++) {
+    const path = syntheticRoutePath(route);
+    const response = await boundedFetch(`${server.url}${path}`);
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+  }
+  const { series } = await server.render(1);
+  if (series.request < requestSeries) {
+    throw new Error(
+      `the synthetic registry holds ${series.request} request series, fewer than ${requestSeries}`,
+    );
+  }
+}
+
+/** GET /metrics against GET /healthz on the exercised service, alternating. */
+async function httpScrapeFigure(server: ServerUnderTest, options: ScrapeBenchOptions): Promise<Figure> {
+  options.log("scrape: GET /metrics on the service as shipped, in its own process");
+  const time = async (path: string) => {
+    const url = `${server.url}${path}`;
+    const started = performance.now();
+    const response = await boundedFetch(url);
+    await response.arrayBuffer();
+    const elapsed = performance.now() - started;
+    if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}`);
+    return elapsed;
+  };
+  for (let i = 0; i < warmupRenders; i++) {
+    await time(probePaths.liveness);
+    await time(probePaths.metrics);
+  }
+  const scrapes: number[] = [];
+  const probes: number[] = [];
+  for (let round = 1; round <= options.rounds; round++) {
+    const scrapeTimes: number[] = [];
+    const probeTimes: number[] = [];
+    for (let i = 0; i < options.renders; i++) {
+      probeTimes.push(await time(probePaths.liveness));
+      scrapeTimes.push(await time(probePaths.metrics));
+    }
+    scrapes.push(median(scrapeTimes));
+    probes.push(median(probeTimes));
+  }
+  const scrape = measured(`HTTP scrape GET ${probePaths.metrics}, service after every route`, "ms", scrapes);
+  return {
+    part: "scrape",
+    ...scrape,
+    baseline: measured(`GET ${probePaths.liveness}, same server`, "ms", probes),
+    goal: below(maxScrapeMs, "ms", scrape.median),
+    note: "wall time of the HTTP exchange over loopback, as a scraper sees it; the service runs in its own process",
+  };
 }

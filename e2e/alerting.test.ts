@@ -12,10 +12,14 @@ import { durationMs } from "../configs/duration";
 import type { Endpoints } from "../configs/endpoints";
 import { dashboardPanelQueries } from "../configs/grafana";
 import { renderedPaths } from "../configs/layout";
+import { loadtestPlan } from "../configs/loadtest";
 import { alertNames, jobs } from "../configs/names";
 import { jobSelector, requestsInWindow, stackMetricNames } from "../configs/queries";
 import { apiRoutes, metricNames } from "../service/metrics-contract";
+import { requestTimeoutMs } from "../test-support/http";
+import { k6StartupBudgetMs } from "../test-support/k6";
 import type { PrometheusClient } from "../test-support/prometheus-client";
+import { resultLabels } from "../test-support/promql-labels";
 import { seconds } from "../test-support/wait";
 import {
   afterConditionBudgetMs,
@@ -23,6 +27,8 @@ import {
   firingEmailBudgetMs,
   formatMeasurement,
   marginMs,
+  mochaTimeoutMs,
+  waitOverrunMs,
 } from "./budgets";
 import { conditionPeriod, wallClock } from "./measure";
 import { bodyField, notificationOf, parseHumanized, parseSubject } from "./notifications";
@@ -36,7 +42,8 @@ describe("end to end: the alerting pipeline on real binaries", () => {
 
   it("1. every target is up on every replica, and no rule evaluation has failed", async function () {
     const budgetMs = 20_000;
-    this.timeout(budgetMs + marginMs);
+    // Two waits share the budget, the second getting what the first left: each may overrun it.
+    this.timeout(mochaTimeoutMs(budgetMs) + waitOverrunMs);
     const { stack } = suite();
     const ruleNames = renderedRules(stack)
       .map((rule) => rule.alert)
@@ -65,18 +72,35 @@ describe("end to end: the alerting pipeline on real binaries", () => {
     if (k6 === undefined) throw new Error("the suite was started without k6");
     const { settings, inbox } = stack;
     const alert = settings.alerts.highRequestVolume;
-    const run = stack.runLoadtest(k6, `e2e-${Date.now()}`);
-    const { plan } = run;
+    const plan = loadtestPlan(settings);
     const groupWaitMs = durationMs(settings.alertmanager.groupWait);
     const groupIntervalMs = durationMs(settings.alertmanager.groupInterval);
-    // k6 compiles the script and starts its VUs before the plan's clock starts.
-    const k6StartupMs = 3000;
-    this.timeout(k6StartupMs + plan.totalMs + groupIntervalMs + 3 * marginMs);
+    // Deadlines from k6's first request, where the plan starts counting.
+    const firingDeadlineMs = plan.phases.spike.startMs + plan.alertFiresWithinMs + groupWaitMs + marginMs;
+    const resolvedDeadlineMs =
+      plan.phases.cooldown.startMs + plan.alertResolvesWithinMs + groupIntervalMs + marginMs;
+    const exitDeadlineMs = plan.totalMs + marginMs;
+    const noDuplicateMs = groupIntervalMs + marginMs;
+    this.timeout(
+      mochaTimeoutMs(
+        k6StartupBudgetMs,
+        Math.max(resolvedDeadlineMs, exitDeadlineMs),
+        noDuplicateMs,
+        requestTimeoutMs,
+      ),
+    );
     stack.log(
       `      k6: warm-up ${seconds(plan.phases.warmup.durationMs)} at ${plan.phases.warmup.requestsPerSecond} req/s, ` +
         `spike ${seconds(plan.phases.spike.durationMs)} at ${plan.phases.spike.requestsPerSecond} req/s, ` +
         `cool-down ${seconds(plan.phases.cooldown.durationMs)}; threshold ${plan.thresholdRequestsPerSecond} req/s`,
     );
+    const run = await stack.runLoadtest(k6, `e2e-${Date.now()}`);
+    stack.log(
+      `      k6: first request counted ${seconds(run.firstRequestAt - run.startedAt)} after its start ` +
+        `(budget ${seconds(k6StartupBudgetMs)})`,
+    );
+    const remainingMs = (deadlineMs: number) =>
+      Math.max(0, run.firstRequestAt + deadlineMs - performance.now());
 
     // The plan bounds how long to wait; the budgets are then checked against what Prometheus stored.
     const firing = await inbox.waitForEmail(
@@ -84,22 +108,23 @@ describe("end to end: the alerting pipeline on real binaries", () => {
       notificationOf(alertNames.highRequestVolume, "firing"),
       {
         since: run.startedAt,
-        timeoutMs: k6StartupMs + plan.phases.spike.startMs + plan.alertFiresWithinMs + groupWaitMs + marginMs,
+        timeoutMs: remainingMs(firingDeadlineMs),
         diagnostics: () => stack.diagnostics(),
       },
     );
-    const spikeEnd = run.startedAt + k6StartupMs + plan.phases.cooldown.startMs;
     const resolved = await inbox.waitForEmail(
       `${alertNames.highRequestVolume} resolved`,
       notificationOf(alertNames.highRequestVolume, "resolved"),
       {
         since: firing.email.receivedAt,
-        timeoutMs: Math.max(
-          0,
-          spikeEnd + plan.alertResolvesWithinMs + groupIntervalMs + marginMs - performance.now(),
-        ),
+        timeoutMs: remainingMs(resolvedDeadlineMs),
         diagnostics: () => stack.diagnostics(),
       },
+    );
+    await stack.waitFor(
+      `${run.process.name} to finish its plan`,
+      () => (run.process.running ? undefined : true),
+      remainingMs(exitDeadlineMs),
     );
     const exit = await run.process.exited;
     loadStartedAt = run.startedAtDate;
@@ -146,7 +171,7 @@ describe("end to end: the alerting pipeline on real binaries", () => {
 
     // Both replicas fired and resolved the alert; Alertmanager must have merged them into one of each. A
     // duplicate would come at the latest one group interval after the other.
-    await sleep(Math.max(0, resolved.email.receivedAt + groupIntervalMs + marginMs - performance.now()));
+    await sleep(Math.max(0, resolved.email.receivedAt + noDuplicateMs - performance.now()));
     const sent = (status: "firing" | "resolved") =>
       inbox
         .received(notificationOf(alertNames.highRequestVolume, status), run.startedAt)
@@ -155,9 +180,9 @@ describe("end to end: the alerting pipeline on real binaries", () => {
     expect(sent("resolved"), "resolved e-mails").to.have.length(1);
   });
 
-  it("7. after the load, every dashboard panel's query returns data from a live Prometheus", async function () {
-    const budgetMs = 10_000;
-    this.timeout(budgetMs + marginMs);
+  it("7. after the load, every dashboard panel's query returns data, labelled by what it groups by", async function () {
+    // The queries run side by side, each bounded by the request timeout.
+    this.timeout(mochaTimeoutMs(requestTimeoutMs));
     const { stack } = suite();
     const start = loadStartedAt;
     if (!start) throw new Error("scenario 7 reads the data of scenario 2's k6 run, which did not complete");
@@ -165,6 +190,7 @@ describe("end to end: the alerting pipeline on real binaries", () => {
     const client = stack.prometheus[0];
     if (!client) throw new Error("no Prometheus replica");
     const queries = dashboardPanelQueries(stack.settings);
+    expect(queries.length, "panel queries").to.be.above(0);
     const started = performance.now();
     const results = await Promise.allSettled(
       queries.map((query) => client.queryRange(query.expr, start, new Date(), 1)),
@@ -172,15 +198,24 @@ describe("end to end: the alerting pipeline on real binaries", () => {
     const elapsedMs = performance.now() - started;
     const problems = results.flatMap((result, i) => {
       const query = queries[i];
-      const where = `${query?.dashboard} / ${query?.panel}: ${query?.expr}`;
+      if (!query) return [];
+      const where = `${query.dashboard} / ${query.panel}: ${query.expr}`;
       if (result.status === "rejected") return [`${where}: ${String(result.reason)}`];
       const samples = result.value.reduce((count, series) => count + series.values.length, 0);
-      return samples === 0 ? [`${where}: no data`] : [];
+      if (samples === 0) return [`${where}: no data`];
+      // A misspelt or missing label makes no error, only series without it.
+      const labels = resultLabels(query.expr);
+      return result.value.flatMap((series) => {
+        const missing = labels.filter((label) => series.labels[label] === undefined);
+        return missing.length > 0
+          ? [`${where}: a series without ${missing.join(", ")}: ${JSON.stringify(series.labels)}`]
+          : [];
+      });
     });
-    expect(problems, "panels without data").to.deep.equal([]);
-    expect(queries.length, "panel queries").to.be.above(0);
-    stack.log(formatMeasurement(`${queries.length} panel queries, all with data`, elapsedMs, budgetMs));
-    expect(elapsedMs).to.be.below(budgetMs);
+    expect(problems, "panels without data or without the labels they group by").to.deep.equal([]);
+    stack.log(
+      `      ${queries.length} panel queries, all with data and their labels, in ${seconds(elapsedMs)}`,
+    );
   });
 
   it("8. a threshold changed in settings governs after a reload, and the stored series survive it", async function () {
@@ -190,9 +225,12 @@ describe("end to end: the alerting pipeline on real binaries", () => {
     // Traffic between the new threshold and the old one: only the new threshold can make the alert fire.
     const newMaxRequests = Math.floor(before.maxRequests / 3);
     const requestsPerWindow = (before.maxRequests + newMaxRequests) / 2;
-    const settleMs = windowMs + 2 * durationMs(stack.settings.scrape.interval) + marginMs;
+    const scrapeIntervalMs = durationMs(stack.settings.scrape.interval);
+    const settleMs = windowMs + 2 * scrapeIntervalMs + marginMs;
+    const holdMs = durationMs(before.for) + durationMs(stack.settings.scrape.evaluationInterval);
     const firingBudgetMs = firingEmailBudgetMs(stack.settings, before.for);
-    this.timeout(settleMs + durationMs(before.for) + firingBudgetMs + 3 * marginMs);
+    // The settling wait, the hold, the reload's requests, and the e-mail.
+    this.timeout(mochaTimeoutMs(settleMs, holdMs, requestTimeoutMs, firingBudgetMs));
     const traffic = startSteadyTraffic(
       `http://${stack.endpoints.app}${apiRoutes.items}`,
       (requestsPerWindow * 1000) / windowMs,
@@ -214,14 +252,18 @@ describe("end to end: the alerting pipeline on real binaries", () => {
         settleMs,
       );
       // Held for longer than `for`, under the old threshold the alert must not even be pending.
-      await sleep(durationMs(before.for) + durationMs(stack.settings.scrape.evaluationInterval));
+      await sleep(holdMs);
       for (const client of stack.prometheus) {
         expect((await alertingRule(client, alertNames.highRequestVolume)).state, client.baseUrl).to.equal(
           "inactive",
         );
       }
 
-      const storedAt = new Date(Date.now() - 1000);
+      // Old enough that every scrape stamped before it has been committed: a scrape is stamped when it starts
+      // and stored when it ends, up to a scrape timeout later.
+      const storedAt = new Date(
+        Date.now() - (scrapeIntervalMs + durationMs(stack.settings.scrape.timeout) + marginMs),
+      );
       const stored = `sum by (instance) (${metricNames.requestsTotal}{${jobSelector(jobs.app)}})`;
       const storedBefore = await Promise.all(
         stack.prometheus.map((client) => client.query(stored, storedAt)),

@@ -1,4 +1,5 @@
 /** The parts of Alertmanager's API (v2) and its own metrics that the scenarios read. */
+import { boundedFetch } from "../test-support/http";
 import { LifecycleClient } from "../test-support/lifecycle-client";
 
 export interface AlertmanagerAlert {
@@ -11,7 +12,7 @@ export interface AlertmanagerAlert {
 export class AlertmanagerClient extends LifecycleClient {
   /** Alerts Alertmanager currently holds, as Prometheus last sent them. */
   async alerts(): Promise<AlertmanagerAlert[]> {
-    const response = await fetch(`${this.baseUrl}/api/v2/alerts`);
+    const response = await boundedFetch(`${this.baseUrl}/api/v2/alerts`);
     if (!response.ok) throw new Error(`GET ${this.baseUrl}/api/v2/alerts: ${response.status}`);
     return (await response.json()) as AlertmanagerAlert[];
   }
@@ -21,7 +22,7 @@ export class AlertmanagerClient extends LifecycleClient {
    * that no scrape interval lies between an event and the test seeing it.
    */
   async metricSum(name: string, labels: Readonly<Record<string, string>> = {}): Promise<number> {
-    const response = await fetch(`${this.baseUrl}/metrics`);
+    const response = await boundedFetch(`${this.baseUrl}/metrics`);
     if (!response.ok) throw new Error(`GET ${this.baseUrl}/metrics: ${response.status}`);
     let sum = 0;
     for (const line of (await response.text()).split("\n")) {

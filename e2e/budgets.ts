@@ -4,6 +4,7 @@
  */
 import { durationMs } from "../configs/duration";
 import type { Settings } from "../configs/settings";
+import { requestTimeoutMs } from "../test-support/http";
 import { seconds } from "../test-support/wait";
 
 /**
@@ -11,6 +12,21 @@ import { seconds } from "../test-support/wait";
  * and the first scrape's random offset within its interval.
  */
 export const marginMs = 5000;
+
+/**
+ * How far a wait can run past its budget: it checks its deadline between probes, so a probe started just before
+ * the deadline may take up to `requestTimeoutMs` more; then comes the failure message with the logs' tails.
+ */
+export const waitOverrunMs = requestTimeoutMs + 1000;
+
+/**
+ * The mocha timeout of a test or hook made of these steps one after another (waits with their budgets, sleeps):
+ * their sum, each one's overrun, and `marginMs`. Mocha must never stop a test before its own wait gives up:
+ * its bare "Timeout exceeded" would replace the wait's message, which says what was awaited and shows the logs.
+ */
+export function mochaTimeoutMs(...stepsMs: readonly number[]): number {
+  return stepsMs.reduce((total, step) => total + step, 0) + stepsMs.length * waitOverrunMs + marginMs;
+}
 
 /**
  * Prometheus re-sends a firing alert to Alertmanager at most this often (`--rules.alert.resend-delay`, left at

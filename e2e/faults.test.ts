@@ -7,18 +7,20 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { durationMs } from "../configs/duration";
 import { alertNames, jobs } from "../configs/names";
+import { stopGraceMs } from "../test-support/processes";
 import { seconds } from "../test-support/wait";
 import {
   firingEmailBudgetMs,
   formatMeasurement,
   marginMs,
+  mochaTimeoutMs,
   prometheusResendDelayMs,
   redeliveryBudgetMs,
   resolvedEmailBudgetMs,
 } from "./budgets";
 import type { ReceivedEmail } from "./inbox";
 import { bodyField, notificationOf, parseSubject } from "./notifications";
-import type { Stack } from "./stack";
+import { readinessTimeoutMs, type Stack } from "./stack";
 import { useStack } from "./suite";
 import { e2eSettings } from "./test-settings";
 
@@ -32,21 +34,18 @@ const emailIntegration = { integration: "email" };
 /** Prometheus applies its scrape targets some seconds after it starts (its discovery reload interval). */
 const targetsUpTimeoutMs = 20_000;
 
-/** Time for a restarted process to become ready, on top of the pipeline's own budgets. */
-const readinessAllowanceMs = 15_000;
-
 describe("end to end: alerts survive faults of the service, Prometheus, the inbox and Alertmanager", () => {
   const suite = useStack(e2eSettings, { withK6: false });
 
   before(async function () {
-    this.timeout(targetsUpTimeoutMs);
+    this.timeout(mochaTimeoutMs(targetsUpTimeoutMs));
     await suite().stack.waitForAllTargetsUp(targetsUpTimeoutMs);
   });
 
   it("3. kill the service: InstanceDown arrives within its budget; start it again: resolved", async function () {
     const { stack } = suite();
     const budgetMs = firingEmailBudgetMs(stack.settings, stack.settings.alerts.instanceDown.for);
-    this.timeout(budgetMs + resolvedEmailBudgetMs(stack.settings) + 2 * readinessAllowanceMs);
+    this.timeout(mochaTimeoutMs(budgetMs, ...restartStepsMs(stack)));
 
     const killedAt = performance.now();
     await stack.killApp();
@@ -66,7 +65,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
   it("4. kill one Prometheus replica: the other sends PrometheusDown", async function () {
     const { stack } = suite();
     const budgetMs = firingEmailBudgetMs(stack.settings, stack.settings.alerts.prometheusDown.for);
-    this.timeout(budgetMs + resolvedEmailBudgetMs(stack.settings) + 2 * readinessAllowanceMs);
+    this.timeout(mochaTimeoutMs(budgetMs, ...restartStepsMs(stack)));
     const victim = stack.endpoints.prometheus.length - 1;
     const victimAddress = stack.endpoints.prometheus[victim] ?? "";
 
@@ -87,9 +86,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     const { inbox, alertmanager } = stack;
     const firstAttemptBudgetMs = firingEmailBudgetMs(stack.settings, stack.settings.alerts.instanceDown.for);
     const redeliveryMs = redeliveryBudgetMs(stack.settings);
-    this.timeout(
-      firstAttemptBudgetMs + redeliveryMs + resolvedEmailBudgetMs(stack.settings) + 2 * readinessAllowanceMs,
-    );
+    this.timeout(mochaTimeoutMs(firstAttemptBudgetMs, redeliveryMs, ...restartStepsMs(stack)));
 
     await inbox.stop();
     const failedBefore = await alertmanager.metricSum(failedDeliveryAttempts, emailIntegration);
@@ -138,12 +135,20 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     const groupIntervalMs = durationMs(settings.alertmanager.groupInterval);
     // After the restart Alertmanager knows no alert until Prometheus re-sends them, at most a resend delay later.
     const afterRestartBudgetMs = prometheusResendDelayMs + firingEmailBudgetMs(settings, "0s");
+    const prometheusDownBudgetMs = firingEmailBudgetMs(settings, settings.alerts.prometheusDown.for);
+    const noRepeatMs = durationMs(settings.alertmanager.groupWait) + groupIntervalMs + marginMs;
     this.timeout(
-      instanceDownBudgetMs +
-        afterRestartBudgetMs +
-        groupIntervalMs +
-        2 * resolvedEmailBudgetMs(settings) +
-        4 * readinessAllowanceMs,
+      mochaTimeoutMs(
+        instanceDownBudgetMs,
+        stopGraceMs,
+        prometheusDownBudgetMs,
+        readinessTimeoutMs,
+        afterRestartBudgetMs,
+        afterRestartBudgetMs,
+        noRepeatMs,
+        ...restartStepsMs(stack),
+        ...restartStepsMs(stack),
+      ),
     );
 
     // InstanceDown fires and its e-mail goes out before the restart.
@@ -165,7 +170,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
         )
           ? true
           : undefined,
-      firingEmailBudgetMs(settings, settings.alerts.prometheusDown.for),
+      prometheusDownBudgetMs,
     );
     const restartedAt = performance.now();
     await stack.startAlertmanager();
@@ -197,7 +202,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
           : undefined,
       afterRestartBudgetMs,
     );
-    await sleep(durationMs(settings.alertmanager.groupWait) + groupIntervalMs + marginMs);
+    await sleep(noRepeatMs);
     expect(
       inbox.received(notificationOf(alertNames.instanceDown, "firing"), killedAt),
       "InstanceDown e-mails",
@@ -226,6 +231,11 @@ function waitForNotification(
       diagnostics: () => stack.diagnostics(),
     })
     .then((arrived) => arrived.email);
+}
+
+/** The waits of `restartAndWaitForResolution`, for mocha timeouts. */
+function restartStepsMs(stack: Stack): number[] {
+  return [readinessTimeoutMs, resolvedEmailBudgetMs(stack.settings)];
 }
 
 /** Undoes a fault and waits for the resolved e-mail, so that the next scenario starts from a healthy stack. */

@@ -36,6 +36,12 @@ export async function conditionPeriod(
 /**
  * The first stretch within [from, to] in which `expr` (a filter such as `x > 60`) returned a sample on one
  * replica, or undefined if it never did.
+ *
+ * The range query sees the condition only at its steps: it began after the last step without it and at the
+ * latest at the first step with it, and ended after the last step with it. Both bounds are taken at the early
+ * side, the step before the first and the last step with it, so that a time measured from them to an e-mail is
+ * never shorter than the real one: a pipeline that respects `for`, or that resolves only after the condition
+ * ended, can then never measure below those limits. The measured times are at most one step longer instead.
  */
 async function replicaConditionPeriod(
   client: PrometheusClient,
@@ -56,8 +62,9 @@ async function replicaConditionPeriod(
     if (time - last > stepMs * 1.5) break;
     last = time;
   }
-  const end = last + stepMs;
-  return { start: new Date(first), end: end <= to.getTime() ? new Date(end) : undefined };
+  // Without a step after `last` within the range, nothing says the condition ended.
+  const ended = last + stepMs <= to.getTime();
+  return { start: new Date(first - stepMs), end: ended ? new Date(last) : undefined };
 }
 
 /** The wall-clock time of a `performance.now()` mark, comparable with Prometheus's timestamps. */

@@ -11,13 +11,17 @@ import { dirname, join, resolve } from "node:path";
 import { smtpPasswordFile } from "../configs/alertmanager";
 import { type Endpoints, type HostPort, hostPort } from "../configs/endpoints";
 import { prometheusSyntheticSeries } from "../configs/grafana/upstream-metrics";
-import { renderedPaths } from "../configs/layout";
+import { renderedPaths, writeRenderedFiles } from "../configs/layout";
 import { loadSettings } from "../configs/load";
-import { k6RunCommand, type LoadtestPlan, loadtestPlan, loadtestScriptPath } from "../configs/loadtest";
+import { k6RunCommand, loadtestScriptPath } from "../configs/loadtest";
 import { jobs, replicaName } from "../configs/names";
 import { renderAll } from "../configs/render";
 import type { Settings } from "../configs/settings";
+import { metricNames, probePaths } from "../service/metrics-contract";
+import { parseExposition } from "../service/testing";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { boundedFetch } from "../test-support/http";
+import { k6StartupBudgetMs } from "../test-support/k6";
 import { freePort, loopback } from "../test-support/ports";
 import { ManagedProcess } from "../test-support/processes";
 import { PrometheusClient } from "../test-support/prometheus-client";
@@ -28,7 +32,10 @@ import { Inbox } from "./inbox";
 const repoRoot = resolve(__dirname, "..");
 
 /** Starting a Prometheus or the service under tsx takes a few seconds on a busy two-core machine. */
-const readinessTimeoutMs = 30_000;
+export const readinessTimeoutMs = 30_000;
+
+/** How often the service's request counter is read while waiting for k6's first request: its precision. */
+const firstRequestPollMs = 50;
 
 export interface StackBinaries {
   readonly prometheus: string;
@@ -39,8 +46,12 @@ export interface LoadtestRun {
   /** `performance.now()` when k6 was started, comparable with `ReceivedEmail.receivedAt`. */
   readonly startedAt: number;
   readonly startedAtDate: Date;
-  /** When each phase starts and how long the alert may take, from the same settings as the options file. */
-  readonly plan: LoadtestPlan;
+  /**
+   * `performance.now()` when the service was seen to have counted k6's first request (late by at most one poll
+   * interval and one read of /metrics): where the load test's plan starts counting, after k6 compiled its
+   * script and started its VUs.
+   */
+  readonly firstRequestAt: number;
   readonly process: ManagedProcess;
 }
 
@@ -138,7 +149,7 @@ export class Stack {
         cwd: repoRoot,
         env: { ...process.env, HOST: loopback, PORT: port, LOG_LEVEL: "warn" },
       },
-      async () => (await fetch(`http://${this.endpoints.app}/readyz`)).ok,
+      async () => (await boundedFetch(`http://${this.endpoints.app}${probePaths.readiness}`)).ok,
     );
   }
 
@@ -209,9 +220,10 @@ export class Stack {
 
   /**
    * Starts the k6 load test with the rendered options against the service, writing its metrics to Prometheus
-   * replica 0 through remote write, with the same command line as the Docker stack.
+   * replica 0 through remote write, with the same command line as the Docker stack, and waits (at most
+   * `k6StartupBudgetMs`) until the service has counted its first request.
    */
-  runLoadtest(k6Binary: string, testId: string): LoadtestRun {
+  async runLoadtest(k6Binary: string, testId: string): Promise<LoadtestRun> {
     const remoteWrite = this.endpoints.prometheus[0];
     if (remoteWrite === undefined)
       throw new Error("the stack has no Prometheus replica to write k6's metrics to");
@@ -222,6 +234,9 @@ export class Stack {
       testId,
     });
     const name = `k6-${testId}`;
+    const countedBefore = await this.appRequestsCounted();
+    const startedAt = performance.now();
+    const startedAtDate = new Date();
     const run = ManagedProcess.start({
       name,
       command: k6Binary,
@@ -231,12 +246,27 @@ export class Stack {
       logFile: this.logFile(name),
     });
     this.runs.push(run);
-    return {
-      startedAt: performance.now(),
-      startedAtDate: new Date(),
-      plan: loadtestPlan(this.settings),
-      process: run,
-    };
+    const { value: firstRequestAt } = await waitFor(
+      `the service to count ${name}'s first request`,
+      async () => ((await this.appRequestsCounted()) > countedBefore ? performance.now() : undefined),
+      {
+        timeoutMs: k6StartupBudgetMs,
+        intervalMs: firstRequestPollMs,
+        diagnostics: () => this.diagnostics(),
+        hopeless: () => this.unexpectedExit() ?? (run.running ? undefined : `${name} exited`),
+      },
+    );
+    return { startedAt, startedAtDate, firstRequestAt, process: run };
+  }
+
+  /** Requests the service has counted, over every route, method and status, read from its own /metrics. */
+  private async appRequestsCounted(): Promise<number> {
+    const url = `http://${this.endpoints.app}${probePaths.metrics}`;
+    const response = await boundedFetch(url);
+    if (!response.ok) throw new Error(`GET ${url} answered ${response.status}`);
+    return parseExposition(await response.text())
+      .filter((sample) => sample.name === metricNames.requestsTotal)
+      .reduce((total, sample) => total + sample.value, 0);
   }
 
   /**
@@ -336,15 +366,10 @@ export class Stack {
 
   private writeFiles(): void {
     const files = renderAll(this.settings, this.endpoints);
-    for (const [relativePath, text] of Object.entries(files)) {
-      const path = this.renderedFile(relativePath);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
-    }
+    writeRenderedFiles(this.dir, files);
     const password = this.settings.email.authPassword;
     if (password !== undefined) {
       const path = join(dirname(this.renderedFile(renderedPaths.alertmanagerConfig)), smtpPasswordFile);
-      mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, password, { mode: 0o600 });
     }
     this.files = files;

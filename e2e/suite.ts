@@ -5,11 +5,16 @@
  */
 import type { SettingsInput } from "../configs/settings";
 import { requireBinaries } from "../test-support/binaries";
-import { Stack } from "./stack";
+import { stopGraceMs } from "../test-support/processes";
+import { mochaTimeoutMs } from "./budgets";
+import { readinessTimeoutMs, Stack } from "./stack";
 
-/** Rendering, and starting two Prometheus, Alertmanager and the service under tsx, on a busy two-core machine. */
-const startTimeoutMs = 90_000;
-const stopTimeoutMs = 30_000;
+/**
+ * The processes start side by side, each waiting for its readiness; if one fails, the others are stopped, all
+ * at once, each given its grace. Stopping the suite's stack is the same.
+ */
+const startTimeoutMs = mochaTimeoutMs(readinessTimeoutMs, stopGraceMs);
+const stopTimeoutMs = mochaTimeoutMs(stopGraceMs);
 
 export interface RunningSuite {
   readonly stack: Stack;

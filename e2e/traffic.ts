@@ -2,6 +2,7 @@
  * A steady trickle of requests at a fixed rate, for scenarios that need the request count in a window to sit at
  * a known level without a k6 run. Bounded in time: it stops by itself after `maxDurationMs`.
  */
+import { boundedFetch } from "../test-support/http";
 
 export interface SteadyTraffic {
   /** Stops sending and resolves with how many requests were answered, once the last one settled. */
@@ -18,7 +19,7 @@ export function startSteadyTraffic(
   const inFlight = new Set<Promise<void>>();
   let answered = 0;
   const send = () => {
-    const request = fetch(url)
+    const request = boundedFetch(url)
       .then(async (response) => {
         await response.arrayBuffer();
         answered++;

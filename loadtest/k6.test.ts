@@ -23,6 +23,7 @@ import { apiRoutes, metricNames } from "../service/metrics-contract";
 import { sampleValue, scrape, startTestServer, type TestServer } from "../service/testing";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { k6StartupBudgetMs } from "../test-support/k6";
 import { freePort, loopback } from "../test-support/ports";
 import { type ExitStatus, ManagedProcess } from "../test-support/processes";
 import { PrometheusClient } from "../test-support/prometheus-client";
@@ -44,9 +45,6 @@ const smallSettings: SettingsInput = {
   },
 };
 
-/** Compiling the script and starting VUs, before the plan's clock starts. */
-const k6StartupBudgetMs = 10_000;
-
 interface K6Run {
   readonly exit: ExitStatus;
   readonly process: ManagedProcess;
@@ -54,11 +52,31 @@ interface K6Run {
   readonly summary: K6Summary;
 }
 
+interface CheckCounts {
+  readonly passes: number;
+  readonly fails: number;
+}
+
 interface K6Summary {
   readonly metrics: Readonly<
     Record<string, { readonly passes?: number; readonly fails?: number; readonly count?: number }>
   >;
+  /** The script's checks by name; it uses no groups, so they all sit in the root group. */
+  readonly root_group: { readonly checks: Readonly<Record<string, CheckCounts>> };
 }
+
+/**
+ * The request each of the script's checks looks at, by the part of the check's name before the colon
+ * ("list items: 200"). Each check must run on every response to its request, no more, no fewer.
+ */
+const checkedRequests: Readonly<Record<string, { readonly method: string; readonly route: string }>> = {
+  "list items": { method: "GET", route: apiRoutes.items },
+  "create item": { method: "POST", route: apiRoutes.items },
+  "get item": { method: "GET", route: apiRoutes.item },
+  "delete item": { method: "DELETE", route: apiRoutes.item },
+  "slow call": { method: "GET", route: apiRoutes.slow },
+  "error call": { method: "GET", route: apiRoutes.error },
+};
 
 async function runK6(
   k6: string,
@@ -198,12 +216,35 @@ describe("k6 load test against the service", function () {
       await prometheus?.stop();
     });
 
-    it("exits 0 and every check passes", () => {
+    it("exits 0, and each check passes on every response to its request", async () => {
       expect(run.exit, run.process.tail()).to.deep.equal({ code: 0, signal: null });
-      const { checks, http_reqs: requests } = run.summary.metrics;
-      expect(checks?.fails, "failed checks").to.equal(0);
-      // At least one check on every response.
-      expect(checks?.passes, "passed checks").to.be.at.least(requests?.count ?? Number.POSITIVE_INFINITY);
+      const checks = Object.entries(run.summary.root_group.checks);
+      const kinds = new Set(checks.map(([name]) => name.split(":")[0] ?? ""));
+      expect([...kinds].sort(), "the requests the checks are about").to.deep.equal(
+        Object.keys(checkedRequests).sort(),
+      );
+      // What the service counted, by request, whatever the answer.
+      const samples = await scrape(server.url);
+      const made = (method: string, route: string) =>
+        samples
+          .filter(
+            (sample) =>
+              sample.name === metricNames.requestsTotal &&
+              sample.labels.method === method &&
+              sample.labels.route === route,
+          )
+          .reduce((total, sample) => total + sample.value, 0);
+      const counted = Object.fromEntries(
+        checks.map(([name, counts]) => [name, { passes: counts.passes, fails: counts.fails }]),
+      );
+      const expected = Object.fromEntries(
+        checks.map(([name]) => {
+          const request = checkedRequests[name.split(":")[0] ?? ""];
+          return [name, { passes: request ? made(request.method, request.route) : 0, fails: 0 }];
+        }),
+      );
+      expect(counted, "passes and failures of each check").to.deep.equal(expected);
+      for (const [name, { passes }] of checks) expect(passes, name).to.be.above(0);
     });
 
     it("makes the service see the spike's request rate within 10%", () => {

@@ -1,14 +1,39 @@
 /**
- * How tests find the real monitoring binaries: .tools/bin first (what `npm run tools` builds at the pinned
- * versions), then PATH. Outside CI a missing binary skips the tests that need it; under CI=true it fails them,
- * because a CI run that silently skipped the real checks would prove nothing.
+ * How tests find the real monitoring binaries. The pinned build comes first: the one in .tools/bin whose stamp
+ * file says `npm run tools` built it from the module version configs/versions.ts pins. Outside CI another
+ * build (a stale one in .tools/bin, or one on PATH) is used with a warning naming its version, and a missing
+ * binary skips the tests that need it. Under CI=true both fail those tests instead: a CI run that checked the
+ * wrong release, or silently skipped the real checks, would prove nothing.
  */
-import { accessSync, constants } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { accessSync, constants, readFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
+import { pinnedTools } from "../configs/versions";
 
 export const toolsBinDir = resolve(__dirname, "..", ".tools", "bin");
 
 export type BinaryName = "prometheus" | "promtool" | "alertmanager" | "amtool" | "k6";
+
+const isCI = process.env.CI === "true";
+
+/** `--version` of a binary that is not the pinned build, for the warning; bounded, as the binary is unknown. */
+const versionTimeoutMs = 10_000;
+
+/** What the stamp file of the pinned build holds: the Go package built, at the pinned module version. */
+export function pinnedBuild(name: string): string {
+  for (const tool of pinnedTools) {
+    const packagePath = tool.binaries[name];
+    if (packagePath !== undefined) {
+      return `${packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule}@${tool.goVersion}`;
+    }
+  }
+  throw new Error(`configs/versions.ts pins no tool with a binary named ${name}`);
+}
+
+/** The stamp file `npm run tools` writes beside each binary it builds into .tools/bin. */
+export function stampFile(name: string): string {
+  return join(toolsBinDir, `.${name}.version`);
+}
 
 function isExecutable(path: string): boolean {
   try {
@@ -19,28 +44,85 @@ function isExecutable(path: string): boolean {
   }
 }
 
-export function findBinary(name: BinaryName): string | undefined {
-  const dirs = [toolsBinDir, ...(process.env.PATH ?? "").split(delimiter).filter(Boolean)];
-  return dirs.map((dir) => join(dir, name)).find(isExecutable);
+function readStamp(name: string): string | undefined {
+  try {
+    return readFileSync(stampFile(name), "utf8").trim();
+  } catch {
+    return undefined;
+  }
 }
 
-export const isCI = process.env.CI === "true";
+/** The first line the binary prints for `--version`, or why it printed none. */
+function versionOf(path: string): string {
+  const result = spawnSync(path, ["--version"], { encoding: "utf8", timeout: versionTimeoutMs });
+  if (result.error) return `--version failed: ${result.error.message}`;
+  const line = `${result.stdout}\n${result.stderr}`.split("\n").find((text) => text.trim() !== "");
+  return line?.trim() ?? "--version printed nothing";
+}
+
+type Lookup = { readonly path: string } | { readonly problem: string };
+
+/** One look-up per binary and process, so that a warning is printed once, not by every suite. */
+const lookups = new Map<BinaryName, Lookup>();
+
+function lookUp(name: BinaryName): Lookup {
+  let lookup = lookups.get(name);
+  if (lookup === undefined) {
+    lookup = lookUpUncached(name);
+    lookups.set(name, lookup);
+  }
+  return lookup;
+}
+
+function lookUpUncached(name: BinaryName): Lookup {
+  const wanted = pinnedBuild(name);
+  const toolsPath = join(toolsBinDir, name);
+  const stamp = readStamp(name);
+  const inTools = isExecutable(toolsPath);
+  if (inTools && stamp === wanted) return { path: toolsPath };
+
+  const notPinned = !inTools
+    ? `.tools/bin has no ${name}`
+    : stamp === undefined
+      ? `.tools/bin/${name} has no stamp file`
+      : `.tools/bin/${name} was built from ${stamp}`;
+  const advice = `run \`npm run tools\` to build the pinned ${wanted} into .tools/bin`;
+  const other = [toolsBinDir, ...(process.env.PATH ?? "").split(delimiter).filter(Boolean)]
+    .map((dir) => join(dir, name))
+    .find(isExecutable);
+  if (other === undefined) return { problem: `${name} is missing (${notPinned}, none on PATH): ${advice}` };
+  if (isCI) {
+    return {
+      problem: `${name} at ${other} (${versionOf(other)}) is not the pinned build (${notPinned}): ${advice}`,
+    };
+  }
+  console.warn(
+    `      warning: using ${other} (${versionOf(other)}), not the pinned ${wanted}: ${notPinned}; ${advice}`,
+  );
+  return { path: other };
+}
+
+/** The binary to run: the pinned build, or outside CI another one (with a warning); undefined if none will do. */
+export function findBinary(name: BinaryName): string | undefined {
+  const lookup = lookUp(name);
+  return "path" in lookup ? lookup.path : undefined;
+}
 
 /**
  * Resolves the binaries a suite needs, for use in a `before` hook. Missing ones skip the suite with a message
- * naming `npm run tools`, or throw under CI.
+ * naming `npm run tools`; under CI=true missing or unpinned ones throw.
  */
 export function requireBinaries<N extends BinaryName>(ctx: Mocha.Context, ...names: N[]): Record<N, string> {
   const found = {} as Record<N, string>;
-  const missing: N[] = [];
+  const problems: string[] = [];
   for (const name of names) {
-    const path = findBinary(name);
-    if (path) found[name] = path;
-    else missing.push(name);
+    const lookup = lookUp(name);
+    if ("path" in lookup) found[name] = lookup.path;
+    else problems.push(lookup.problem);
   }
-  if (missing.length > 0) {
-    const message = `missing ${missing.join(", ")}: run \`npm run tools\` to build the pinned versions into .tools/bin`;
-    if (isCI) throw new Error(`CI=true and ${message}`);
+  if (problems.length > 0) {
+    const message = problems.join("; ");
+    if (isCI) throw new Error(`CI=true requires the pinned binaries: ${message}`);
     console.warn(`      skipped: ${message}`);
     ctx.skip();
   }

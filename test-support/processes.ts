@@ -8,6 +8,9 @@ import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { onExitCleanup } from "./cleanup";
 
+/** How long `stop()` lets a program shut down cleanly before it kills it. */
+export const stopGraceMs = 5000;
+
 export interface ProcessSpec {
   /** Short name used in messages and log headers, such as "prometheus-0". */
   readonly name: string;
@@ -78,7 +81,7 @@ export class ManagedProcess {
   }
 
   /** SIGTERM, then SIGKILL if the program has not exited within `graceMs`. */
-  async stop(graceMs = 5000): Promise<ExitStatus> {
+  async stop(graceMs = stopGraceMs): Promise<ExitStatus> {
     if (!this.running) return this.exited;
     this.signalGroup("SIGTERM");
     const status = await Promise.race([this.exited, sleep(graceMs).then(() => undefined)]);

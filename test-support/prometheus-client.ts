@@ -1,4 +1,5 @@
 /** The parts of Prometheus's HTTP API (v1) that tests read: queries, alerts, rules, readiness and reload. */
+import { boundedFetch } from "./http";
 import { LifecycleClient } from "./lifecycle-client";
 
 export interface Sample {
@@ -102,7 +103,7 @@ export class PrometheusClient extends LifecycleClient {
   }
 
   private async api<T>(path: string, what: string): Promise<T> {
-    const response = await fetch(`${this.baseUrl}${path}`);
+    const response = await boundedFetch(`${this.baseUrl}${path}`);
     const body = (await response.json()) as ApiResponse<T>;
     if (body.status !== "success") {
       throw new Error(
