@@ -259,6 +259,9 @@ export function k6RunCommand(input: K6RunInput): K6Command {
     args: [
       "run",
       "--no-usage-report",
+      // No REST API: nothing drives a run from outside, and it would hold port 6565 on every host it runs on.
+      "--address",
+      "",
       ...scriptEnv.flatMap((assignment) => ["--env", assignment]),
       "--tag",
       `${k6TestIdTag}=${input.testId}`,

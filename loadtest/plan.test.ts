@@ -190,6 +190,8 @@ describe("k6RunCommand", () => {
     expect(command.args).to.eql([
       "run",
       "--no-usage-report",
+      "--address",
+      "",
       "--env",
       `${loadtestEnv.optionsFile}=/loadtest/options.json`,
       "--env",

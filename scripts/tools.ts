@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type PinnedTool, pinnedTools } from "../configs/versions";
-import { toolsBinDir } from "../test-support/binaries";
+import { pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
 
 const goEnv = { ...process.env, GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false" };
 
@@ -20,12 +20,8 @@ function linkerFlags(tool: PinnedTool): string[] {
   return [];
 }
 
-function stampPath(binary: string): string {
-  return join(toolsBinDir, `.${binary}.version`);
-}
-
 function isInstalled(binary: string, wanted: string): boolean {
-  const stamp = stampPath(binary);
+  const stamp = stampFile(binary);
   return (
     existsSync(join(toolsBinDir, binary)) &&
     existsSync(stamp) &&
@@ -77,7 +73,7 @@ function build(tool: PinnedTool, binary: string, packagePath: string): void {
 mkdirSync(toolsBinDir, { recursive: true });
 for (const tool of pinnedTools) {
   for (const [binary, packagePath] of Object.entries(tool.binaries)) {
-    const wanted = `${packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule}@${tool.goVersion}`;
+    const wanted = pinnedBuild(binary);
     if (isInstalled(binary, wanted)) {
       console.log(`${binary}: ${wanted} already installed`);
       continue;
@@ -85,7 +81,7 @@ for (const tool of pinnedTools) {
     console.log(`${binary}: building ${wanted}`);
     const started = Date.now();
     build(tool, binary, packagePath);
-    writeFileSync(stampPath(binary), `${wanted}\n`);
+    writeFileSync(stampFile(binary), `${wanted}\n`);
     console.log(`${binary}: built in ${Math.round((Date.now() - started) / 1000)} s`);
   }
 }

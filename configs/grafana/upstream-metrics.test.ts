@@ -6,7 +6,6 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parser } from "@prometheus-io/lezer-promql";
 import { expect } from "chai";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { stringify } from "yaml";
@@ -14,6 +13,7 @@ import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir, type TempDir } from "../../test-support/cleanup";
 import { freePort, loopback } from "../../test-support/ports";
 import { ManagedProcess } from "../../test-support/processes";
+import { resultLabels } from "../../test-support/promql-labels";
 import { waitFor } from "../../test-support/wait";
 import { durationMs } from "../duration";
 import { k6TestIdTag, k6TrendStatsEnv } from "../k6-metrics";
@@ -25,21 +25,6 @@ import { loadtestDashboard } from "./dashboards/loadtest";
 import { dashboardPanelQueries } from "./index";
 import { dashboardTimeRange } from "./panels";
 import { nodeProcessMetrics, prometheusSyntheticSeries, stackHealthMetrics } from "./upstream-metrics";
-
-/** Labels an expression groups by (`by (...)`), which every series it returns must carry. */
-function groupingLabels(expr: string): string[] {
-  const labels: string[] = [];
-  parser.parse(expr).iterate({
-    enter(node) {
-      if (node.name !== "AggregateModifier" || !node.node.getChild("By")) return true;
-      const grouping = node.node.getChild("GroupingLabels");
-      for (const label of grouping?.getChildren("LabelName") ?? [])
-        labels.push(expr.slice(label.from, label.to));
-      return false;
-    },
-  });
-  return labels;
-}
 
 interface RangeSeries {
   readonly metric: Record<string, string>;
@@ -236,10 +221,9 @@ describe("metrics the dashboards read from other programs", () => {
           for (const { dashboard, panel, expr } of queries) {
             const series = await rangeQuery(prometheusUrl, expr, lookbackMs);
             if (series.length === 0) problems.push(`${dashboard} / ${panel}: no data for ${expr}`);
-            const labels = groupingLabels(expr);
+            const labels = resultLabels(expr);
             for (const { metric } of series) {
-              const fallback = Object.keys(metric).length === 0 && expr.includes("or vector(0)");
-              const absent = labels.filter((label) => !fallback && !metric[label]);
+              const absent = labels.filter((label) => !metric[label]);
               if (absent.length > 0)
                 problems.push(`${dashboard} / ${panel}: series without ${absent.join(", ")}`);
             }
