@@ -252,9 +252,15 @@ export const settingsSchema = z.strictObject({
       warmupFraction: z.number().gt(0).lt(1).default(0.5),
       /** Spike rate as a multiple of the threshold rate. */
       spikeFactor: z.number().gt(1).max(20).default(2),
-      /** Spike length; unset means window + for + a margin, long enough to fire the alert. */
+      /**
+       * Spike length; unset means window + for + 2 x (scrape + evaluation) + group wait: long enough for the
+       * alert to fire and its e-mail to leave.
+       */
       spikeDuration: positiveDurationSchema.optional(),
-      /** Cool-down length; unset means window + evaluation + group wait + a margin, long enough to resolve. */
+      /**
+       * Cool-down length; unset means window + 2 x (scrape + evaluation) + group interval: long enough for the
+       * alert to resolve and the resolved e-mail to leave with its group's next flush.
+       */
       cooldownDuration: positiveDurationSchema.optional(),
       /** Upper bound on k6 virtual users. */
       maxVUs: z.number().int().positive().max(1000).default(50),
