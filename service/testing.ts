@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { type Agent, request } from "node:http";
 import { createInterface } from "node:readline";
 import { pino } from "pino";
+import { boundedFetch } from "../test-support/http";
 import { waitFor } from "../test-support/wait";
 import { type AppOptions, createApp, type Service } from "./app";
 import { metricNames } from "./metrics-contract";
@@ -105,7 +106,7 @@ export function parseExposition(text: string): Sample[] {
 
 /** Scrapes /metrics and returns its samples. */
 export async function scrape(url: string): Promise<Sample[]> {
-  const response = await fetch(`${url}/metrics`);
+  const response = await boundedFetch(`${url}/metrics`);
   if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`);
   return parseExposition(await response.text());
 }
