@@ -16,6 +16,7 @@ import { loadSettings } from "../configs/load";
 import { k6RunCommand, loadtestScriptPath } from "../configs/loadtest";
 import { jobs, replicaName } from "../configs/names";
 import { renderAll } from "../configs/render";
+import { alertmanagerFlags, prometheusFlags } from "../configs/server-flags";
 import type { Settings } from "../configs/settings";
 import { metricNames, probePaths } from "../service/metrics-contract";
 import { parseExposition } from "../service/testing";
@@ -160,23 +161,24 @@ export class Stack {
 
   async startPrometheus(replica: number): Promise<void> {
     const address = this.endpoints.prometheus[replica];
+    const externalUrl = this.endpoints.links.prometheus[replica];
     const client = this.prometheus[replica];
-    if (address === undefined || client === undefined)
+    if (address === undefined || externalUrl === undefined || client === undefined)
       throw new RangeError(`no Prometheus replica ${replica}`);
     const name = replicaName(replica);
     await this.startProcess(
       name,
       {
         command: this.binaries.prometheus,
-        args: [
-          `--config.file=${this.renderedFile(renderedPaths.prometheusConfig(replica))}`,
-          `--storage.tsdb.path=${this.dataDir(name)}`,
-          `--storage.tsdb.retention.time=${this.settings.prometheus.retention}`,
-          `--web.listen-address=${address}`,
-          `--web.external-url=${this.endpoints.links.prometheus[replica]}`,
-          "--web.enable-lifecycle",
-          "--web.enable-remote-write-receiver",
-        ],
+        args: prometheusFlags(
+          {
+            configFile: this.renderedFile(renderedPaths.prometheusConfig(replica)),
+            dataDir: this.dataDir(name),
+            listenAddress: address,
+            externalUrl,
+          },
+          this.settings.prometheus.retention,
+        ),
       },
       () => client.isReady(),
     );
@@ -193,14 +195,12 @@ export class Stack {
       alertmanagerName,
       {
         command: this.binaries.alertmanager,
-        args: [
-          `--config.file=${configPath}`,
-          `--storage.path=${this.dataDir(alertmanagerName)}`,
-          `--web.listen-address=${this.endpoints.alertmanager}`,
-          `--web.external-url=${this.endpoints.links.alertmanager}`,
-          // One Alertmanager: no gossip port to bind or peers to wait for.
-          "--cluster.listen-address=",
-        ],
+        args: alertmanagerFlags({
+          configFile: configPath,
+          dataDir: this.dataDir(alertmanagerName),
+          listenAddress: this.endpoints.alertmanager,
+          externalUrl: this.endpoints.links.alertmanager,
+        }),
         // auth_password_file is resolved against the working directory (see configs/alertmanager.ts).
         cwd: dirname(configPath),
       },

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { smtpPasswordFile } from "../configs/alertmanager";
 import type { HostPort } from "../configs/endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/layout";
+import { alertmanagerFlags } from "../configs/server-flags";
 import { alertmanager, imageRef } from "../configs/versions";
 import {
   dockerName,
@@ -95,14 +96,12 @@ export class AlertmanagerService extends pulumi.ComponentResource {
         memoryMb: args.memoryMb ?? 128,
         published: [{ internal: port, external: args.hostPort }],
         bindAddress: args.bindAddress,
-        command: [
-          `--config.file=${alertmanagerConfigFile}`,
-          `--storage.path=${alertmanagerDataDir}`,
-          `--web.listen-address=:${port}`,
-          `--web.external-url=${args.externalUrl}`,
-          // One Alertmanager: no gossip port, and no waiting for peers before sending.
-          "--cluster.listen-address=",
-        ],
+        command: alertmanagerFlags({
+          configFile: alertmanagerConfigFile,
+          dataDir: alertmanagerDataDir,
+          listenAddress: `:${port}`,
+          externalUrl: args.externalUrl,
+        }),
         // Alertmanager reads `auth_password_file` relative to its working directory, not to the config file.
         workingDir: alertmanagerConfigDir,
         uploads,

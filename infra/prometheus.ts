@@ -7,6 +7,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostPort } from "../configs/endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/layout";
+import { prometheusFlags } from "../configs/server-flags";
 import { imageRef, prometheus } from "../configs/versions";
 import {
   dockerName,
@@ -106,17 +107,15 @@ export class PrometheusReplicas extends pulumi.ComponentResource {
           memoryMb: args.memoryMb ?? 1024,
           published: [{ internal: port, external: hostPort }],
           bindAddress: args.bindAddress,
-          command: [
-            `--config.file=${prometheusConfigFile}`,
-            `--storage.tsdb.path=${prometheusDataDir}`,
-            `--storage.tsdb.retention.time=${args.retention}`,
-            `--web.listen-address=:${port}`,
-            `--web.external-url=${externalUrl}`,
-            // Reloads the config on POST /-/reload, without losing the in-memory state of rules and alerts.
-            "--web.enable-lifecycle",
-            // k6 pushes its metrics here with the Prometheus remote-write output.
-            "--web.enable-remote-write-receiver",
-          ],
+          command: prometheusFlags(
+            {
+              configFile: prometheusConfigFile,
+              dataDir: prometheusDataDir,
+              listenAddress: `:${port}`,
+              externalUrl,
+            },
+            args.retention,
+          ),
           uploads: [
             fileUpload(
               prometheusConfigFile,

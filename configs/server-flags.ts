@@ -1,0 +1,44 @@
+/**
+ * The command-line flags of the Prometheus and Alertmanager servers. The Docker stack and the end-to-end tests
+ * start the same binaries with these, differing only in paths and addresses, so what the tests exercise is how
+ * the stack runs them.
+ */
+
+/** Where one server reads its config, keeps its data, listens and is reached by a person. */
+export interface ServerLocation {
+  readonly configFile: string;
+  readonly dataDir: string;
+  /** `host:port`, or `:port` for every interface of a container. */
+  readonly listenAddress: string;
+  /** The URL links in alerts and in the UI point to. */
+  readonly externalUrl: string;
+}
+
+export function prometheusFlags(location: ServerLocation, retention: string): string[] {
+  return [
+    `--config.file=${location.configFile}`,
+    `--storage.tsdb.path=${location.dataDir}`,
+    `--storage.tsdb.retention.time=${retention}`,
+    `--web.listen-address=${location.listenAddress}`,
+    `--web.external-url=${location.externalUrl}`,
+    // Reloads the config on POST /-/reload, without losing the in-memory state of rules and alerts.
+    "--web.enable-lifecycle",
+    // k6 pushes its metrics here with the Prometheus remote-write output.
+    "--web.enable-remote-write-receiver",
+  ];
+}
+
+/**
+ * Alertmanager reads `auth_password_file` relative to its working directory, not to its config file: start it in
+ * the config file's directory.
+ */
+export function alertmanagerFlags(location: ServerLocation): string[] {
+  return [
+    `--config.file=${location.configFile}`,
+    `--storage.path=${location.dataDir}`,
+    `--web.listen-address=${location.listenAddress}`,
+    `--web.external-url=${location.externalUrl}`,
+    // One Alertmanager: no gossip port to bind, and no waiting for peers before sending.
+    "--cluster.listen-address=",
+  ];
+}
