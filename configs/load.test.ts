@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { realisticCustomAlertExprs } from "../test-support/custom-alerts";
 import { loadSettings, SettingsError } from "./load";
 import { alertNames } from "./names";
 import { settingsSchema } from "./settings";
@@ -453,15 +454,7 @@ describe("loadSettings", () => {
   });
 
   it("accepts custom alerts with real-world expressions and templates", () => {
-    const exprs = [
-      "sum by (job) (rate(x[5m])) / sum by (job) (rate(y[5m])) > 0.1",
-      'absent(up{job="app"})',
-      "predict_linear(node_x[1h], 3600) < 0",
-      "histogram_quantile(0.9, sum by (le) (rate(b_bucket[5m]))) > 1",
-      "max_over_time(up[5m:30s]) == 0",
-      "vector(1)",
-      "time() - x > 300",
-    ];
+    const exprs = realisticCustomAlertExprs;
     const description =
       "{{ $labels.instance }}: {{ if gt $value 1.0 }}{{ $value | humanizeDuration }}{{ end }}";
     const custom = exprs.map((expr, i) => ({ ...customAlert({ expr, description }), name: `Custom${i}` }));

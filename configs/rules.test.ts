@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../test-support/binaries";
+import { realisticCustomAlertExprs } from "../test-support/custom-alerts";
 import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../test-support/promtool";
 import { renderedPaths } from "./layout";
 import { loadSettings, SettingsError } from "./load";
@@ -32,15 +33,7 @@ interface RuleFile {
 }
 
 /** Custom alerts as users write them, each valid. */
-const realisticCustomAlerts = [
-  "sum by (job) (rate(x[5m])) / sum by (job) (rate(y[5m])) > 0.1",
-  'absent(up{job="app"})',
-  "predict_linear(node_x[1h], 3600) < 0",
-  "histogram_quantile(0.9, sum by (le) (rate(b_bucket[5m]))) > 1",
-  "max_over_time(up[5m:30s]) == 0",
-  "vector(1)",
-  "time() - x > 300",
-].map((expr, i) => ({
+const realisticCustomAlerts = realisticCustomAlertExprs.map((expr, i) => ({
   name: `Custom${i}`,
   expr,
   summary: "Something of mine needs attention.",
