@@ -260,8 +260,8 @@ export function k6RunCommand(input: K6RunInput): K6Command {
       "run",
       "--no-usage-report",
       // No REST API: nothing drives a run from outside, and it would hold port 6565 on every host it runs on.
-      "--address",
-      "",
+      // One argument: the Docker provider refuses an empty string anywhere in a container's command.
+      "--address=",
       ...scriptEnv.flatMap((assignment) => ["--env", assignment]),
       "--tag",
       `${k6TestIdTag}=${input.testId}`,

@@ -1,139 +1,132 @@
 /**
- * What the stack's containers have in common: joining the private network under their alias, publishing
- * ports only on the bind address, hardening, log rotation, healthchecks and file uploads. Pure helpers that
- * return `docker.Container` arguments, so each service component only states what is particular to it.
+ * Maps one service of the deployment plan onto `docker.Container` arguments and options. It makes no decision
+ * of its own: users, paths, modes, limits and healthchecks come from `configs/deployment/plan.ts`. What it
+ * adds is how the Docker provider wants them written, so that what the provider reads back equals the input
+ * and a second `pulumi up` changes nothing.
  */
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostPort } from "../configs/endpoints";
+import { goDuration } from "../configs/deployment/go-duration";
+import {
+  containerBaseline,
+  plannedFileMode,
+  type SecretName,
+  type ServicePlan,
+} from "../configs/deployment/plan";
 
-type ContainerArgs = docker.ContainerArgs;
-type Healthcheck = docker.types.input.ContainerHealthcheck;
 type Upload = docker.types.input.ContainerUpload;
 
-/** Names of Docker objects (containers, volumes, network, image): `<project>-<stack>-<what>`. */
-export function dockerName(prefix: string, what: string): string {
-  return `${prefix}-${what}`;
-}
+/** The content of each secret the plan names; a service that needs a missing one is a program error. */
+export type SecretContents = Partial<Readonly<Record<SecretName, pulumi.Input<string>>>>;
 
-/** Splits `host:port` as the renderers write endpoints; the alias is the host part. */
-export function splitHostPort(endpoint: HostPort): { host: string; port: number } {
-  const separator = endpoint.lastIndexOf(":");
-  return { host: endpoint.slice(0, separator), port: Number(endpoint.slice(separator + 1)) };
-}
-
-/** A long-running service that the stack keeps up. */
-export interface ServiceContainerSpec {
-  /** Docker container name, fixed so that `docker logs <name>` works (hence delete-before-replace). */
-  readonly name: string;
-  /** Image id or digest: a new image replaces the container. */
+/** What the plan leaves to the program: the image id, the network and the secrets' content. */
+export interface ContainerInputs {
   readonly image: pulumi.Input<string>;
-  /** The stack's private network. */
   readonly network: pulumi.Input<string>;
-  /** The container's name on the network: what the rendered configs call it. */
-  readonly alias: string;
-  /** `user` or `user:group` the process runs as; every service runs as a non-root user. */
-  readonly user: string;
-  /** Hard memory limit in MB. */
-  readonly memoryMb: number;
-  /** Container ports published on the host, each bound to `bindAddress` only. */
-  readonly published: readonly { readonly internal: number; readonly external: number }[];
-  readonly bindAddress: string;
-  readonly healthcheck: Healthcheck;
-  /** Longest time `pulumi up` waits for the healthcheck to pass on creation. */
-  readonly healthyWithinSeconds: number;
-  readonly command?: pulumi.Input<string>[];
-  readonly entrypoints?: pulumi.Input<string>[];
-  readonly envs?: pulumi.Input<string>[];
-  readonly uploads?: pulumi.Input<Upload>[];
-  readonly volumes?: docker.types.input.ContainerVolume[];
-  readonly workingDir?: string;
+  readonly volumeNames: Readonly<Record<string, pulumi.Input<string>>>;
+  readonly secrets: SecretContents;
 }
 
-/**
- * Docker's published ports bypass host firewalls, and Prometheus and Alertmanager have no authentication:
- * every port is bound to the configured address (127.0.0.1 unless the user chose otherwise).
- */
-function publishedPorts(
-  bindAddress: string,
-  published: ServiceContainerSpec["published"],
-): docker.types.input.ContainerPort[] {
-  return published.map(({ internal, external }) => ({
-    internal,
-    external,
-    ip: bindAddress,
-    protocol: "tcp",
+function uploads(service: ServicePlan, secrets: SecretContents): Upload[] {
+  const files: Upload[] = service.files.map((file) => ({
+    file: file.target,
+    content: file.content,
+    permissions: plannedFileMode,
   }));
+  for (const { target, secret } of service.secrets) {
+    const content = secrets[secret];
+    if (content === undefined)
+      throw new Error(`${service.key} needs the secret ${secret}, which was not given`);
+    // A Pulumi secret: encrypted in the state and masked in every diff.
+    files.push({ file: target, content: pulumi.secret(content), permissions: plannedFileMode });
+  }
+  return files;
 }
 
-/**
- * A healthcheck that reports within seconds of start-up (start interval) and then checks every 10s; three
- * failures in a row mark the container unhealthy.
- */
-export function healthcheck(test: string[], startPeriod = "30s"): Healthcheck {
+/** The plan's healthcheck, with every duration in the form the provider reads back (Go's `time.Duration`). */
+function healthcheck(service: ServicePlan): docker.types.input.ContainerHealthcheck | undefined {
+  const check = service.healthcheck;
+  if (check === undefined) return undefined;
   return {
-    tests: ["CMD", ...test],
-    interval: "10s",
-    timeout: "5s",
-    retries: 3,
-    startPeriod,
-    startInterval: "1s",
+    tests: ["CMD", ...check.test],
+    interval: goDuration(check.intervalMs),
+    timeout: goDuration(check.timeoutMs),
+    retries: check.retries,
+    startPeriod: goDuration(check.startPeriodMs),
   };
 }
 
-/** `nobody`: the user the Prometheus and Alertmanager images run as, and enough for Mailpit. */
-export const nobodyUid = 65534;
-
-/**
- * How long a container may take to stop before Docker kills it. Without it the provider removes a replaced
- * or destroyed container at once: Alertmanager, which writes its silences and notification log on a clean
- * shutdown, would lose the last minutes of both and send again what it had sent; Prometheus would have to
- * replay its write-ahead log; the service would drop requests in flight.
- */
-const gracefulStopSeconds = 30;
-
-/** Settings every container of the stack shares, long-running or not. */
-export const containerBaseline = {
-  stopTimeout: gracefulStopSeconds,
-  destroyGraceSeconds: gracefulStopSeconds,
-  // setuid binaries cannot raise privileges, and no process needs a Linux capability: every one listens
-  // above port 1024 and owns the files it writes.
-  securityOpts: ["no-new-privileges"],
-  capabilities: { drops: ["ALL"] },
-  // Docker keeps json-file logs forever by default; a stack left running for weeks would fill the disk.
-  logDriver: "json-file",
-  logOpts: { "max-size": "10m", "max-file": "3" },
-} satisfies Partial<ContainerArgs>;
-
-export function serviceContainerArgs(spec: ServiceContainerSpec): ContainerArgs {
+export function containerArgs(service: ServicePlan, inputs: ContainerInputs): docker.ContainerArgs {
+  const isService = service.lifecycle === "service";
+  const envs = Object.entries(service.environment).map(([key, value]) => `${key}=${value}`);
   return {
-    ...containerBaseline,
-    name: spec.name,
-    image: spec.image,
-    user: spec.user,
-    memory: spec.memoryMb,
-    networksAdvanced: [{ name: spec.network, aliases: [spec.alias] }],
-    ports: publishedPorts(spec.bindAddress, spec.published),
-    restart: "unless-stopped",
-    healthcheck: spec.healthcheck,
-    // `pulumi up` fails, naming the container, if a service never becomes healthy.
-    wait: true,
-    waitTimeout: spec.healthyWithinSeconds,
-    command: spec.command,
-    entrypoints: spec.entrypoints,
-    envs: spec.envs,
-    uploads: spec.uploads,
-    volumes: spec.volumes,
-    workingDir: spec.workingDir,
+    name: service.containerName,
+    image: inputs.image,
+    user: service.user,
+    memory: service.memoryMb,
+    // Docker sets the swap limit to twice the memory limit when only `memory` is given, and the provider reads
+    // that back as a change. Equal means no swap: a monitoring process that swaps answers too late anyway.
+    memorySwap: service.memoryMb,
+    networksAdvanced: [
+      { name: inputs.network, ...(service.aliases.length > 0 ? { aliases: [...service.aliases] } : {}) },
+    ],
+    ports: service.ports.map(({ container, host, hostIp }) => ({
+      internal: container,
+      external: host,
+      ip: hostIp,
+      protocol: "tcp",
+    })),
+    entrypoints: service.entrypoint ? [...service.entrypoint] : undefined,
+    command: service.command ? [...service.command] : undefined,
+    envs: envs.length > 0 ? envs : undefined,
+    workingDir: service.workingDir,
+    uploads: uploads(service, inputs.secrets),
+    volumes: service.volumes.map(({ volume, target }) => {
+      const volumeName = inputs.volumeNames[volume];
+      if (volumeName === undefined) throw new Error(`${service.key} mounts the unknown volume ${volume}`);
+      return { volumeName, containerPath: target };
+    }),
+    healthcheck: healthcheck(service),
+    stopTimeout: containerBaseline.stopGraceSeconds,
+    destroyGraceSeconds: containerBaseline.stopGraceSeconds,
+    securityOpts: [...containerBaseline.securityOpts],
+    capabilities: { drops: [...containerBaseline.capDrop] },
+    logDriver: containerBaseline.logDriver,
+    logOpts: { ...containerBaseline.logOptions },
+    ...(isService
+      ? {
+          restart: "unless-stopped",
+          // `pulumi up` fails, naming the container, if a service never becomes healthy.
+          wait: true,
+          waitTimeout: service.healthyWithinSeconds,
+        }
+      : {
+          // One run per creation: not restarted when it exits, and an exited container is not a diff.
+          restart: "no",
+          mustRun: false,
+          // `pulumi up` returns while the run goes on; its progress is in `docker logs`.
+          attach: false,
+        }),
   };
 }
 
 /**
- * Options of a service container: its name and host ports are fixed, so the old container must go before its
- * replacement starts; and Docker cannot change a healthcheck in place, so a changed one replaces the container.
+ * The container's name and host ports are fixed, so the old container must go before its replacement starts;
+ * Docker cannot change a healthcheck in place, so a changed one replaces the container. `after` holds the
+ * containers the plan starts it after: Pulumi creates it once they are created (and, with `wait`, healthy), and
+ * replaces it only after them.
  */
-export function serviceContainerOptions(parent: pulumi.Resource): pulumi.CustomResourceOptions {
-  return { parent, deleteBeforeReplace: true, replaceOnChanges: ["healthcheck"] };
+export function containerOptions(
+  parent: pulumi.Resource,
+  service: ServicePlan,
+  after: readonly pulumi.Resource[],
+): pulumi.CustomResourceOptions {
+  return {
+    parent,
+    deleteBeforeReplace: true,
+    ...(service.healthcheck ? { replaceOnChanges: ["healthcheck"] } : {}),
+    ...(after.length > 0 ? { dependsOn: [...after] } : {}),
+  };
 }
 
 /**
@@ -143,17 +136,4 @@ export function serviceContainerOptions(parent: pulumi.Resource): pulumi.CustomR
  */
 export function volumeOptions(parent: pulumi.Resource, keepData: boolean): pulumi.CustomResourceOptions {
   return { parent, deleteBeforeReplace: true, retainOnDelete: keepData };
-}
-
-/** A config file, readable by everyone in the container. */
-export function fileUpload(file: string, content: pulumi.Input<string>): Upload {
-  return { file, content, permissions: "0644" };
-}
-
-/**
- * A secret file, readable only by the user the service runs as. The content stays a Pulumi secret, so it is
- * encrypted in the state and masked in every diff.
- */
-export function secretUpload(file: string, content: pulumi.Input<string>, ownerUid: number): Upload {
-  return { file, content: pulumi.secret(content), permissions: "0400", owner: String(ownerUid) };
 }

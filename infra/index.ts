@@ -1,16 +1,20 @@
 /**
- * The Pulumi program (package.json's `main`): the monitoring stack on the local Docker host. Each export is a
- * stack output, printed after `pulumi up` and read with `pulumi stack output <name>`.
+ * The Pulumi program (package.json's `main`). Pulumi calls the exported function and prints each property of
+ * its result as a stack output, read with `pulumi stack output <name>`. A function, so that Docker is checked
+ * (asynchronously) before the first resource.
  */
-import { createStack } from "./stack";
+import { runProgram } from "./stack";
 
-const outputs = createStack();
-
-export const appUrl = outputs.appUrl;
-export const prometheusUrls = outputs.prometheusUrls;
-export const alertmanagerUrl = outputs.alertmanagerUrl;
-export const grafanaUrl = outputs.grafanaUrl;
-export const mailpitUrl = outputs.mailpitUrl;
-export const grafanaAdminUser = outputs.grafanaAdminUser;
-export const grafanaAdminPassword = outputs.grafanaAdminPassword;
-export const loadtestRerun = outputs.loadtestRerun;
+export = async () => {
+  const outputs = await runProgram();
+  return {
+    appUrl: outputs.appUrl,
+    prometheusUrls: outputs.prometheusUrls,
+    alertmanagerUrl: outputs.alertmanagerUrl,
+    grafanaUrl: outputs.grafanaUrl,
+    mailpitUrl: outputs.mailpitUrl,
+    grafanaAdminUser: outputs.grafanaAdminUser,
+    grafanaAdminPassword: outputs.grafanaAdminPassword,
+    loadtestRerun: outputs.loadtestRerun,
+  };
+};

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsInput } from "../configs/settings";
-import { createStack, type StackOutputs } from "./stack";
+import { createStack, type ProgramLog, type StackOutputs } from "./stack";
 
 export const mockProject = "watchtower";
 export const mockStack = "dev";
@@ -19,6 +19,8 @@ export interface RecordedResource {
   /** Name of the parent resource; the root stack's name for top-level resources. */
   readonly parent?: string;
   readonly options: pulumi.CustomResourceOptions;
+  /** Names of the resources in `options.dependsOn`. */
+  readonly dependsOn: readonly string[];
 }
 
 export interface StackRun {
@@ -97,6 +99,19 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
   }
 }
 
+/** The names of explicit dependencies; the program passes resources, never outputs of them. */
+function dependencyNames(
+  dependsOn: pulumi.CustomResourceOptions["dependsOn"],
+  nameOf: ReadonlyMap<pulumi.Resource, string>,
+): string[] {
+  const list = dependsOn === undefined ? [] : Array.isArray(dependsOn) ? dependsOn : [dependsOn];
+  return list.map((dependency) => {
+    const name = pulumi.Resource.isInstance(dependency) ? nameOf.get(dependency) : undefined;
+    if (name === undefined) throw new Error("a dependsOn entry is not a resource the program declared");
+    return name;
+  });
+}
+
 /** Waits until the engine (here, the mocks) has answered the registration of a resource. */
 function registration(resource: pulumi.Resource): Promise<unknown> {
   return new Promise((resolve) => resource.urn.apply(resolve));
@@ -111,6 +126,7 @@ export async function runStack(
   config: StackConfig,
   secretKeys: readonly string[] = [],
   registered: string[] = [],
+  program: (log: ProgramLog) => StackOutputs | Promise<StackOutputs> = createStack,
 ): Promise<StackRun> {
   const inputsByName = new Map<string, { type: string; inputs: Record<string, unknown> }>();
   const declared: {
@@ -147,7 +163,7 @@ export async function runStack(
       declared.push({ resource, type, name, opts });
       return undefined;
     });
-    outputs = createStack({
+    outputs = await program({
       warn: (message) => {
         warnings.push(message);
       },
@@ -169,6 +185,7 @@ export async function runStack(
       parent:
         parent === undefined || parent === stackResource ? `${mockProject}-${mockStack}` : nameOf.get(parent),
       options: opts,
+      dependsOn: dependencyNames(opts.dependsOn, nameOf),
     });
   }
   return { resources, outputs, warnings };

@@ -6,7 +6,8 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { loadSettings } from "../configs/load";
-import { repositoryRoot } from "./app";
+import { repositoryRoot } from "../scripts/repository";
+import { fakeDocker } from "../test-support/fake-docker";
 import { mockProject } from "./mock-run";
 
 const run = promisify(execFile);
@@ -86,15 +87,23 @@ describe("the Pulumi project", () => {
       Object.entries(process.env).filter(([key]) => !/^(PULUMI_|TS_NODE_)/.test(key)),
     ) as NodeJS.ProcessEnv;
     const cacheDirectory = fs.mkdtempSync(path.join(os.tmpdir(), "ts-node-cache-"));
+    // The program checks Docker before its first resource: a stand-in answers as Engine 20.10 would.
+    const docker = await fakeDocker("1.41");
     try {
       const { stdout } = await run(process.execPath, [path.join(__dirname, "load-as-pulumi.cjs")], {
         cwd: repositoryRoot,
-        env: { ...env, PULUMI_NODEJS_TYPESCRIPT: "true", TS_NODE_CACHE_DIRECTORY: cacheDirectory },
+        env: {
+          ...env,
+          PULUMI_NODEJS_TYPESCRIPT: "true",
+          TS_NODE_CACHE_DIRECTORY: cacheDirectory,
+          DOCKER_HOST: docker.host,
+        },
         timeout: 80_000,
       });
       outputNames = JSON.parse(stdout.trim().split("\n").pop() ?? "");
     } finally {
       fs.rmSync(cacheDirectory, { recursive: true, force: true });
+      await docker.close();
     }
     expect(outputNames).to.deep.equal([
       "appUrl",

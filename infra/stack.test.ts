@@ -3,15 +3,18 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { parse } from "yaml";
+import {
+  alertmanagerSmtpPasswordTarget as alertmanagerSmtpPasswordFile,
+  containerPaths,
+  prometheusRulesTarget as prometheusRulesFile,
+} from "../configs/deployment/plan";
 import { dockerEndpoints } from "../configs/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/layout";
 import { loadSettings } from "../configs/load";
 import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
 import { loadtestEnv } from "../loadtest/contract";
-import { alertmanagerSmtpPasswordFile } from "./alertmanager";
-import { repositoryRoot } from "./app";
-import { grafanaAdminPasswordFile } from "./grafana";
+import { repositoryRoot } from "../scripts/repository";
 import {
   collectStrings,
   mockGeneratedPassword,
@@ -23,7 +26,9 @@ import {
   type StackConfig,
   type StackRun,
 } from "./mock-run";
-import { prometheusConfigFile, prometheusRulesFile } from "./prometheus";
+
+const prometheusConfigFile = containerPaths.prometheusConfig;
+const grafanaAdminPasswordFile = containerPaths.grafanaAdminPassword;
 
 const types = {
   stack: "watchtower:index:MonitoringStack",
@@ -458,20 +463,16 @@ describe("the Pulumi program under mocks", function () {
       }
     });
 
-    it("starts the Prometheus replicas after the app and Alertmanager, so a fresh stack fires no InstanceDown", async () => {
-      const resourceName = (dependency: pulumi.Input<pulumi.Resource>) =>
-        new Promise<string>((resolve) =>
-          pulumi
-            .output(dependency)
-            .apply((resource) => resource.urn.apply((urn) => resolve(urn.split("::").pop() ?? ""))),
-        );
-      for (const replica of ["monitoring-prometheus-0", "monitoring-prometheus-1"]) {
-        const dependsOn = resource(run, replica).options.dependsOn as pulumi.Input<pulumi.Resource>[];
-        expect(await Promise.all(dependsOn.map(resourceName)), replica).to.have.members([
-          "monitoring-app-container",
-          "monitoring-alertmanager-container",
-        ]);
-      }
+    it("starts the Prometheus replicas after the app and Alertmanager, and each after the one before it", () => {
+      expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
+        "monitoring-app-container",
+        "monitoring-alertmanager-container",
+      ]);
+      expect(resource(run, "monitoring-prometheus-1").dependsOn).to.have.members([
+        "monitoring-app-container",
+        "monitoring-alertmanager-container",
+        "monitoring-prometheus-0",
+      ]);
     });
 
     it("keeps services up, replaces them safely and checks their health", () => {
@@ -566,16 +567,16 @@ describe("the Pulumi program under mocks", function () {
       expect(secret).to.include(smtpPassword);
     });
 
-    it("writes each password into its own file, readable by the service's user only, and into no other file", () => {
+    it("writes each password into its own file, read-only and naming no owner, and into no other file", () => {
       const holders: string[] = [];
       for (const container of byType(run, types.container)) {
-        const uid = String(container.inputs.user).split(":")[0];
         for (const upload of uploadsOf(container)) {
           const content = String(upload.content);
           if (!content.includes(grafanaPassword) && !content.includes(smtpPassword)) continue;
           holders.push(upload.file);
-          expect(upload.permissions, upload.file).to.equal("0400");
-          expect(upload.owner, upload.file).to.equal(uid);
+          // Engine 20.10 cannot chown an upload to a numeric owner: the file is world-readable in its container.
+          expect(upload.permissions, upload.file).to.equal("0444");
+          expect(upload.owner, upload.file).to.equal(undefined);
         }
       }
       expect(holders.sort()).to.deep.equal([alertmanagerSmtpPasswordFile, grafanaAdminPasswordFile].sort());
@@ -589,7 +590,7 @@ describe("the Pulumi program under mocks", function () {
       const passwordFile = uploadsOf(alertmanager).find(
         (upload) => upload.file === alertmanagerSmtpPasswordFile,
       );
-      expect(passwordFile?.permissions).to.equal("0400");
+      expect(passwordFile?.permissions).to.equal("0444");
       expect(passwordFile?.content).to.equal(smtpPassword);
       const rendered = parse(uploadedFiles(alertmanager)[flag(alertmanager, "--config.file")] ?? "") as {
         receivers: { email_configs?: { auth_password_file?: string }[] }[];

@@ -4,30 +4,25 @@
  * every config file before declaring any resource, so invalid settings fail with the same messages as
  * `npm run render` and leave nothing half-created.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  containerPorts,
-  dockerAliases,
-  dockerEndpoints,
-  prometheusHostPort,
-  publishedUrl,
-} from "../configs/docker-endpoints";
+import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
+import { dockerAliases, dockerEndpoints, publishedUrl } from "../configs/docker-endpoints";
 import type { Endpoints } from "../configs/endpoints";
-import { type RenderedFiles, renderedPaths } from "../configs/layout";
+import type { RenderedFiles } from "../configs/layout";
 import { type LoadedSettings, loadSettings, SettingsError } from "../configs/load";
 import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
 import type { Settings } from "../configs/settings";
+import { readRepositoryFiles } from "../scripts/repository";
 import { AlertmanagerService } from "./alertmanager";
-import { AppService, repositoryRoot } from "./app";
+import { AppService } from "./app";
+import { checkDocker, DockerPreflightError, dockerEndpoint } from "./docker-preflight";
 import { GrafanaService } from "./grafana";
 import { MailpitInbox } from "./inbox";
 import { LoadTest } from "./loadtest";
 import { PrometheusReplicas } from "./prometheus";
-import { requireRendered } from "./rendered";
+import { plannedService, type StackContext } from "./service";
 import { readStackSettings } from "./stack-config";
 
 /** What `pulumi up` prints: where to look, how to log in, how to run the load test again. */
@@ -50,12 +45,8 @@ export interface MonitoringStackArgs {
   readonly settings: Settings;
   /** Where each service is reachable on the private network, and the links a person opens. */
   readonly endpoints: Endpoints;
-  /** Every rendered config file, keyed by its path in `configs/layout.ts`. */
-  readonly files: RenderedFiles;
-  /** The k6 script and the files it imports, keyed by path relative to the repository root. */
-  readonly loadtestScript: Readonly<Record<string, string>>;
-  /** Prefix of every Docker object's name, unique per project and stack on one Docker host. */
-  readonly dockerPrefix: string;
+  /** Every service as plain data; this component only maps it onto resources. */
+  readonly plan: DeploymentPlan;
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
@@ -72,114 +63,58 @@ export class MonitoringStack extends pulumi.ComponentResource {
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchtower:index:MonitoringStack", name, {}, opts);
-    const { settings, endpoints, files, dockerPrefix } = args;
-    const { bindAddress } = settings.network;
-    const keepData = settings.data.keepOnDestroy;
+    const { settings, endpoints, plan } = args;
 
     this.network = new docker.Network(
       `${name}-network`,
-      { name: dockerPrefix, driver: "bridge" },
+      { name: plan.network, driver: "bridge" },
       // The name is fixed, so a replacement cannot exist beside the old network.
       { parent: this, deleteBeforeReplace: true },
     );
-    const network = this.network.name;
-
-    this.app = new AppService(
-      `${name}-app`,
-      { network, endpoint: endpoints.app, hostPort: settings.ports.app, bindAddress, dockerPrefix },
-      { parent: this },
-    );
-
-    if (settings.email.smarthost === undefined) {
-      this.inbox = new MailpitInbox(
-        `${name}-inbox`,
-        {
-          network,
-          smtpEndpoint: endpoints.inboxSmtp,
-          webPort: containerPorts.mailpitWeb,
-          hostPort: settings.ports.mailpit,
-          bindAddress,
-          dockerPrefix,
-        },
-        { parent: this },
-      );
-    }
-
     const { authPassword } = settings.email;
+    const context: StackContext = {
+      plan,
+      network: this.network.name,
+      secrets: authPassword === undefined ? {} : { smtpPassword: pulumi.secret(authPassword) },
+      containers: new Map(),
+    };
+    const service = (key: string) => plannedService(plan, key);
+    const has = (key: string) => plan.services.some((candidate) => candidate.key === key);
+
+    // Declared in the plan's start order: each service's `after` names only services declared before it.
+    this.app = new AppService(`${name}-app`, service(dockerAliases.app), context, { parent: this });
+    if (has(dockerAliases.mailpit)) {
+      this.inbox = new MailpitInbox(`${name}-inbox`, service(dockerAliases.mailpit), context, {
+        parent: this,
+      });
+    }
     this.alertmanager = new AlertmanagerService(
       `${name}-alertmanager`,
-      {
-        network,
-        endpoint: endpoints.alertmanager,
-        externalUrl: endpoints.links.alertmanager,
-        hostPort: settings.ports.alertmanager,
-        bindAddress,
-        files,
-        smtpPassword: authPassword === undefined ? undefined : pulumi.secret(authPassword),
-        keepData,
-        dockerPrefix,
-      },
+      service(dockerAliases.alertmanager),
+      context,
       { parent: this },
     );
-
+    const [firstReplica, ...otherReplicas] = endpoints.prometheus.map((_, replica) =>
+      service(dockerAliases.prometheus(replica)),
+    );
+    if (firstReplica === undefined) throw new Error("the deployment plan has no Prometheus replica");
     this.prometheus = new PrometheusReplicas(
       `${name}-prometheus`,
+      [firstReplica, ...otherReplicas],
+      context,
       {
-        network,
-        endpoints: endpoints.prometheus,
-        externalUrls: endpoints.links.prometheus,
-        hostPorts: endpoints.prometheus.map((_, replica) => prometheusHostPort(settings, replica)),
-        bindAddress,
-        files,
-        retention: settings.prometheus.retention,
-        keepData,
-        dockerPrefix,
-        // Started after the app and Alertmanager exist: a Prometheus that came up while the app image was
-        // still building would fire InstanceDown into the inbox of a fresh stack.
-        waitFor: [this.app.container, this.alertmanager.container],
+        parent: this,
       },
-      { parent: this },
     );
-
-    const { adminPassword } = settings.grafana;
     this.grafana = new GrafanaService(
       `${name}-grafana`,
-      {
-        network,
-        alias: dockerAliases.grafana,
-        port: containerPorts.grafana,
-        rootUrl: endpoints.links.grafana,
-        hostPort: settings.ports.grafana,
-        bindAddress,
-        files,
-        adminUser: settings.grafana.adminUser,
-        adminPassword: adminPassword === undefined ? undefined : pulumi.secret(adminPassword),
-        keepData,
-        dockerPrefix,
-      },
+      service(dockerAliases.grafana),
+      settings.grafana.adminPassword,
+      context,
       { parent: this },
     );
-
-    const prometheusForLoadtest = endpoints.prometheus[0];
-    if (settings.loadtest.enabled && prometheusForLoadtest !== undefined) {
-      this.loadTest = new LoadTest(
-        `${name}-loadtest`,
-        {
-          network,
-          script: args.loadtestScript,
-          options: requireRendered(files, renderedPaths.loadtestOptions),
-          // The datasource dashboards default to is replica 0, so the k6 series go there.
-          remoteWrite: prometheusForLoadtest,
-          waitFor: [
-            this.app.container,
-            ...this.prometheus.containers,
-            this.alertmanager.container,
-            ...(this.inbox ? [this.inbox.container] : []),
-          ],
-          dockerPrefix,
-        },
-        { parent: this },
-      );
+    if (has("loadtest")) {
+      this.loadTest = new LoadTest(`${name}-loadtest`, service("loadtest"), context, { parent: this });
     }
 
     this.outputs = {
@@ -200,21 +135,12 @@ export class MonitoringStack extends pulumi.ComponentResource {
   }
 }
 
-/** The k6 script and every file it imports, read from the repository. */
-function readLoadtestScript(): Record<string, string> {
-  return Object.fromEntries(
-    loadtestScriptFiles.map((relativePath) => [
-      relativePath,
-      fs.readFileSync(path.join(repositoryRoot, relativePath), "utf8"),
-    ]),
-  );
-}
-
 /** What the stack is built from, all of it computed before the first resource is declared. */
 interface StackInputs {
   readonly loaded: LoadedSettings;
   readonly endpoints: Endpoints;
   readonly files: RenderedFiles;
+  readonly plan: DeploymentPlan;
 }
 
 /**
@@ -225,8 +151,19 @@ interface StackInputs {
 function validatedAndRendered(): StackInputs {
   try {
     const loaded = loadSettings(readStackSettings());
-    const endpoints = dockerEndpoints(loaded.settings);
-    return { loaded, endpoints, files: renderAll(loaded.settings, endpoints) };
+    const { settings } = loaded;
+    const endpoints = dockerEndpoints(settings);
+    const files = renderAll(settings, endpoints);
+    const prefix = stackPrefix(pulumi.getProject(), pulumi.getStack());
+    const plan = deploymentPlan({
+      settings,
+      endpoints,
+      files,
+      loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
+      prefix,
+      appImageTag: appImageTag(prefix, pulumi.getStack()),
+    });
+    return { loaded, endpoints, files, plan };
   } catch (error) {
     if (error instanceof SettingsError) throw new pulumi.RunError(error.message);
     throw error;
@@ -243,17 +180,24 @@ export interface ProgramLog {
  * warnings about valid but risky settings go to `log`.
  */
 export function createStack(log: ProgramLog = pulumi.log): StackOutputs {
-  const { loaded, endpoints, files } = validatedAndRendered();
+  const { loaded, endpoints, plan } = validatedAndRendered();
   const { settings, warnings } = loaded;
   for (const warning of warnings) log.warn(warning);
-  const loadtestScript = settings.loadtest.enabled ? readLoadtestScript() : {};
+  return new MonitoringStack("monitoring", { settings, endpoints, plan }).outputs;
+}
 
-  const stack = new MonitoringStack("monitoring", {
-    settings,
-    endpoints,
-    files,
-    loadtestScript,
-    dockerPrefix: `${pulumi.getProject()}-${pulumi.getStack()}`,
-  });
-  return stack.outputs;
+/**
+ * The program as Pulumi runs it: Docker is checked before anything else, so an unreachable or too old engine
+ * stops `pulumi up` with one line instead of a provider error halfway through.
+ */
+export async function runProgram(log: ProgramLog = pulumi.log): Promise<StackOutputs> {
+  const endpoint = dockerEndpoint(new pulumi.Config("docker").get("host"), process.env);
+  try {
+    const result = await checkDocker(endpoint);
+    if ("skipped" in result) await log.warn(`Docker preflight: ${result.skipped}`);
+  } catch (error) {
+    if (error instanceof DockerPreflightError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+  return createStack(log);
 }

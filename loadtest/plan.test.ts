@@ -190,8 +190,7 @@ describe("k6RunCommand", () => {
     expect(command.args).to.eql([
       "run",
       "--no-usage-report",
-      "--address",
-      "",
+      "--address=",
       "--env",
       `${loadtestEnv.optionsFile}=/loadtest/options.json`,
       "--env",

@@ -1,12 +1,13 @@
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import { parse } from "yaml";
 import { renderedPaths } from "../configs/layout";
 import { secretMarker } from "../configs/stack-file";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
-import { manifestFile } from "./render";
+import { composeFile, composeSecretVariables, manifestFile, secretsEnvFile } from "./render";
 
 const run = promisify(execFile);
 const repository = resolve(__dirname, "..");
@@ -89,6 +90,46 @@ describe("npm run render", function () {
       const content = readFileSync(join(out.path, path), "utf8");
       expect(content, path).not.to.include(secretMarker);
       expect(content, path).not.to.include("v1:bm90");
+    }
+  });
+
+  it("writes compose.yaml with every file it mounts, and a Grafana password in .env once, kept across renders", async () => {
+    stackFile(
+      "dev",
+      "config:\n  watchtower:email:\n    smarthost: smtp.example.com:587\n    authUsername: alerts\n    authPassword:\n      secure: v1:bm90LXJlYWw=:c2VjcmV0\n",
+    );
+    const first = await render(["--project", project.path, "--out", out.path]);
+    expect(first.exitCode, first.stderr).to.equal(0);
+    const compose = parse(readFileSync(join(out.path, composeFile), "utf8")) as {
+      services: Record<string, { volumes?: { type: string; source: string }[] }>;
+      secrets: Record<string, { environment: string }>;
+    };
+    for (const [service, { volumes = [] }] of Object.entries(compose.services)) {
+      for (const mount of volumes.filter(({ type }) => type === "bind")) {
+        expect(existsSync(join(out.path, mount.source)), `${service} mounts ${mount.source}`).to.equal(true);
+      }
+    }
+    expect(compose.secrets).to.deep.equal({
+      grafana_admin_password: { environment: composeSecretVariables.grafanaAdminPassword },
+      smtp_password: { environment: composeSecretVariables.smtpPassword },
+    });
+    const envFile = join(out.path, secretsEnvFile);
+    expect(statSync(envFile).mode & 0o777).to.equal(0o600);
+    const password = /^WATCHTOWER_GRAFANA_ADMIN_PASSWORD=([A-Za-z0-9]{24})$/m.exec(
+      readFileSync(envFile, "utf8"),
+    )?.[1];
+    expect(password).to.be.a("string");
+    expect(first.stdout).to.include(secretsEnvFile);
+
+    writeFileSync(envFile, `${readFileSync(envFile, "utf8")}${composeSecretVariables.smtpPassword}=mine\n`);
+    const second = await render(["--project", project.path, "--out", out.path]);
+    expect(second.exitCode, second.stderr).to.equal(0);
+    const kept = readFileSync(envFile, "utf8");
+    expect(kept)
+      .to.include(`WATCHTOWER_GRAFANA_ADMIN_PASSWORD=${password}`)
+      .and.include("WATCHTOWER_SMTP_PASSWORD=mine");
+    for (const path of filesUnder(out.path).filter((path) => path !== secretsEnvFile)) {
+      expect(readFileSync(join(out.path, path), "utf8"), path).not.to.include(password);
     }
   });
 

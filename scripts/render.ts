@@ -5,14 +5,19 @@
  * cannot decrypt them, and the files only reference them (Alertmanager reads its SMTP password from a file that
  * `pulumi up` uploads).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve, sep } from "node:path";
+import { randomInt } from "node:crypto";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
+import { renderCompose } from "../configs/deployment/compose";
+import { appImageTag, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
 import { dockerEndpoints } from "../configs/docker-endpoints";
 import { type RenderedFiles, writeRenderedFiles } from "../configs/layout";
 import { loadSettings, SettingsError } from "../configs/load";
+import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
-import { readStackConfig, StackFileError, secretMarker } from "../configs/stack-file";
+import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/stack-file";
+import { readRepositoryFiles, repositoryRoot } from "./repository";
 
 /** Written into the output directory: the files the last render wrote, so the next one can remove stale ones. */
 export const manifestFile = ".rendered-files.json";
@@ -34,17 +39,72 @@ interface RenderResult {
   /** Paths of an earlier render that this one no longer produces, removed. */
   readonly removed: readonly string[];
   readonly warnings: readonly string[];
+  /** Whether this render generated the Grafana password into the environment file. */
+  readonly generatedPassword: boolean;
+}
+
+/** The Compose file, beside the rendered files it mounts. */
+export const composeFile = "compose.yaml";
+
+/**
+ * Compose's environment file, read by `docker compose` in this folder: the secrets' content, never in
+ * compose.yaml. Mode 600, written once and kept across renders (and never removed as stale), so the Grafana
+ * password a first render generated stays the password.
+ */
+export const secretsEnvFile = ".env";
+export const composeSecretVariables = {
+  grafanaAdminPassword: "WATCHTOWER_GRAFANA_ADMIN_PASSWORD",
+  smtpPassword: "WATCHTOWER_SMTP_PASSWORD",
+} as const;
+
+/** 24 letters and digits, like the Pulumi program's generated password: typed into a form, pasted into shells. */
+function generatedPassword(): string {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from({ length: 24 }, () => alphabet[randomInt(alphabet.length)]).join("");
+}
+
+/** Adds a generated Grafana password to the environment file unless it holds one; returns whether it did. */
+function ensureGrafanaPassword(out: string): boolean {
+  const path = join(out, secretsEnvFile);
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const variable = composeSecretVariables.grafanaAdminPassword;
+  if (new RegExp(`^${variable}=.+$`, "m").test(existing)) return false;
+  const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
+  writeFileSync(path, `${existing}${separator}${variable}=${generatedPassword()}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return true;
 }
 
 /** Renders a stack into `out`; throws SettingsError (nothing written) when its settings are invalid. */
 function renderStack(options: RenderOptions): RenderResult {
   const { settings, warnings } = loadSettings(readStackConfig(options.projectDir, options.stack));
-  const files = renderAll(settings, dockerEndpoints(settings));
+  const endpoints = dockerEndpoints(settings);
+  const files: Record<string, string> = { ...renderAll(settings, endpoints) };
+  const prefix = stackPrefix(projectName(options.projectDir), options.stack);
+  const plan = deploymentPlan({
+    settings,
+    endpoints,
+    files,
+    loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
+    prefix,
+    appImageTag: appImageTag(prefix, options.stack),
+  });
+  // The load test's script files are mounted from here too, so the folder holds everything Compose mounts.
+  for (const service of plan.services) for (const file of service.files) files[file.source] = file.content;
+  files[composeFile] = renderCompose({
+    plan,
+    repositoryRoot: relative(resolve(options.out), repositoryRoot) || ".",
+    secrets: {
+      grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
+      smtpPassword: { environment: composeSecretVariables.smtpPassword },
+    },
+  });
   assertNoSecrets(files);
   const removed = removeStale(options.out, Object.keys(files));
   writeRenderedFiles(options.out, files);
   writeFileSync(join(options.out, manifestFile), `${JSON.stringify(Object.keys(files), null, 2)}\n`);
-  return { written: Object.keys(files), removed, warnings };
+  const generated = ensureGrafanaPassword(options.out);
+  return { written: Object.keys(files), removed, warnings, generatedPassword: generated };
 }
 
 /** A secret read from the stack file is the marker; finding it in a file means a renderer wrote a secret. */
@@ -103,7 +163,15 @@ function main(argv: readonly string[]): number {
     for (const path of result.written) console.log(`  wrote   ${join(options.out, path)}`);
     for (const path of result.removed)
       console.log(`  removed ${join(options.out, path)} (no longer rendered)`);
-    console.log("Secrets are not written: pulumi up uploads them beside the files that reference them.");
+    if (result.generatedPassword) {
+      console.log(
+        `  wrote   ${join(options.out, secretsEnvFile)} (mode 600): a generated Grafana admin password for docker compose`,
+      );
+    }
+    console.log(
+      `Secrets are not written into any config file: pulumi up uploads them, and docker compose reads them from ${secretsEnvFile}` +
+        ` (set ${composeSecretVariables.smtpPassword} there or in the environment when email.authUsername is set).`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof SettingsError) {

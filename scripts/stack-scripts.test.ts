@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
+import { type FakeDocker, fakeDocker } from "../test-support/fake-docker";
 
 const execFileAsync = promisify(execFile);
 const repositoryRoot = path.resolve(__dirname, "..");
@@ -45,18 +46,30 @@ function calls(log: string): PulumiCall[] {
     });
 }
 
-/** The environment of a fresh machine: none of the variables the scripts read. */
+/** A stand-in for the Docker API, answering as Engine 20.10 does: `up` checks it before `pulumi up`. */
+let docker: FakeDocker;
+
+/** The environment of a fresh machine with Docker running: none of the variables the scripts read. */
 function cleanEnv(binDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(PULUMI_|WATCHTOWER_)/.test(key)),
+    Object.entries(process.env).filter(([key]) => !/^(PULUMI_|WATCHTOWER_|DOCKER_)/.test(key)),
   ) as NodeJS.ProcessEnv;
-  return { ...env, PATH: `${binDir}:/usr/bin:/bin`, ...extra };
+  return { ...env, PATH: `${binDir}:/usr/bin:/bin`, DOCKER_HOST: docker.host, ...extra };
 }
 
-describe("npm run up / npm run destroy", () => {
+describe("npm run up / npm run destroy", function () {
+  this.timeout(40_000);
   let work: string;
   let binDir: string;
   let log: string;
+
+  before(async () => {
+    docker = await fakeDocker("1.41");
+  });
+
+  after(async () => {
+    await docker.close();
+  });
 
   beforeEach(() => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "stack-scripts-"));
@@ -74,7 +87,7 @@ describe("npm run up / npm run destroy", () => {
       // Anywhere but the project root: the scripts must find it themselves.
       cwd: work,
       env,
-      timeout: 10_000,
+      timeout: 30_000,
     });
   }
 
@@ -85,6 +98,7 @@ describe("npm run up / npm run destroy", () => {
     const recorded = calls(log);
     expect(recorded.map(({ args }) => args)).to.deep.equal([
       "stack select dev --create --secrets-provider passphrase",
+      "config get docker:host --stack dev",
       "up --stack dev --yes --diff",
     ]);
     const generated = fs.readFileSync(passphraseFile, "utf8");
@@ -103,7 +117,7 @@ describe("npm run up / npm run destroy", () => {
     await script("up", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: first }));
     await script("destroy", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: first }));
     await script("up", [], cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: second }));
-    const [select, up, destroy, otherCheckout] = calls(log).map(({ passphrase }) => passphrase);
+    const [select, , up, destroy, otherCheckout] = calls(log).map(({ passphrase }) => passphrase);
     expect(up).to.equal(select);
     expect(destroy).to.equal(select);
     expect(otherCheckout).not.to.equal(select);
@@ -130,6 +144,7 @@ describe("npm run up / npm run destroy", () => {
         passphrase: "mine",
         args: "stack select staging --create --secrets-provider passphrase",
       },
+      { cwd: repositoryRoot, passphrase: "mine", args: "config get docker:host --stack staging" },
       { cwd: repositoryRoot, passphrase: "mine", args: "up --stack staging --yes" },
       { cwd: repositoryRoot, passphrase: "file:from-file", args: "destroy --stack dev --yes" },
     ]);
@@ -164,6 +179,28 @@ describe("npm run up / npm run destroy", () => {
     ]);
   });
 
+  it("up stops before pulumi up, saying where it looked, when Docker does not answer", async () => {
+    fakePulumi(binDir, log);
+    const unanswered = await fakeDocker("1.41");
+    await unanswered.close();
+    let failure: { code?: number; stderr?: string } | undefined;
+    try {
+      await script(
+        "up",
+        [],
+        cleanEnv(binDir, {
+          WATCHTOWER_PASSPHRASE_FILE: path.join(work, "state", "passphrase"),
+          DOCKER_HOST: unanswered.host,
+        }),
+      );
+    } catch (error) {
+      failure = error as { code?: number; stderr?: string };
+    }
+    expect(failure?.code).to.equal(1);
+    expect(failure?.stderr).to.include(`Docker does not answer at ${unanswered.host} (from DOCKER_HOST)`);
+    expect(calls(log).map(({ args }) => args)).not.to.include("up --stack dev --yes");
+  });
+
   it("pulumi selects the stack, then runs any command from the project root with the stack's passphrase", async () => {
     fakePulumi(binDir, log);
     const passphraseFile = path.join(work, "state", "passphrase");
@@ -173,7 +210,7 @@ describe("npm run up / npm run destroy", () => {
       ["stack", "output", "--show-secrets"],
       cleanEnv(binDir, { WATCHTOWER_PASSPHRASE_FILE: passphraseFile, WATCHTOWER_STACK: "staging" }),
     );
-    const [firstSelect, , select, output] = calls(log);
+    const [firstSelect, , , select, output] = calls(log);
     expect(select).to.deep.equal({
       cwd: repositoryRoot,
       passphrase: firstSelect?.passphrase,

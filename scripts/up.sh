@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # npm run up [-- <pulumi up flags>]: brings the stack up on the local Docker host. On a fresh machine it
-# creates the dev stack (local state, passphrase secrets: no Pulumi Cloud account, no prompt), then runs
-# `pulumi up` without asking for confirmation. WATCHTOWER_STACK=<name> works on another stack.
+# creates the dev stack (local state, passphrase secrets: no Pulumi Cloud account, no prompt), checks that
+# Docker answers with a supported API, then runs `pulumi up` without asking for confirmation.
+# WATCHTOWER_STACK=<name> works on another stack.
 set -euo pipefail
 # shellcheck source=scripts/pulumi-stack.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pulumi-stack.sh"
 
 pulumi stack select "$WATCHTOWER_STACK" --create --secrets-provider passphrase
+# The same check the program makes before its first resource, before Pulumi loads plugins and images.
+WATCHTOWER_DOCKER_HOST="$(pulumi config get docker:host --stack "$WATCHTOWER_STACK" 2>/dev/null || true)" \
+  "$watchtower_root/node_modules/.bin/tsx" "$watchtower_root/infra/docker-preflight.ts"
 pulumi up --stack "$WATCHTOWER_STACK" --yes "$@"

@@ -1,0 +1,167 @@
+/**
+ * The deployment plan as a Compose file (`compose.yaml` beside the rendered files), for users without Pulumi:
+ * `docker compose up -d` in the rendered folder brings up the stack `pulumi up` would, with the same images,
+ * users, commands, files, ports, volume names, healthchecks and start order. It maps the plan and decides
+ * nothing; what Compose needs written its own way is said where it is done.
+ */
+import { createHash } from "node:crypto";
+import { generatedYaml } from "../yaml";
+import { goDuration } from "./go-duration";
+import { containerBaseline, type DeploymentPlan, type SecretName, type ServicePlan } from "./plan";
+
+/** Where Compose reads each secret's content. */
+export type ComposeSecretSource = { readonly environment: string } | { readonly file: string };
+
+export interface ComposeInputs {
+  readonly plan: DeploymentPlan;
+  /** The repository root (the app's build context), relative to the folder compose.yaml is written to. */
+  readonly repositoryRoot: string;
+  readonly secrets: Readonly<Record<SecretName, ComposeSecretSource>>;
+}
+
+/**
+ * Compose's secret names: letters, digits and underscores. A secret from an environment variable is copied
+ * into the container (mode 0444, owned by root, so readable by the service's user on every engine); one from a
+ * file is bind-mounted with the file's own permissions (Compose ignores `mode` for those).
+ */
+const composeSecretNames: Readonly<Record<SecretName, string>> = {
+  grafanaAdminPassword: "grafana_admin_password",
+  smtpPassword: "smtp_password",
+};
+
+/**
+ * Label holding a digest of the files a service mounts. Compose recreates a service when its definition
+ * changes, and a bind-mounted file's content is not part of it: the label makes it so, and a service whose
+ * files did not change keeps running.
+ */
+export const filesDigestLabel = "io.watchtower.files-digest";
+
+/** Compose interpolates `$VAR` in every string of the file; `$$` is a literal dollar. */
+function literal(text: string): string {
+  return text.replaceAll("$", "$$$$");
+}
+
+function literals(texts: readonly string[]): string[] {
+  return texts.map(literal);
+}
+
+function filesDigest(service: ServicePlan): string {
+  const digest = createHash("sha256");
+  for (const file of service.files) digest.update(`${file.target}\0${file.content}\0`);
+  return digest.digest("hex").slice(0, 16);
+}
+
+function composeService(service: ServicePlan, inputs: ComposeInputs): Record<string, unknown> {
+  const { plan } = inputs;
+  const image =
+    service.image.kind === "pinned"
+      ? { image: service.image.ref }
+      : {
+          image: service.image.tag,
+          build: {
+            context: inputs.repositoryRoot,
+            dockerfile: service.image.dockerfile,
+            args: { ...service.image.args },
+          },
+        };
+  const check = service.healthcheck;
+  const mounts = [
+    ...service.files.map((file) => ({
+      type: "bind",
+      source: `./${file.source}`,
+      target: file.target,
+      read_only: true,
+    })),
+    ...service.volumes.map(({ volume, target }) => ({ type: "volume", source: volume, target })),
+  ];
+  return {
+    container_name: service.containerName,
+    ...image,
+    user: service.user,
+    ...(service.entrypoint ? { entrypoint: literals(service.entrypoint) } : {}),
+    ...(service.command ? { command: literals(service.command) } : {}),
+    ...(Object.keys(service.environment).length > 0
+      ? {
+          environment: Object.fromEntries(
+            Object.entries(service.environment).map(([key, value]) => [key, literal(value)]),
+          ),
+        }
+      : {}),
+    ...(service.workingDir ? { working_dir: service.workingDir } : {}),
+    ...(service.ports.length > 0
+      ? {
+          ports: service.ports.map(({ container, host, hostIp }) => ({
+            target: container,
+            published: String(host),
+            host_ip: hostIp,
+            protocol: "tcp",
+          })),
+        }
+      : {}),
+    networks: { stack: service.aliases.length > 0 ? { aliases: [...service.aliases] } : {} },
+    ...(mounts.length > 0 ? { volumes: mounts } : {}),
+    ...(service.secrets.length > 0
+      ? {
+          secrets: service.secrets.map(({ target, secret }) => ({
+            source: composeSecretNames[secret],
+            target,
+          })),
+        }
+      : {}),
+    ...(check
+      ? {
+          healthcheck: {
+            test: ["CMD", ...literals(check.test)],
+            interval: goDuration(check.intervalMs),
+            timeout: goDuration(check.timeoutMs),
+            retries: check.retries,
+            start_period: goDuration(check.startPeriodMs),
+          },
+        }
+      : {}),
+    ...(service.after.length > 0
+      ? {
+          depends_on: Object.fromEntries(
+            service.after.map((key) => {
+              const dependency = plan.services.find((candidate) => candidate.key === key);
+              // A dependency without a healthcheck can only be waited for as started.
+              return [key, { condition: dependency?.healthcheck ? "service_healthy" : "service_started" }];
+            }),
+          ),
+        }
+      : {}),
+    ...(service.files.length > 0 ? { labels: { [filesDigestLabel]: filesDigest(service) } } : {}),
+    restart: service.lifecycle === "service" ? "unless-stopped" : "no",
+    stop_grace_period: goDuration(containerBaseline.stopGraceSeconds * 1000),
+    mem_limit: `${service.memoryMb}m`,
+    // Equal to the memory limit: no swap, as in the Pulumi program.
+    memswap_limit: `${service.memoryMb}m`,
+    cap_drop: [...containerBaseline.capDrop],
+    security_opt: [...containerBaseline.securityOpts],
+    logging: { driver: containerBaseline.logDriver, options: { ...containerBaseline.logOptions } },
+  };
+}
+
+/** The Compose file's text. */
+export function renderCompose(inputs: ComposeInputs): string {
+  const { plan } = inputs;
+  const usedSecrets = [
+    ...new Set(plan.services.flatMap((service) => service.secrets.map(({ secret }) => secret))),
+  ];
+  return generatedYaml({
+    // The project name: `docker compose` finds the stack by it from any folder with this file.
+    name: plan.prefix,
+    services: Object.fromEntries(
+      plan.services.map((service) => [service.key, composeService(service, inputs)]),
+    ),
+    networks: { stack: { name: plan.network, driver: "bridge" } },
+    volumes: Object.fromEntries(Object.entries(plan.volumes).map(([key, name]) => [key, { name }])),
+    ...(usedSecrets.length > 0
+      ? {
+          secrets: Object.fromEntries(
+            usedSecrets.sort().map((secret) => [composeSecretNames[secret], { ...inputs.secrets[secret] }]),
+          ),
+        }
+      : {}),
+  });
+}

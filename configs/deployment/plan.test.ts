@@ -1,0 +1,182 @@
+import { expect } from "chai";
+import { parse } from "yaml";
+import { readRepositoryFiles } from "../../scripts/repository";
+import { dockerEndpoints } from "../docker-endpoints";
+import { renderedPaths } from "../layout";
+import { loadSettings } from "../load";
+import { loadtestScriptFiles } from "../loadtest";
+import { renderAll } from "../render";
+import type { SettingsInput } from "../settings";
+import { filesDigestLabel, renderCompose } from "./compose";
+import { goDuration, isGoDuration } from "./go-duration";
+import { type DeploymentPlan, deploymentPlan } from "./plan";
+
+function planFor(input: SettingsInput = {}): { plan: DeploymentPlan; files: Record<string, string> } {
+  const { settings } = loadSettings(input);
+  const endpoints = dockerEndpoints(settings);
+  const files = renderAll(settings, endpoints);
+  const plan = deploymentPlan({
+    settings,
+    endpoints,
+    files,
+    loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
+    prefix: "watchtower-test",
+    appImageTag: "watchtower-test-app:test",
+  });
+  return { plan, files };
+}
+
+const composeSecrets = {
+  grafanaAdminPassword: { environment: "WATCHTOWER_GRAFANA_ADMIN_PASSWORD" },
+  smtpPassword: { environment: "WATCHTOWER_SMTP_PASSWORD" },
+} as const;
+
+describe("Go durations, as the Docker provider reads healthchecks back", () => {
+  it("writes what time.Duration.String() prints", () => {
+    const cases: [number, string][] = [
+      [0, "0s"],
+      [500, "500ms"],
+      [5000, "5s"],
+      [60_000, "1m0s"],
+      [90_000, "1m30s"],
+      [3_600_000, "1h0m0s"],
+      [3_723_500, "1h2m3.5s"],
+    ];
+    for (const [ms, text] of cases) {
+      expect(goDuration(ms), String(ms)).to.equal(text);
+      expect(isGoDuration(text), text).to.equal(true);
+    }
+  });
+
+  it("tells Go's form from others that mean the same", () => {
+    for (const text of ["60s", "1m", "90s", "1h", "1000ms", "", "5"])
+      expect(isGoDuration(text), text).to.equal(false);
+  });
+});
+
+describe("the deployment plan", () => {
+  it("hands every rendered file but the rule tests to exactly one service, or the same one to every replica", () => {
+    const { plan, files } = planFor();
+    const sources = plan.services.flatMap((service) => service.files.map((file) => file.source));
+    for (const renderedPath of Object.keys(files)) {
+      if (renderedPath === renderedPaths.alertRuleTests) {
+        expect(sources).not.to.include(renderedPath);
+        continue;
+      }
+      const count = sources.filter((source) => source === renderedPath).length;
+      expect(count, renderedPath).to.equal(renderedPath === renderedPaths.alertRules ? 2 : 1);
+    }
+    for (const service of plan.services) {
+      for (const file of service.files)
+        expect(files[file.source] ?? file.content, file.source).to.equal(file.content);
+    }
+  });
+
+  it("starts each service only after services planned before it, and orders the replicas", () => {
+    const { plan } = planFor({ prometheus: { replicas: 3 } });
+    const seen: string[] = [];
+    for (const service of plan.services) {
+      for (const key of service.after) expect(seen, `${service.key} after ${key}`).to.include(key);
+      seen.push(service.key);
+    }
+    const startsAfter = (key: string) => plan.services.find((service) => service.key === key)?.after ?? [];
+    expect(startsAfter("prometheus-1")).to.include("prometheus-0");
+    expect(startsAfter("prometheus-2")).to.include("prometheus-1");
+    expect(startsAfter("loadtest")).to.include.members([
+      "app",
+      "mailpit",
+      "alertmanager",
+      "prometheus-0",
+      "prometheus-2",
+    ]);
+  });
+
+  it("names secrets without holding them, and only when the rendered config reads them", () => {
+    const password = "smtp-password-in-settings";
+    const grafanaPassword = "grafana-password-in-settings";
+    const { plan } = planFor({
+      email: { smarthost: "smtp.example.com:587", authUsername: "a@example.com", authPassword: password },
+      grafana: { adminPassword: grafanaPassword },
+    });
+    const text = JSON.stringify(plan);
+    expect(text).not.to.include(password);
+    expect(text).not.to.include(grafanaPassword);
+    const secrets = plan.services.flatMap((service) =>
+      service.secrets.map(({ secret }) => `${service.key}:${secret}`),
+    );
+    expect(secrets.sort()).to.deep.equal(["alertmanager:smtpPassword", "grafana:grafanaAdminPassword"]);
+    expect(
+      planFor().plan.services.flatMap((service) => service.secrets.map(({ secret }) => secret)),
+    ).to.deep.equal(["grafanaAdminPassword"]);
+  });
+
+  it("runs every service unprivileged, limited, with a healthcheck that needs no start interval", () => {
+    for (const service of planFor().plan.services) {
+      expect(service.user, service.key).not.to.match(/^(root|0)(:|$)/);
+      expect(service.memoryMb, service.key).to.be.greaterThan(0);
+      if (service.lifecycle === "service") expect(service.healthcheck, service.key).not.to.equal(undefined);
+      for (const port of service.ports) expect(port.hostIp, service.key).to.equal("127.0.0.1");
+    }
+  });
+});
+
+describe("the Compose rendering of the plan", () => {
+  const { plan } = planFor();
+  const text = renderCompose({ plan, repositoryRoot: "..", secrets: composeSecrets });
+  const compose = parse(text) as {
+    name: string;
+    services: Record<string, Record<string, unknown>>;
+    volumes: Record<string, { name: string }>;
+    networks: Record<string, { name: string }>;
+    secrets: Record<string, { environment?: string }>;
+  };
+
+  it("has one service per planned service, named and limited as planned", () => {
+    expect(compose.name).to.equal(plan.prefix);
+    expect(Object.keys(compose.services)).to.deep.equal(plan.services.map((service) => service.key));
+    for (const service of plan.services) {
+      const rendered = compose.services[service.key] ?? {};
+      expect(rendered.container_name, service.key).to.equal(service.containerName);
+      expect(rendered.user, service.key).to.equal(service.user);
+      expect(rendered.mem_limit, service.key).to.equal(`${service.memoryMb}m`);
+      expect(rendered.memswap_limit, service.key).to.equal(`${service.memoryMb}m`);
+      expect(rendered.cap_drop, service.key).to.deep.equal(["ALL"]);
+      const dependsOn = Object.keys((rendered.depends_on as Record<string, unknown> | undefined) ?? {});
+      expect(dependsOn, service.key).to.deep.equal([...service.after]);
+    }
+  });
+
+  it("names its volumes and network as the Pulumi program does", () => {
+    expect(Object.values(compose.volumes).map(({ name }) => name)).to.deep.equal(Object.values(plan.volumes));
+    expect(compose.networks.stack?.name).to.equal(plan.network);
+  });
+
+  it("writes every dollar literally, so Compose interpolates nothing", () => {
+    const grafana = compose.services.grafana ?? {};
+    const script = (grafana.entrypoint as string[])[2] ?? "";
+    expect(script).to.include("$$GF_PATHS_DATA");
+    expect(text.replaceAll("$$", "")).not.to.include("$");
+  });
+
+  it("reads secrets from the environment and holds none", () => {
+    expect(compose.secrets).to.deep.equal({
+      grafana_admin_password: { environment: "WATCHTOWER_GRAFANA_ADMIN_PASSWORD" },
+    });
+  });
+
+  it("labels a service with a digest of its files, so a changed file recreates it and nothing else", () => {
+    const changed = parse(
+      renderCompose({
+        plan: planFor({ alerts: { instanceDown: { for: "45s" } } }).plan,
+        repositoryRoot: "..",
+        secrets: composeSecrets,
+      }),
+    ) as typeof compose;
+    const digest = (document: typeof compose, key: string) =>
+      (document.services[key]?.labels as Record<string, string> | undefined)?.[filesDigestLabel];
+    const differing = Object.keys(compose.services).filter(
+      (key) => digest(compose, key) !== digest(changed, key),
+    );
+    expect(differing).to.deep.equal(["prometheus-0", "prometheus-1"]);
+  });
+});

@@ -1,0 +1,542 @@
+/**
+ * The deployment plan: every service of the stack as plain data (image, user, command, environment, ports,
+ * files, secrets, volumes, healthcheck, start order, limits). The Pulumi program (`infra/`) and the Compose
+ * renderer (`compose.ts`) each map it mechanically, so a decision such as a user, a path, a mode or a limit is
+ * made once, here, and both renderings and their tests read it from here.
+ */
+import { createHash } from "node:crypto";
+import * as path from "node:path";
+import { probePaths } from "../../service/metrics-contract";
+import { smtpPasswordFile } from "../alertmanager";
+import { containerPorts, dockerAliases, prometheusHostPort } from "../docker-endpoints";
+import type { Endpoints, HostPort } from "../endpoints";
+import { grafanaDashboardsDir } from "../grafana/provider";
+import { type RenderedFiles, renderedPaths } from "../layout";
+import { k6RunCommand, loadtestScriptPath } from "../loadtest";
+import { alertmanagerFlags, prometheusFlags } from "../server-flags";
+import type { Settings } from "../settings";
+import { alertmanager, grafanaImage, imageRef, k6, mailpitImage, nodeImage, prometheus } from "../versions";
+
+/** The secrets a service may be handed as a file; the plan names them, the renderings supply their content. */
+export type SecretName = "grafanaAdminPassword" | "smtpPassword";
+
+/** A config file: where the process reads it, and where it sits in the rendered folder. */
+export interface PlannedFile {
+  readonly target: string;
+  /** Path relative to the rendered folder, as `configs/layout.ts` lays it out. */
+  readonly source: string;
+  readonly content: string;
+}
+
+/**
+ * A secret file. Its mode is 0444 and it names no owner: the Docker provider chowns an upload that names an
+ * owner through the engine, and Engine 20.10 looks a numeric `uid:gid` up in the host's passwd database and
+ * fails. World-readable inside the container is what Compose gives its file secrets too; only that service's
+ * processes see the container's filesystem.
+ */
+export interface PlannedSecret {
+  readonly target: string;
+  readonly secret: SecretName;
+}
+
+/** Mode of every file handed to a container: readable by the service's user, writable by nobody. */
+export const plannedFileMode = "0444";
+
+export interface PlannedHealthcheck {
+  /** Arguments of an exec-form test (no shell). */
+  readonly test: readonly string[];
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly startPeriodMs: number;
+}
+
+export type PlannedImage =
+  | { readonly kind: "pinned"; readonly ref: string }
+  /** Built from this repository: context is the repository root, the Dockerfile relative to it. */
+  | {
+      readonly kind: "build";
+      readonly tag: string;
+      readonly dockerfile: string;
+      readonly args: Readonly<Record<string, string>>;
+    };
+
+export interface PlannedPort {
+  readonly container: number;
+  readonly host: number;
+  readonly hostIp: string;
+}
+
+export interface PlannedVolume {
+  /** Key of the volume in `DeploymentPlan.volumes`. */
+  readonly volume: string;
+  readonly target: string;
+}
+
+export interface ServicePlan {
+  /** Compose service name, and the suffix of the Docker container name. */
+  readonly key: string;
+  readonly containerName: string;
+  /** Names on the private network that the rendered configs dial. */
+  readonly aliases: readonly string[];
+  readonly image: PlannedImage;
+  /** `uid:gid` or a user name the image defines; every service runs unprivileged. */
+  readonly user: string;
+  readonly entrypoint?: readonly string[];
+  readonly command?: readonly string[];
+  readonly environment: Readonly<Record<string, string>>;
+  readonly workingDir?: string;
+  /** Published only on the bind address: Docker's published ports bypass host firewalls. */
+  readonly ports: readonly PlannedPort[];
+  readonly files: readonly PlannedFile[];
+  readonly secrets: readonly PlannedSecret[];
+  readonly volumes: readonly PlannedVolume[];
+  readonly healthcheck?: PlannedHealthcheck;
+  /** Longest wait for the healthcheck to pass once created; creation fails after it. */
+  readonly healthyWithinSeconds?: number;
+  /** Services that must be healthy before this one starts, and that are replaced before it. */
+  readonly after: readonly string[];
+  readonly memoryMb: number;
+  /** A service runs until stopped; a one-off (the load test) runs once per creation. */
+  readonly lifecycle: "service" | "one-off";
+}
+
+export interface DeploymentPlan {
+  /** `<project>-<stack>`: prefix of every Docker object, unique per stack on one Docker host. */
+  readonly prefix: string;
+  readonly network: string;
+  /** Named volumes by key; each outlives the stack when `keepOnDestroy`. */
+  readonly volumes: Readonly<Record<string, string>>;
+  readonly keepVolumesOnDestroy: boolean;
+  readonly services: readonly ServicePlan[];
+}
+
+/** What every container shares: hardening, log rotation and a graceful stop. */
+export const containerBaseline = {
+  /**
+   * Without a grace period a replaced container is killed at once: Alertmanager writes its silences and
+   * notification log on a clean shutdown, Prometheus would replay its write-ahead log, the app would drop
+   * requests in flight.
+   */
+  stopGraceSeconds: 30,
+  // setuid binaries cannot raise privileges, and no process needs a capability: every one listens above 1024
+  // and owns the files it writes.
+  securityOpts: ["no-new-privileges"],
+  capDrop: ["ALL"],
+  // Docker keeps json-file logs forever by default; a stack left running for weeks would fill the disk.
+  logDriver: "json-file",
+  logOptions: { "max-size": "10m", "max-file": "3" },
+} as const;
+
+/** `nobody`: the user the Prometheus and Alertmanager images run as, and enough for Mailpit. */
+const nobody = "65534:65534";
+
+/**
+ * A healthcheck: every 5 s, three failures in a row mark the container unhealthy. No start interval: it needs
+ * Docker API 1.44 (Engine 25), and Engine 20.10 refuses a container that sets one.
+ */
+function healthcheck(test: readonly string[], startPeriodMs = 30_000): PlannedHealthcheck {
+  return { test, intervalMs: 5000, timeoutMs: 3000, retries: 3, startPeriodMs };
+}
+
+/** The service's Dockerfile, relative to the repository root. */
+export const appDockerfile = "service/Dockerfile";
+
+/** Where each image reads its files: the official images' own paths. */
+export const containerPaths = {
+  prometheusConfig: "/etc/prometheus/prometheus.yml",
+  prometheusData: "/prometheus",
+  alertmanagerConfigDir: "/etc/alertmanager",
+  alertmanagerData: "/alertmanager",
+  grafanaProvisioning: "/etc/grafana/provisioning",
+  grafanaData: "/var/lib/grafana",
+  grafanaAdminPassword: "/etc/grafana/secrets/admin_password",
+  loadtestDir: "/home/k6/watchtower",
+} as const;
+
+/**
+ * Path of the rules file inside a Prometheus container. The rendered config names its rule files relative to
+ * itself (`rules/*.yml`), so they keep the position they have next to the config in the rendered layout.
+ */
+export function prometheusRulesTarget(): string {
+  const relative = path.posix.relative(
+    path.posix.dirname(renderedPaths.prometheusConfig(0)),
+    renderedPaths.alertRules,
+  );
+  return path.posix.join(path.posix.dirname(containerPaths.prometheusConfig), relative);
+}
+
+export const alertmanagerConfigTarget = path.posix.join(
+  containerPaths.alertmanagerConfigDir,
+  path.posix.basename(renderedPaths.alertmanagerConfig),
+);
+/** The SMTP password file, at the path the rendered config names relative to Alertmanager's working directory. */
+export const alertmanagerSmtpPasswordTarget = path.posix.join(
+  containerPaths.alertmanagerConfigDir,
+  smtpPasswordFile,
+);
+
+/** Where the k6 script files sit in the rendered folder: their repository layout, under one directory. */
+export function loadtestScriptSource(relativePath: string): string {
+  return path.posix.join(path.posix.dirname(renderedPaths.loadtestOptions), "script", relativePath);
+}
+
+/**
+ * The image's entrypoint, preceded by a password reset. GF_SECURITY_ADMIN_PASSWORD only seeds a new database,
+ * so on an existing one the current password is written with Grafana's own CLI (user 1 is the admin that the
+ * first start created). The CLI gets the same paths the image's /run.sh gives the server, or it would open a
+ * different database. A new database gets the password from GF_SECURITY_ADMIN_PASSWORD__FILE instead, which
+ * /run.sh reads.
+ */
+export const grafanaResetPasswordThenStart = [
+  "set -eu",
+  'if [ -f "$GF_PATHS_DATA/grafana.db" ]; then',
+  '  grafana cli --homepath "$GF_PATHS_HOME" --config "$GF_PATHS_CONFIG" \\',
+  '    --configOverrides "cfg:default.paths.data=$GF_PATHS_DATA cfg:default.paths.logs=$GF_PATHS_LOGS cfg:default.paths.plugins=$GF_PATHS_PLUGINS cfg:default.log.mode=console" \\',
+  '    admin reset-admin-password --password-from-stdin < "$GF_SECURITY_ADMIN_PASSWORD__FILE"',
+  "fi",
+  'exec /run.sh "$@"',
+].join("\n");
+
+/**
+ * Grafana's and Mailpit's phone-home settings, off: the stack makes no outbound connection but those the user
+ * configures (the SMTP smarthost, the dead man's switch URL). Keys from Grafana's conf/defaults.ini
+ * ([analytics], [news], [security], [plugins], [snapshots]) and Mailpit's MP_DISABLE_VERSION_CHECK (v1.26.2+).
+ */
+export const phoneHomeOff = {
+  grafana: {
+    GF_ANALYTICS_REPORTING_ENABLED: "false",
+    GF_ANALYTICS_CHECK_FOR_UPDATES: "false",
+    GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES: "false",
+    GF_ANALYTICS_FEEDBACK_LINKS_ENABLED: "false",
+    GF_NEWS_NEWS_FEED_ENABLED: "false",
+    GF_SECURITY_DISABLE_GRAVATAR: "true",
+    GF_PLUGINS_PREINSTALL_DISABLED: "true",
+    GF_PLUGINS_PREINSTALL_AUTO_UPDATE: "false",
+    GF_SNAPSHOTS_EXTERNAL_ENABLED: "false",
+  },
+  mailpit: { MP_DISABLE_VERSION_CHECK: "true" },
+} as const;
+
+/** The user the official Grafana image runs as (uid 472, group root). */
+const grafanaUser = "472:0";
+/** The unprivileged user of the official Node.js images. */
+const nodeUser = "node";
+/** The unprivileged user of the k6 image. */
+const k6User = "12345:12345";
+
+/** Prefix of every Docker object of a stack: unique per project and stack on one Docker host. */
+export function stackPrefix(project: string, stack: string): string {
+  return `${project}-${stack}`;
+}
+
+/** The app image's local tag, for `docker images`; containers run it by digest. */
+export function appImageTag(prefix: string, stack: string): string {
+  return `${prefix}-app:${stack}`;
+}
+
+export interface PlanInputs {
+  readonly settings: Settings;
+  readonly endpoints: Endpoints;
+  readonly files: RenderedFiles;
+  /** The k6 script and the files it imports, by path relative to the repository root; empty when off. */
+  readonly loadtestScript: Readonly<Record<string, string>>;
+  /** `<project>-<stack>`. */
+  readonly prefix: string;
+  /** Tag of the app image, built locally. */
+  readonly appImageTag: string;
+}
+
+function requireFile(files: RenderedFiles, relativePath: string): string {
+  const content = files[relativePath];
+  if (content === undefined) {
+    throw new Error(
+      `the renderers produced no ${relativePath}; rendered: ${Object.keys(files).sort().join(", ")}`,
+    );
+  }
+  return content;
+}
+
+function file(files: RenderedFiles, source: string, target: string): PlannedFile {
+  return { target, source, content: requireFile(files, source) };
+}
+
+function port(endpoint: HostPort): number {
+  return Number(endpoint.slice(endpoint.lastIndexOf(":") + 1));
+}
+
+function alias(endpoint: HostPort): string {
+  return endpoint.slice(0, endpoint.lastIndexOf(":"));
+}
+
+/** The whole stack as data. Pure: the same inputs give the same plan. */
+export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
+  const { settings, endpoints, files, prefix } = inputs;
+  const hostIp = settings.network.bindAddress;
+  const name = (what: string) => `${prefix}-${what}`;
+  const volumes: Record<string, string> = {};
+  const volume = (key: string, target: string): PlannedVolume => {
+    volumes[key] = name(key);
+    return { volume: key, target };
+  };
+
+  const appPort = port(endpoints.app);
+  const app: ServicePlan = {
+    key: dockerAliases.app,
+    containerName: name(dockerAliases.app),
+    aliases: [alias(endpoints.app)],
+    image: {
+      kind: "build",
+      tag: inputs.appImageTag,
+      dockerfile: appDockerfile,
+      args: { NODE_IMAGE: nodeImage },
+    },
+    user: nodeUser,
+    environment: { PORT: String(appPort) },
+    ports: [{ container: appPort, host: settings.ports.app, hostIp }],
+    files: [],
+    secrets: [],
+    volumes: [],
+    // The image is built FROM a Node.js image, so node itself can probe: no curl or wget needed.
+    healthcheck: healthcheck([
+      "node",
+      "-e",
+      `fetch("http://127.0.0.1:${appPort}${probePaths.readiness}").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+    ]),
+    healthyWithinSeconds: 60,
+    after: [],
+    memoryMb: 256,
+    lifecycle: "service",
+  };
+
+  const inbox: ServicePlan | undefined =
+    settings.email.smarthost === undefined
+      ? {
+          key: dockerAliases.mailpit,
+          containerName: name(dockerAliases.mailpit),
+          aliases: [alias(endpoints.inboxSmtp)],
+          image: { kind: "pinned", ref: mailpitImage },
+          user: nobody,
+          environment: {
+            MP_SMTP_BIND_ADDR: `0.0.0.0:${port(endpoints.inboxSmtp)}`,
+            MP_UI_BIND_ADDR: `0.0.0.0:${containerPorts.mailpitWeb}`,
+            ...phoneHomeOff.mailpit,
+          },
+          // Only the web UI is published: SMTP is for the containers on the private network.
+          ports: [{ container: containerPorts.mailpitWeb, host: settings.ports.mailpit, hostIp }],
+          files: [],
+          secrets: [],
+          volumes: [],
+          // Mailpit's own probe, the one its image declares.
+          healthcheck: healthcheck(["/mailpit", "readyz"]),
+          healthyWithinSeconds: 60,
+          after: [],
+          memoryMb: 128,
+          lifecycle: "service",
+        }
+      : undefined;
+
+  const alertmanagerPort = port(endpoints.alertmanager);
+  const alertmanagerService: ServicePlan = {
+    key: dockerAliases.alertmanager,
+    containerName: name(dockerAliases.alertmanager),
+    aliases: [alias(endpoints.alertmanager)],
+    image: { kind: "pinned", ref: imageRef(alertmanager) },
+    user: nobody,
+    command: alertmanagerFlags({
+      configFile: alertmanagerConfigTarget,
+      dataDir: containerPaths.alertmanagerData,
+      listenAddress: `:${alertmanagerPort}`,
+      externalUrl: endpoints.links.alertmanager,
+    }),
+    environment: {},
+    // Alertmanager reads `auth_password_file` relative to its working directory, not to the config file.
+    workingDir: containerPaths.alertmanagerConfigDir,
+    ports: [{ container: alertmanagerPort, host: settings.ports.alertmanager, hostIp }],
+    files: [file(files, renderedPaths.alertmanagerConfig, alertmanagerConfigTarget)],
+    // The rendered config names the password file exactly when it authenticates.
+    secrets:
+      settings.email.authUsername === undefined
+        ? []
+        : [{ target: alertmanagerSmtpPasswordTarget, secret: "smtpPassword" }],
+    volumes: [volume(`${dockerAliases.alertmanager}-data`, containerPaths.alertmanagerData)],
+    // amtool ships in the image; it fails unless the API answers.
+    healthcheck: healthcheck([
+      "/bin/amtool",
+      "cluster",
+      "show",
+      `--alertmanager.url=http://127.0.0.1:${alertmanagerPort}`,
+    ]),
+    healthyWithinSeconds: 60,
+    after: inbox ? [inbox.key] : [],
+    memoryMb: 128,
+    lifecycle: "service",
+  };
+
+  const replicas: ServicePlan[] = endpoints.prometheus.map((endpoint, replica) => {
+    const key = dockerAliases.prometheus(replica);
+    const externalUrl = endpoints.links.prometheus[replica];
+    if (externalUrl === undefined) throw new Error(`Prometheus replica ${replica} (${endpoint}) has no link`);
+    const listenPort = port(endpoint);
+    return {
+      key,
+      containerName: name(key),
+      aliases: [alias(endpoint)],
+      image: { kind: "pinned", ref: imageRef(prometheus) },
+      user: nobody,
+      command: prometheusFlags(
+        {
+          configFile: containerPaths.prometheusConfig,
+          dataDir: containerPaths.prometheusData,
+          listenAddress: `:${listenPort}`,
+          externalUrl,
+        },
+        settings.prometheus.retention,
+      ),
+      environment: {},
+      ports: [{ container: listenPort, host: prometheusHostPort(settings, replica), hostIp }],
+      files: [
+        file(files, renderedPaths.prometheusConfig(replica), containerPaths.prometheusConfig),
+        file(files, renderedPaths.alertRules, prometheusRulesTarget()),
+      ],
+      secrets: [],
+      volumes: [volume(`${key}-data`, containerPaths.prometheusData)],
+      // The image has promtool, and no shell utilities are guaranteed: it asks the server whether it is ready.
+      healthcheck: healthcheck(["/bin/promtool", "check", "ready", `--url=http://127.0.0.1:${listenPort}`]),
+      // Replaying a large write-ahead log after a restart can take a while.
+      healthyWithinSeconds: 180,
+      // After the app and Alertmanager, so a fresh stack fires no InstanceDown while the app image builds. Each
+      // replica after the one before it: a change that replaces them all then replaces one at a time, and a
+      // healthy replica is always watching.
+      after: [
+        app.key,
+        alertmanagerService.key,
+        ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
+      ],
+      memoryMb: 1024,
+      lifecycle: "service",
+    };
+  });
+
+  const grafanaProvisioningRoot = path.posix.dirname(path.posix.dirname(renderedPaths.grafanaDatasources));
+  const grafanaDashboardsSource = path.posix.dirname(renderedPaths.grafanaDashboard("any"));
+  const grafanaFiles = Object.keys(files)
+    .filter(
+      (source) =>
+        source.startsWith(`${grafanaProvisioningRoot}/`) ||
+        path.posix.dirname(source) === grafanaDashboardsSource,
+    )
+    .sort()
+    .map((source) =>
+      file(
+        files,
+        source,
+        path.posix.dirname(source) === grafanaDashboardsSource
+          ? path.posix.join(grafanaDashboardsDir, path.posix.basename(source))
+          : path.posix.join(
+              containerPaths.grafanaProvisioning,
+              path.posix.relative(grafanaProvisioningRoot, source),
+            ),
+      ),
+    );
+  const grafana: ServicePlan = {
+    key: dockerAliases.grafana,
+    containerName: name(dockerAliases.grafana),
+    aliases: [dockerAliases.grafana],
+    image: { kind: "pinned", ref: grafanaImage },
+    user: grafanaUser,
+    entrypoint: ["/bin/sh", "-c", grafanaResetPasswordThenStart, "grafana-entrypoint"],
+    environment: {
+      GF_SERVER_HTTP_PORT: String(containerPorts.grafana),
+      GF_SERVER_ROOT_URL: endpoints.links.grafana,
+      GF_SECURITY_ADMIN_USER: settings.grafana.adminUser,
+      GF_SECURITY_ADMIN_PASSWORD__FILE: containerPaths.grafanaAdminPassword,
+      GF_USERS_ALLOW_SIGN_UP: "false",
+      ...phoneHomeOff.grafana,
+    },
+    ports: [{ container: containerPorts.grafana, host: settings.ports.grafana, hostIp }],
+    files: grafanaFiles,
+    secrets: [{ target: containerPaths.grafanaAdminPassword, secret: "grafanaAdminPassword" }],
+    volumes: [volume(`${dockerAliases.grafana}-data`, containerPaths.grafanaData)],
+    // The official image ships curl for exactly this. The first start creates and migrates the database.
+    healthcheck: healthcheck(
+      ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${containerPorts.grafana}/api/health`],
+      60_000,
+    ),
+    healthyWithinSeconds: 180,
+    after: [],
+    memoryMb: 512,
+    lifecycle: "service",
+  };
+
+  const services = [app, ...(inbox ? [inbox] : []), alertmanagerService, ...replicas, grafana];
+  const remoteWrite = endpoints.prometheus[0];
+  if (settings.loadtest.enabled && remoteWrite !== undefined) {
+    services.push(loadtestService(inputs, remoteWrite, name, services));
+  }
+
+  return {
+    prefix,
+    network: prefix,
+    volumes,
+    keepVolumesOnDestroy: settings.data.keepOnDestroy,
+    services,
+  };
+}
+
+/**
+ * Value of the run's `testid` tag: a digest of what the run does, so each new script or plan writes series of
+ * its own while a deployment with nothing changed keeps the same container.
+ */
+export function loadtestId(script: Readonly<Record<string, string>>, options: string): string {
+  const digest = createHash("sha256");
+  for (const relativePath of Object.keys(script).sort())
+    digest.update(`${relativePath}\0${script[relativePath]}\0`);
+  digest.update(options);
+  return `watchtower-${digest.digest("hex").slice(0, 12)}`;
+}
+
+/** The k6 run: once per creation, after the app and the whole alerting path are healthy. */
+function loadtestService(
+  inputs: PlanInputs,
+  remoteWrite: HostPort,
+  name: (what: string) => string,
+  before: readonly ServicePlan[],
+): ServicePlan {
+  if (inputs.loadtestScript[loadtestScriptPath] === undefined) {
+    throw new Error(`the load test's script files do not include ${loadtestScriptPath}`);
+  }
+  const optionsTarget = path.posix.join(containerPaths.loadtestDir, renderedPaths.loadtestOptions);
+  const command = k6RunCommand({
+    scriptPath: path.posix.join(containerPaths.loadtestDir, loadtestScriptPath),
+    optionsPath: optionsTarget,
+    // The datasource dashboards default to is replica 0, so the k6 series go there.
+    remoteWrite,
+    testId: loadtestId(inputs.loadtestScript, requireFile(inputs.files, renderedPaths.loadtestOptions)),
+  });
+  const scriptFiles = Object.entries(inputs.loadtestScript)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([relativePath, content]) => ({
+      target: path.posix.join(containerPaths.loadtestDir, relativePath),
+      source: loadtestScriptSource(relativePath),
+      content,
+    }));
+  return {
+    key: "loadtest",
+    containerName: name("loadtest"),
+    aliases: [],
+    image: { kind: "pinned", ref: imageRef(k6) },
+    user: k6User,
+    // The image's entrypoint is k6; these are its arguments.
+    command: command.args,
+    environment: command.env,
+    workingDir: containerPaths.loadtestDir,
+    ports: [],
+    files: [...scriptFiles, file(inputs.files, renderedPaths.loadtestOptions, optionsTarget)],
+    secrets: [],
+    volumes: [],
+    after: before.map((service) => service.key).filter((key) => key !== dockerAliases.grafana),
+    memoryMb: 512,
+    lifecycle: "one-off",
+  };
+}
