@@ -3,14 +3,10 @@
  * `npm run tools` are both derived from here, so what is tested is what is deployed.
  */
 
-/** A program that runs both as a Docker image in the stack and as a local binary in the tests. */
-export interface PinnedTool {
+/** A program that `npm run tools` builds from the Go module proxy into .tools/bin. */
+export interface GoTool {
   /** The release, as the project tags it (without a leading "v"). */
   readonly version: string;
-  /** Docker image repository; the tag is derived from `version`. */
-  readonly image: string;
-  /** Image tag format: some projects prefix a "v", some do not. */
-  readonly imageTag: string;
   /** Go module that `go install` builds the binaries from, and the module version matching `version`. */
   readonly goModule: string;
   readonly goVersion: string;
@@ -22,6 +18,25 @@ export interface PinnedTool {
    * module source with a placeholder page there: the API works, the web UI is only in the Docker image.
    */
   readonly webAssetDirs?: readonly string[];
+  /**
+   * A module of ours (directory relative to the repository root) that requires `goModule` at `goVersion` as a
+   * tool, for a module whose go.mod has directives (`exclude`, `replace`) that `go install module@version`
+   * refuses: the binaries are built with `go build` from there instead.
+   */
+  readonly buildModule?: string;
+  /**
+   * The Go string variable that upstream's release build sets to the release with `-X`, and whether it writes
+   * the release with a leading "v"; a plain Go build would leave it at a development default.
+   */
+  readonly versionVariable?: { readonly name: string; readonly withV: boolean };
+}
+
+/** A program that runs both as a Docker image in the stack and as a local binary in the tests. */
+export interface PinnedTool extends GoTool {
+  /** Docker image repository; the tag is derived from `version`. */
+  readonly image: string;
+  /** Image tag format: some projects prefix a "v", some do not. */
+  readonly imageTag: string;
 }
 
 /** Prometheus 3.x is published to the Go module proxy as v0.3xx.y: 3.16.0 is v0.316.0. */
@@ -32,6 +47,7 @@ export const prometheus: PinnedTool = {
   goModule: "github.com/prometheus/prometheus",
   goVersion: "v0.316.0",
   binaries: { prometheus: "cmd/prometheus", promtool: "cmd/promtool" },
+  versionVariable: { name: "github.com/prometheus/common/version.Version", withV: false },
 };
 
 export const alertmanager: PinnedTool = {
@@ -41,6 +57,7 @@ export const alertmanager: PinnedTool = {
   goModule: "github.com/prometheus/alertmanager",
   goVersion: "v0.35.0",
   binaries: { alertmanager: "cmd/alertmanager", amtool: "cmd/amtool" },
+  versionVariable: { name: "github.com/prometheus/common/version.Version", withV: false },
   webAssetDirs: ["ui/app/dist/elm", "ui/app/dist/mantine"],
 };
 
@@ -53,13 +70,40 @@ export const k6: PinnedTool = {
   binaries: { k6: "" },
 };
 
+/** The inbox the stack runs while no SMTP server is configured; its binary is what the Docker tests run. */
+export const mailpit: PinnedTool = {
+  version: "1.33.1",
+  image: "axllent/mailpit",
+  imageTag: "v1.33.1",
+  goModule: "github.com/axllent/mailpit",
+  goVersion: "v1.33.1",
+  binaries: { mailpit: "" },
+  versionVariable: { name: "github.com/axllent/mailpit/config.Version", withV: true },
+};
+
+/**
+ * Docker Compose v2, for the tests that run the stack's Compose rendering on a real engine: a standalone
+ * binary, also installed as a Docker CLI plugin (`npm run tools`).
+ */
+export const compose: GoTool = {
+  version: "2.40.3",
+  goModule: "github.com/docker/compose/v2",
+  goVersion: "v2.40.3",
+  binaries: { "docker-compose": "cmd" },
+  buildModule: "scripts/compose-build",
+  versionVariable: { name: "github.com/docker/compose/v2/internal.Version", withV: true },
+};
+
 /** Images that run only in the Docker stack. */
 export const grafanaImage = "grafana/grafana:13.1.0";
-export const mailpitImage = "axllent/mailpit:v1.33.1";
+export const mailpitImage = imageRef(mailpit);
 /** Base image of the service's Dockerfile, passed to it as the NODE_IMAGE build argument. */
 export const nodeImage = "node:24.11.1-alpine";
 
-export const pinnedTools: readonly PinnedTool[] = [prometheus, alertmanager, k6];
+export const pinnedTools: readonly PinnedTool[] = [prometheus, alertmanager, k6, mailpit];
+
+/** Everything `npm run tools` builds. */
+export const goTools: readonly GoTool[] = [...pinnedTools, compose];
 
 export function imageRef(tool: PinnedTool): string {
   return `${tool.image}:${tool.imageTag}`;

@@ -1,23 +1,37 @@
 /**
- * `npm run tools`: builds the pinned Prometheus, promtool, Alertmanager, amtool and k6 into .tools/bin from the
- * Go module proxy, so the tests run exactly the releases that the Docker stack deploys. A binary already built
- * at the pinned version is kept; a stamp file beside it records which module version produced it.
+ * `npm run tools`: builds the pinned Prometheus, promtool, Alertmanager, amtool, k6, Mailpit and Docker Compose
+ * into .tools/bin from the Go module proxy, so the tests run exactly the releases that the Docker stack deploys.
+ * A binary already built at the pinned version is kept; a stamp file beside it records which module version
+ * produced it. Compose is also installed as a Docker CLI plugin under .tools/docker, the DOCKER_CONFIG that the
+ * Docker tests set, so nothing outside the repository is touched.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type PinnedTool, pinnedTools } from "../configs/versions";
-import { pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
+import { join, relative, resolve } from "node:path";
+import { compose, type GoTool, goTools } from "../configs/versions";
+import { dockerConfigDir, pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
 
-const goEnv = { ...process.env, GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false" };
+const repoRoot = resolve(__dirname, "..");
+// Static binaries: they also run in the busybox-based stand-in images (`npm run standins`). No build paths in
+// them (-trimpath): a build from a temporary copy of the source is then the same in every checkout.
+const goEnv = { ...process.env, GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false -trimpath" };
 
-/** The upstream Makefiles stamp the release into the binary this way; a plain Go build leaves it empty. */
-function linkerFlags(tool: PinnedTool): string[] {
-  if (tool.goModule.startsWith("github.com/prometheus/")) {
-    return ["-ldflags", `-X github.com/prometheus/common/version.Version=${tool.version}`];
-  }
-  return [];
+/** The upstream release builds stamp the release into the binary this way; a plain Go build leaves a default. */
+function linkerFlags(tool: GoTool): string[] {
+  if (!tool.versionVariable) return [];
+  const { name, withV } = tool.versionVariable;
+  return ["-ldflags", `-X ${name}=${withV ? "v" : ""}${tool.version}`];
 }
 
 function isInstalled(binary: string, wanted: string): boolean {
@@ -30,13 +44,13 @@ function isInstalled(binary: string, wanted: string): boolean {
 }
 
 /** A writable copy of the module source with placeholder pages where the web UI's build output would be. */
-function sourceWithWebPlaceholders(tool: PinnedTool, webAssetDirs: readonly string[]): string {
+function sourceWithWebPlaceholders(tool: GoTool, webAssetDirs: readonly string[]): string {
   const download = execFileSync("go", ["mod", "download", "-json", `${tool.goModule}@${tool.goVersion}`], {
     env: goEnv,
     encoding: "utf8",
   });
   const { Dir: moduleDir } = JSON.parse(download) as { Dir: string };
-  const copy = mkdtempSync(join(tmpdir(), `${tool.image.replace(/\W/g, "-")}-src-`));
+  const copy = mkdtempSync(join(tmpdir(), `${tool.goModule.replace(/\W/g, "-")}-src-`));
   cpSync(moduleDir, copy, { recursive: true });
   execFileSync("chmod", ["-R", "u+w", copy]);
   for (const dir of webAssetDirs) {
@@ -49,8 +63,36 @@ function sourceWithWebPlaceholders(tool: PinnedTool, webAssetDirs: readonly stri
   return copy;
 }
 
-function build(tool: PinnedTool, binary: string, packagePath: string): void {
+/**
+ * The module of ours that `tool.buildModule` names, after checking that it requires the pinned version: its
+ * go.mod and go.sum are in the repository, and the build must not change them (`go build` is read-only there).
+ */
+function buildModuleDir(tool: GoTool, buildModule: string, pkg: string): string {
+  const dir = join(repoRoot, buildModule);
+  const listed = execFileSync("go", ["list", "-m", "-f", "{{.Version}}", tool.goModule], {
+    cwd: dir,
+    env: goEnv,
+    encoding: "utf8",
+  }).trim();
+  if (listed !== tool.goVersion) {
+    throw new Error(
+      `${buildModule}/go.mod requires ${tool.goModule}@${listed}, but configs/versions.ts pins ${tool.goVersion}: ` +
+        `run \`go get -tool ${pkg}@${tool.goVersion}\` in ${buildModule}`,
+    );
+  }
+  return dir;
+}
+
+function build(tool: GoTool, binary: string, packagePath: string): void {
   const pkg = packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule;
+  if (tool.buildModule) {
+    execFileSync("go", ["build", ...linkerFlags(tool), "-o", join(toolsBinDir, binary), pkg], {
+      cwd: buildModuleDir(tool, tool.buildModule, pkg),
+      stdio: "inherit",
+      env: goEnv,
+    });
+    return;
+  }
   if (!tool.webAssetDirs) {
     execFileSync("go", ["install", ...linkerFlags(tool), `${pkg}@${tool.goVersion}`], {
       stdio: "inherit",
@@ -70,8 +112,23 @@ function build(tool: PinnedTool, binary: string, packagePath: string): void {
   }
 }
 
+/**
+ * Makes `docker compose` find the pinned Compose: a symlink in the cli-plugins directory of the DOCKER_CONFIG
+ * the tests use, relative so the checkout can move.
+ */
+function installCliPlugin(binary: string): void {
+  const pluginDir = join(dockerConfigDir, "cli-plugins");
+  const link = join(pluginDir, binary);
+  const target = relative(pluginDir, join(toolsBinDir, binary));
+  mkdirSync(pluginDir, { recursive: true });
+  if (existsSync(link) && readlinkSync(link) === target) return;
+  rmSync(link, { force: true });
+  symlinkSync(target, link);
+  console.log(`${binary}: installed as a Docker CLI plugin in ${relative(repoRoot, pluginDir)}`);
+}
+
 mkdirSync(toolsBinDir, { recursive: true });
-for (const tool of pinnedTools) {
+for (const tool of goTools) {
   for (const [binary, packagePath] of Object.entries(tool.binaries)) {
     const wanted = pinnedBuild(binary);
     if (isInstalled(binary, wanted)) {
@@ -85,3 +142,4 @@ for (const tool of pinnedTools) {
     console.log(`${binary}: built in ${Math.round((Date.now() - started) / 1000)} s`);
   }
 }
+for (const binary of Object.keys(compose.binaries)) installCliPlugin(binary);

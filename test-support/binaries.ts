@@ -8,11 +8,20 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
-import { pinnedTools } from "../configs/versions";
+import { goTools } from "../configs/versions";
 
 export const toolsBinDir = resolve(__dirname, "..", ".tools", "bin");
+/** The DOCKER_CONFIG whose cli-plugins directory `npm run tools` installs the pinned Compose into. */
+export const dockerConfigDir = resolve(__dirname, "..", ".tools", "docker");
 
-export type BinaryName = "prometheus" | "promtool" | "alertmanager" | "amtool" | "k6";
+export type BinaryName =
+  | "prometheus"
+  | "promtool"
+  | "alertmanager"
+  | "amtool"
+  | "k6"
+  | "mailpit"
+  | "docker-compose";
 
 const isCI = process.env.CI === "true";
 
@@ -21,7 +30,7 @@ const versionTimeoutMs = 10_000;
 
 /** What the stamp file of the pinned build holds: the Go package built, at the pinned module version. */
 export function pinnedBuild(name: string): string {
-  for (const tool of pinnedTools) {
+  for (const tool of goTools) {
     const packagePath = tool.binaries[name];
     if (packagePath !== undefined) {
       return `${packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule}@${tool.goVersion}`;

@@ -1,0 +1,277 @@
+/**
+ * The whole stack on the real Docker engine, brought up the way a user without Pulumi does (render, then
+ * `docker compose up -d --wait`), from the same deployment plan the Pulumi program maps. Images are the
+ * stand-ins at the pinned tags; the app's is built from service/Dockerfile. Grafana itself is not exercised:
+ * its stand-in only proves that what the stack hands Grafana is where Grafana reads it.
+ *
+ * The steps build on one another (one stack, brought up once: two minutes on two cores), in order; each
+ * prints its measured time beside its budget.
+ */
+import { expect } from "chai";
+import { durationMs } from "../../configs/duration";
+import { loadSettings } from "../../configs/load";
+import { loadtestPlan } from "../../configs/loadtest";
+import { alertNames, jobs } from "../../configs/names";
+import type { SettingsInput } from "../../configs/settings";
+import { buildAppImage, type DockerTools, requireDocker } from "../../test-support/docker";
+import { boundedFetch } from "../../test-support/http";
+import { freePort } from "../../test-support/ports";
+import { PrometheusClient } from "../../test-support/prometheus-client";
+import { waitFor } from "../../test-support/wait";
+import {
+  afterConditionBudgetMs,
+  firingEmailBudgetMs,
+  formatMeasurement,
+  marginMs,
+  mochaTimeoutMs,
+  prometheusResendDelayMs,
+  resolvedEmailBudgetMs,
+} from "../budgets";
+import { bodyField, parseHumanized } from "../notifications";
+import { e2eSettings } from "../test-settings";
+import { ComposeStack, containerName, upWaitSeconds } from "./compose-stack";
+import { MailpitClient } from "./mailpit";
+
+/** The end-to-end suite's fast settings, on free loopback ports. */
+async function dockerTestSettings(): Promise<SettingsInput> {
+  return {
+    ...e2eSettings,
+    ports: {
+      app: await freePort(),
+      prometheus: await freePort(),
+      alertmanager: await freePort(),
+      grafana: await freePort(),
+      mailpit: await freePort(),
+    },
+  };
+}
+
+const loopbackUrl = (port: number) => `http://127.0.0.1:${port}`;
+/** The app image's build runs `npm ci` from the registry: minutes on a cold cache. */
+const buildBudgetMs = 8 * 60_000;
+
+describe("the stack on the real Docker engine, through docker compose", () => {
+  let tools: DockerTools;
+  let stack: ComposeStack;
+  let input: SettingsInput;
+  let settings: ReturnType<typeof loadSettings>["settings"];
+  let replicas: PrometheusClient[];
+  let mailpit: MailpitClient;
+  /** When `up` returned: the load test is running by then. */
+  let upAt: number;
+  /** A moment at which both replicas had samples, for the "oldest sample survives" check. */
+  let firstSampleAt: Date;
+  const diagnostics = () => `${stack.ps()}\n${stack.logs()}`;
+
+  before(async function () {
+    this.timeout(buildBudgetMs + (upWaitSeconds + 120) * 1000);
+    tools = requireDocker(this);
+    input = await dockerTestSettings();
+    ({ settings } = loadSettings(input));
+    stack = new ComposeStack(tools);
+    stack.render(input);
+    // A run that was interrupted before its `after` may have left the stack up.
+    stack.down();
+    const buildStarted = performance.now();
+    await buildAppImage(stack.appImage);
+    console.log(formatMeasurement("app image built", performance.now() - buildStarted, buildBudgetMs));
+    const upStarted = performance.now();
+    stack.up();
+    upAt = performance.now();
+    console.log(formatMeasurement("docker compose up --wait", upAt - upStarted, upWaitSeconds * 1000));
+    replicas = [0, 1].map(
+      (replica) => new PrometheusClient(loopbackUrl(settings.ports.prometheus + replica)),
+    );
+    mailpit = new MailpitClient(loopbackUrl(settings.ports.mailpit));
+  });
+
+  after(function () {
+    this.timeout(180_000);
+    stack?.dispose();
+  });
+
+  it("1. runs every service healthy, and both replicas see every job up", async function () {
+    const budgetMs = 4 * durationMs(settings.scrape.interval) + marginMs;
+    this.timeout(mochaTimeoutMs(budgetMs));
+    for (const container of stack.containers()) {
+      if (container.service === "loadtest") {
+        expect(container.exitCode, "the load test is running or finished cleanly").to.equal(0);
+        continue;
+      }
+      expect(container.health, container.service).to.equal("healthy");
+    }
+    const expected = [jobs.app, jobs.alertmanager, jobs.prometheus, jobs.prometheus].sort();
+    const waited = await waitFor(
+      "up == 1 for every target on both replicas",
+      async () => {
+        for (const replica of replicas) {
+          const up = await replica.query("up");
+          const jobsUp = up.filter((sample) => sample.value === 1).map((sample) => sample.labels.job ?? "");
+          if (JSON.stringify(jobsUp.sort()) !== JSON.stringify(expected)) return undefined;
+        }
+        return true;
+      },
+      { timeoutMs: budgetMs, diagnostics },
+    );
+    firstSampleAt = new Date();
+    console.log(formatMeasurement("every target up on both replicas", waited.elapsedMs, budgetMs));
+  });
+
+  it("2. runs the app built from service/Dockerfile as node, serving the API and its metrics", async () => {
+    const user = stack.docker(["exec", containerName("app"), "id", "-un"]);
+    expect(user.stdout.trim(), user.stderr).to.equal("node");
+    const image = stack.docker(["inspect", "--format", "{{.Config.Image}}", containerName("app")]);
+    expect(image.stdout.trim()).to.equal(stack.appImage);
+    const app = loopbackUrl(settings.ports.app);
+    const items = await boundedFetch(`${app}/api/items`);
+    expect(items.status).to.equal(200);
+    const metrics = await (await boundedFetch(`${app}/metrics`)).text();
+    expect(metrics).to.include("app_http_requests_total");
+  });
+
+  it("3. e-mails HighRequestVolume once for the load test's spike, with its severity and value, then its resolution", async function () {
+    const plan = loadtestPlan(settings);
+    const { spike, cooldown } = plan.phases;
+    const firingBudgetMs =
+      spike.startMs + plan.alertFiresWithinMs + durationMs(settings.alertmanager.groupWait) + 2 * marginMs;
+    const resolvedBudgetMs =
+      cooldown.startMs +
+      plan.alertResolvesWithinMs +
+      durationMs(settings.alertmanager.groupInterval) +
+      2 * marginMs;
+    this.timeout(mochaTimeoutMs(resolvedBudgetMs));
+    const rule = settings.alerts.highRequestVolume;
+    const firing = await waitFor(
+      "the HighRequestVolume e-mail in Mailpit",
+      async () => (await mailpit.notifications(alertNames.highRequestVolume, "firing"))[0],
+      { timeoutMs: Math.max(0, firingBudgetMs - (performance.now() - upAt)), diagnostics },
+    );
+    console.log(
+      formatMeasurement("HighRequestVolume e-mail after up", performance.now() - upAt, firingBudgetMs),
+    );
+    const text = await mailpit.text(firing.value.id);
+    const email = {
+      subject: firing.value.subject,
+      text,
+      html: undefined,
+      recipients: firing.value.to,
+      from: "",
+      receivedAt: 0,
+    };
+    expect(bodyField(email, "Severity")).to.equal(rule.severity);
+    expect(parseHumanized(bodyField(email, "Value") ?? "")).to.be.greaterThan(rule.maxRequests);
+
+    await waitFor(
+      "the HighRequestVolume RESOLVED e-mail",
+      async () => (await mailpit.notifications(alertNames.highRequestVolume, "resolved"))[0],
+      { timeoutMs: Math.max(0, resolvedBudgetMs - (performance.now() - upAt)), diagnostics },
+    );
+    console.log(
+      formatMeasurement("its RESOLVED e-mail after up", performance.now() - upAt, resolvedBudgetMs),
+    );
+    expect(
+      await mailpit.notifications(alertNames.highRequestVolume, "firing"),
+      "one firing e-mail",
+    ).to.have.length(1);
+  });
+
+  it("4. e-mails InstanceDown when the app container stops, and keeps it sent once across an Alertmanager restart", async function () {
+    const budgetMs = firingEmailBudgetMs(settings, settings.alerts.instanceDown.for);
+    // Prometheus re-sends firing alerts to a restarted Alertmanager within its resend delay; then group_wait.
+    const quietMs = prometheusResendDelayMs + durationMs(settings.alertmanager.groupWait) + marginMs;
+    this.timeout(mochaTimeoutMs(budgetMs, quietMs, resolvedEmailBudgetMs(settings)));
+    const stoppedAt = performance.now();
+    stack.containerCommand("stop", "app");
+    const down = await waitFor(
+      "the InstanceDown e-mail",
+      async () => (await mailpit.notifications(alertNames.instanceDown, "firing"))[0],
+      { timeoutMs: budgetMs, diagnostics },
+    );
+    console.log(formatMeasurement("InstanceDown after docker stop", performance.now() - stoppedAt, budgetMs));
+    expect(down.value.subject).to.include(`job=${jobs.app}`);
+
+    // 5. The notification log is on Alertmanager's volume: a restart does not send the same e-mail again.
+    stack.containerCommand("restart", "alertmanager");
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    expect(
+      await mailpit.notifications(alertNames.instanceDown, "firing"),
+      "InstanceDown e-mailed again after the Alertmanager restart",
+    ).to.have.length(1);
+    console.log(
+      `      no duplicate InstanceDown in ${Math.round(quietMs / 1000)} s after an Alertmanager restart`,
+    );
+
+    stack.containerCommand("start", "app");
+    await waitFor(
+      "the InstanceDown RESOLVED e-mail",
+      async () => (await mailpit.notifications(alertNames.instanceDown, "resolved"))[0],
+      { timeoutMs: resolvedEmailBudgetMs(settings) + 15_000, diagnostics },
+    );
+  });
+
+  it("4. e-mails PrometheusDown from the other replica when one replica's container stops", async function () {
+    const budgetMs =
+      afterConditionBudgetMs(settings, settings.alerts.prometheusDown.for) +
+      2 * durationMs(settings.scrape.interval);
+    this.timeout(mochaTimeoutMs(budgetMs, 60_000));
+    const stoppedAt = performance.now();
+    stack.containerCommand("stop", "prometheus-1");
+    try {
+      await waitFor(
+        "the PrometheusDown e-mail",
+        async () => (await mailpit.notifications(alertNames.prometheusDown, "firing"))[0],
+        { timeoutMs: budgetMs, diagnostics },
+      );
+      console.log(
+        formatMeasurement("PrometheusDown after docker stop", performance.now() - stoppedAt, budgetMs),
+      );
+    } finally {
+      stack.containerCommand("start", "prometheus-1");
+    }
+  });
+
+  it("6. recreates only the services whose files a threshold change touched, and keeps Prometheus's data", async function () {
+    this.timeout((upWaitSeconds + 120) * 1000);
+    const before = new Map(stack.containers().map((container) => [container.service, container.id]));
+    const changed = {
+      ...input,
+      alerts: {
+        ...input.alerts,
+        highRequestVolume: { ...e2eSettings.alerts.highRequestVolume, maxRequests: 61 },
+      },
+    };
+    stack.render(changed);
+    const started = performance.now();
+    stack.up();
+    console.log(
+      formatMeasurement(
+        "docker compose up after a threshold change",
+        performance.now() - started,
+        upWaitSeconds * 1000,
+      ),
+    );
+    const after = new Map(stack.containers().map((container) => [container.service, container.id]));
+    const recreated = [...before.keys()]
+      .filter((service) => after.get(service) !== before.get(service))
+      .sort();
+    expect(recreated).to.deep.equal(["grafana", "loadtest", "prometheus-0", "prometheus-1"]);
+    for (const replica of replicas) {
+      const old = await waitFor(
+        "the first samples, after the restart",
+        async () => {
+          const samples = await replica.query(`up{job="${jobs.app}"}`, firstSampleAt);
+          return samples.length > 0 ? samples : undefined;
+        },
+        { timeoutMs: 30_000, diagnostics },
+      );
+      expect(old.value, replica.baseUrl).to.have.length(1);
+    }
+  });
+
+  it("7. docker compose down -v leaves no container, volume or network of the stack", function () {
+    this.timeout(180_000);
+    const result = stack.down();
+    expect(result.status, result.stderr).to.equal(0);
+    expect(stack.leftovers()).to.deep.equal({ containers: [], volumes: [], networks: [] });
+  });
+});
