@@ -15,49 +15,35 @@ function builtInTemplates(): string[] {
 const valid = [
   "The queue holds {{ $value | humanize }} items on {{ $labels.instance }}.",
   "{{ $labels.job }} answers {{ $value | humanizePercentage }} of requests with 5xx.",
-  "{{ with $labels.job }}job {{ . }}{{ end }}",
-  "{{ if gt $value 0.5 }}high{{ else if gt $value 0.2 }}raised{{ else }}low{{ end }}",
-  "{{ range $key, $label := $labels }}{{ $key }}={{ $label }} {{ end }}",
-  "{{ range $labels }}{{ break }}{{ end }}",
-  '{{ printf `%.2f` $value }} {{ index $labels "job" }} {{ len $labels }}',
-  '{{ reReplaceAll "(.*):.*" "$1" $labels.instance }} {{ $labels.instance | stripPort | toUpper }}',
-  '{{ with query "up == 0" }}{{ . | first | value | humanize }}{{ end }}',
-  '{{ humanizeDuration 90 }} {{ humanize1024 2048 }} {{ humanizeTimestamp 0 }} {{ title "a" }}',
-  "{{ $externalURL }} {{ $externalLabels.cluster }} {{ .Labels.job }} {{ $.Value }}",
-  "{{ $x := 1 }}{{ $x = 2 }}{{ $x }}",
-  "{{/* a comment */}}text{{- /* trimmed */ -}} more",
-  '{{ "}}" }} and a stray }} in text',
-  "{{ -1 }} {{ 1.5e3 }} {{ 0x1F }} {{ 'a' }} {{ true }}",
-  '{{ define "detail" }}x{{ end }}{{ template "detail" }}',
+  "{{ humanizeDuration $value }} behind, {{ $value|humanize1024 }}B, since {{ $value | humanizeTimestamp }}",
+  "{{$value}} on {{$labels.__name__}}",
   "{{ $labels.instance\n}}",
+  "a stray }} in text",
   "100% plain text, no action at all",
 ];
 
-/** Templates Prometheus refuses, with what is said. */
+/** Templates outside the subset, with what is said. */
 const invalid: readonly (readonly [template: string, says: string])[] = [
-  ["{{ $value | humanise }} {{ $labels.instance", 'function "humanise" not defined'],
-  ["Instance {{ $labels.instance", "unclosed action"],
-  ['{{ tmpl "x" . }}', 'function "tmpl" not defined'],
-  ["{{ x.y }}", 'function "x" not defined'],
-  ["{{ $foo }}", 'undefined variable "$foo"'],
-  ["{{ if true }}{{ $y := 1 }}{{ end }}{{ $y }}", 'undefined variable "$y"'],
-  ["{{ with $x := 1 }}{{ $x }}{{ end }}{{ $x }}", 'undefined variable "$x"'],
-  ['{{ define "x" }}{{ $labels }}{{ end }}', 'undefined variable "$labels"'],
-  ["{{ if $value }}high", "unexpected EOF"],
-  ["{{ end }}", "unexpected {{end}}"],
-  ["{{ else }}", "unexpected {{else}}"],
-  ["{{ if 1 }}{{ else }}{{ else }}{{ end }}", "expected end"],
-  ["{{ break }}", "{{break}} outside {{range}}"],
-  ["{{}}", "missing value for command"],
-  ["{{ if }}x{{ end }}", "missing value for if"],
-  ["{{ (1 }}", "unclosed left paren"],
-  ["{{ 1) }}", "unexpected right paren"],
-  ["{{ $labels : 1 }}", "expected :="],
-  ["{{ humanise (1 }}", 'function "humanise" not defined'],
-  ['{{ "abc }}', "unterminated quoted string"],
-  ["{{ `abc }}", "unterminated raw quoted string"],
-  ["{{/* a comment }}", "unclosed comment"],
-  ["{{/* a comment */ x }}", "comment ends before closing delimiter"],
+  ["{{ $value | humanise }} {{ $labels.instance", '"humanise" is not a humanize function'],
+  ["Instance {{ $labels.instance", 'column 10: "{{" is not closed by "}}"'],
+  ["{{ $foo }}", "{{ $foo }} is not allowed"],
+  ["{{ $labels }}", "is not allowed"],
+  ["{{ $labels.job-name }}", "is not allowed"],
+  ["{{ if gt $value 1.0 }}high{{ end }}", "column 1: {{ if gt $value 1.0 }} is not allowed"],
+  ['{{ with query "up" }}{{ . }}{{ end }}', "is not allowed"],
+  ["{{ $value | humanize | toUpper }}", "is not allowed"],
+  ["{{ humanize }}", "is not allowed"],
+  ["{{}}", "{{}} is not allowed"],
+  ["{{/* a comment */}}", "is not allowed"],
+  ["ok {{ $value }} then {{ .Value }}", "column 22: {{ .Value }} is not allowed"],
+];
+
+/** Templates of the invalid list that Prometheus refuses too: the subset keeps these from every replica. */
+const refusedByPrometheus = [
+  "{{ $value | humanise }} {{ $labels.instance",
+  "Instance {{ $labels.instance",
+  "{{ $foo }}",
+  "{{}}",
 ];
 
 describe("alertTemplateErrors", () => {
@@ -106,13 +92,10 @@ describe("alertTemplateErrors", () => {
       ).to.deep.equal([]);
     });
 
-    it("refuses every template it rejects, with the same error", async () => {
-      const verdicts = await promtoolSays(invalid.map(([template]) => template));
-      invalid.forEach(([template, says], i) => {
+    it("refuses the broken templates it rejects", async () => {
+      const verdicts = await promtoolSays(refusedByPrometheus);
+      refusedByPrometheus.forEach((template, i) => {
         expect(verdicts[i], template).to.be.a("string");
-        const first = alertTemplateErrors(template)[0] ?? "";
-        // Prometheus's wording, up to the explanation this module adds after a colon.
-        expect(verdicts[i], template).to.include(first.split(": ")[0] ?? says);
       });
     });
   });

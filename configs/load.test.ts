@@ -201,6 +201,12 @@ describe("loadSettings", () => {
         mentions: ["unknown setting", "highRequestVolume"],
       },
       {
+        what: "a misspelt field of a custom alert",
+        raw: { alerts: { custom: [{ ...customAlert(), severty: "info" }] } },
+        path: "alerts.custom[0].severty",
+        mentions: ["unknown setting", "alerts.custom[0] accepts", "severity"],
+      },
+      {
         what: "an unknown top-level key",
         raw: { scrapes: {} },
         path: "scrapes",
@@ -367,13 +373,26 @@ describe("loadSettings", () => {
           alerts: { custom: [customAlert({ description: "{{ $value | humanise }} {{ $labels.instance" })] },
         },
         path: "alerts.custom[0].description",
-        mentions: ["not a valid Prometheus alert template", 'function "humanise" not defined'],
+        mentions: [
+          "not an allowed alert template",
+          '"humanise" is not a humanize function',
+          "humanizeDuration",
+        ],
       },
       {
         what: "a custom summary with an unclosed action",
         raw: { alerts: { custom: [customAlert({ summary: "Queue on {{ $labels.instance" })] } },
         path: "alerts.custom[0].summary",
-        mentions: ["unclosed action"],
+        mentions: ['column 10: "{{" is not closed'],
+      },
+      {
+        what: "a custom description with Go template logic, outside the allowed subset",
+        raw: { alerts: { custom: [customAlert({ description: "{{ if gt $value 1.0 }}high{{ end }}" })] } },
+        path: "alerts.custom[0].description",
+        mentions: [
+          "{{ if gt $value 1.0 }} is not allowed",
+          "allow plain text, {{ $labels.<name> }}, {{ $value }}",
+        ],
       },
       {
         what: "a load test whose warm-up would send nothing",
@@ -455,8 +474,7 @@ describe("loadSettings", () => {
 
   it("accepts custom alerts with real-world expressions and templates", () => {
     const exprs = realisticCustomAlertExprs;
-    const description =
-      "{{ $labels.instance }}: {{ if gt $value 1.0 }}{{ $value | humanizeDuration }}{{ end }}";
+    const description = "{{ $labels.instance }}: {{ $value | humanizeDuration }} ({{ humanize $value }} s)";
     const custom = exprs.map((expr, i) => ({ ...customAlert({ expr, description }), name: `Custom${i}` }));
     expect(loadSettings({ alerts: { custom } }).settings.alerts.custom).to.have.length(exprs.length);
   });

@@ -6,9 +6,9 @@
  * `email.requireTls` is resolved by the schema itself: after loading it is always a boolean (false when
  * `email.smarthost` is unset, so the stack's own inbox is used; true otherwise, unless set explicitly).
  */
-import type { z } from "zod";
+import { z } from "zod";
 import { requestDurationBuckets } from "../service/metrics-contract";
-import { alertTemplateErrors } from "./alert-templates";
+import { alertTemplateErrors, allowedTemplates } from "./alert-templates";
 import { prometheusHostPort } from "./docker-endpoints";
 import { durationMs, formatDuration } from "./duration";
 import { loadtestProblems } from "./loadtest";
@@ -31,13 +31,8 @@ const minSamplesPerWindow = 4;
 
 type Path = readonly (string | number)[];
 
-/** `alerts.custom[0].name`, the way `pulumi config set --path` writes it. */
-function formatPath(path: Path): string {
-  return path.reduce<string>((text, key) => {
-    if (typeof key === "number") return `${text}[${key}]`;
-    return text === "" ? key : `${text}.${key}`;
-  }, "");
-}
+/** `alerts.custom[0].name`, the way `pulumi config set --path` writes it: zod's own path notation. */
+const formatPath = z.core.toDotPath;
 
 /** Validates raw settings (the stack's config without the project namespace) and applies the defaults. */
 export function loadSettings(raw: unknown): LoadedSettings {
@@ -45,10 +40,9 @@ export function loadSettings(raw: unknown): LoadedSettings {
   if (!isPlainObject(input)) {
     throw new SettingsError([`(settings): must be an object of settings, got ${describeValue([], input)}`]);
   }
-  const parsed = settingsSchema.safeParse(input);
-  const schemaProblems = parsed.success
-    ? []
-    : parsed.error.issues.flatMap((issue) => describeIssue(input, issue));
+  // reportInput: each issue carries the value it is about, for the message.
+  const parsed = settingsSchema.safeParse(input, { reportInput: true });
+  const schemaProblems = parsed.success ? [] : parsed.error.issues.flatMap(describeIssue);
   const invalidPaths = parsed.success ? [] : parsed.error.issues.flatMap(issuePaths);
 
   // Values that failed the schema are replaced by their defaults so the cross-field checks can still run on
@@ -276,7 +270,7 @@ function customAlertProblems(input: Record<string, unknown>): CrossFieldProblem[
       if (templateErrors.length === 0) continue;
       problems.push({
         paths: [at(key)],
-        message: `${formatPath(at(key))}: ${describeValue(at(key), template)} is not a valid Prometheus alert template (${templateErrors.join("; ")})`,
+        message: `${formatPath(at(key))}: ${describeValue(at(key), template)} is not an allowed alert template (${templateErrors.join("; ")}); custom alerts allow ${allowedTemplates}`,
       });
     }
     return problems;
@@ -307,7 +301,7 @@ function warningsFor(settings: Settings): string[] {
   return warnings;
 }
 
-function describeIssue(input: unknown, issue: z.core.$ZodIssue): string[] {
+function describeIssue(issue: z.core.$ZodIssue): string[] {
   const issuePath = pathOf(issue);
   if (issue.code === "unrecognized_keys") {
     const allowed = allowedKeys(issuePath);
@@ -317,7 +311,7 @@ function describeIssue(input: unknown, issue: z.core.$ZodIssue): string[] {
     );
   }
   const path = formatPath(issuePath) || "(settings)";
-  const value = valueAt(input, issuePath);
+  const value = issue.input;
   if (value === undefined) return [`${path}: is required; ${issue.message.replace(/^Invalid input: /, "")}`];
   return [`${path}: ${issue.message} (got ${describeValue(issuePath, value)})`];
 }
@@ -378,32 +372,17 @@ function isPlainObject(value: unknown): value is Record<string | number, unknown
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** Keys accepted at a path of the schema, for "unknown setting" messages. */
+/** Keys accepted at a path of the settings, for "unknown setting" messages: from zod's JSON Schema of them. */
 function allowedKeys(path: Path): string[] {
-  let schema: z.core.$ZodType | undefined = settingsSchema;
-  for (const key of path) schema = schema && childSchema(unwrap(schema), key);
-  const object = schema && unwrap(schema);
-  return object?._zod.def.type === "object" ? Object.keys((object as z.core.$ZodObject)._zod.def.shape) : [];
-}
-
-/** The schema under defaults, optionals and transforms. */
-function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
-  const def = schema._zod.def;
-  switch (def.type) {
-    case "default":
-    case "prefault":
-    case "optional":
-      return unwrap((def as z.core.$ZodDefaultDef).innerType);
-    case "pipe":
-      return unwrap((def as z.core.$ZodPipeDef).in);
-    default:
-      return schema;
+  type Schema = z.core.JSONSchema._JSONSchema | undefined;
+  let schema: Schema = z.toJSONSchema(settingsSchema, {
+    io: "input",
+    unrepresentable: "any",
+  });
+  for (const key of path) {
+    if (typeof schema !== "object") return [];
+    const items: Schema | Schema[] = schema.items;
+    schema = typeof key === "number" && !Array.isArray(items) ? items : schema.properties?.[key];
   }
-}
-
-function childSchema(schema: z.core.$ZodType, key: string | number): z.core.$ZodType | undefined {
-  const def = schema._zod.def;
-  if (def.type === "object" && typeof key === "string") return (def as z.core.$ZodObjectDef).shape[key];
-  if (def.type === "array") return (def as z.core.$ZodArrayDef).element;
-  return undefined;
+  return typeof schema === "object" ? Object.keys(schema.properties ?? {}) : [];
 }

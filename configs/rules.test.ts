@@ -37,8 +37,7 @@ const realisticCustomAlerts = realisticCustomAlertExprs.map((expr, i) => ({
   name: `Custom${i}`,
   expr,
   summary: "Something of mine needs attention.",
-  description:
-    '{{ with $labels.instance }}{{ . }}: {{ end }}{{ if gt $value 1.0 }}{{ $value | humanize }}{{ else }}{{ printf "%.2f" $value }}{{ end }}',
+  description: "{{ $labels.instance }}: {{ $value | humanize }}",
 }));
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { expect } from "chai";
 import { pino } from "pino";
 import { createApp } from "./app";
@@ -140,7 +141,7 @@ describe("service: endpoints", () => {
       expect(((await response.json()) as { error: string }).error).to.match(/^malformed JSON body/);
     });
 
-    it("rejects bodies that are not JSON with 415", async () => {
+    it("rejects bodies that are not UTF-8 JSON, or compressed, with 415", async () => {
       const asText = await fetch(`${server.url}${apiRoutes.items}`, { method: "POST", body: '{"name":"a"}' });
       expect(asText.status).to.equal(415);
       const latin1 = await fetch(`${server.url}${apiRoutes.items}`, {
@@ -149,6 +150,13 @@ describe("service: endpoints", () => {
         body: '{"name":"a","quantity":1}',
       });
       expect(latin1.status).to.equal(415);
+      const gzipped = await fetch(`${server.url}${apiRoutes.items}`, {
+        method: "POST",
+        headers: { ...json, "Content-Encoding": "gzip" },
+        body: gzipSync('{"name":"a","quantity":1}'),
+      });
+      expect(gzipped.status).to.equal(415);
+      expect(((await gzipped.json()) as { error: string }).error).to.include("compressed");
     });
 
     it("rejects oversized bodies with 413, declared or chunked, and keeps the connection usable", async () => {

@@ -7,8 +7,8 @@ import { Router } from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import getRawBody from "raw-body";
 import type { core } from "zod";
-import { readJsonBody } from "./body";
 import { ApiError, errorResponse, statusMessage } from "./errors";
 import { ItemStore, newItemSchema } from "./items";
 import { createMetrics } from "./metrics";
@@ -197,6 +197,40 @@ function integerQuery(
     throw new ApiError(400, `query parameter ${name} must be an integer from ${min} to ${max}, got ${got}`);
   }
   return parsed;
+}
+
+/**
+ * The request body as JSON: UTF-8, uncompressed, at most `limitBytes`, or a 415, 413 or 400. raw-body reads it
+ * and enforces the limit, early on a declared length.
+ */
+async function readJsonBody(ctx: Koa.Context, limitBytes: number): Promise<unknown> {
+  if (!ctx.is("application/json")) {
+    throw new ApiError(415, "the request body must be JSON, sent with Content-Type: application/json");
+  }
+  const { charset } = ctx.request;
+  if (charset !== "" && charset !== "utf-8" && charset !== "utf8") {
+    throw new ApiError(415, `JSON bodies must be UTF-8, not ${charset}`);
+  }
+  const encoding = ctx.get("Content-Encoding");
+  if (encoding !== "" && encoding.toLowerCase() !== "identity") {
+    throw new ApiError(415, `compressed request bodies (${encoding}) are not accepted`);
+  }
+  let text: string;
+  try {
+    text = await getRawBody(ctx.req, { length: ctx.request.length, limit: limitBytes, encoding: "utf-8" });
+  } catch (err) {
+    if ((err as { type?: unknown }).type !== "entity.too.large") {
+      throw new ApiError(400, "the request body was not received completely");
+    }
+    // raw-body stops reading; the rest is discarded so that the 413 reaches a keep-alive client.
+    ctx.req.resume();
+    throw new ApiError(413, `the request body exceeds the limit of ${limitBytes} bytes`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ApiError(400, `malformed JSON body: ${(err as SyntaxError).message}`);
+  }
 }
 
 function describeIssue(issue: core.$ZodIssue): string {

@@ -1,13 +1,16 @@
 /**
- * Docker cannot run here, so this suite reads service/Dockerfile and the root .dockerignore and replays the
- * build on the local file system: each stage gets a directory standing in for its root file system, COPY copies
+ * Docker cannot run here, so this suite reads service/Dockerfile (with dockerfile-ast) and the root
+ * .dockerignore (with @balena/dockerignore, a port of Docker's own matcher) and replays the build on the local
+ * file system: each stage gets a directory standing in for its root file system, COPY copies
  * what the build context would contain, RUN runs its command, and the final stage's CMD is started and probed
  * with the image's own HEALTHCHECK command.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync } from "node:fs";
 import { dirname, join, posix, relative, resolve } from "node:path";
+import ignore from "@balena/dockerignore";
 import { expect } from "chai";
+import { Copy, DockerfileParser, Env, From, type Instruction } from "dockerfile-ast";
 import { nodeImage } from "../configs/versions";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { defaultPort } from "./env";
@@ -17,52 +20,19 @@ import { startServiceProcess } from "./testing";
 const contextRoot = resolve(__dirname, "..");
 const dockerfilePath = join(__dirname, "Dockerfile");
 
-interface Instruction {
-  readonly keyword: string;
-  readonly args: string;
-}
-
 interface Stage {
-  readonly base: string;
-  readonly name: string | undefined;
+  readonly from: From;
   readonly instructions: readonly Instruction[];
 }
 
-interface Dockerfile {
-  /** Instructions before the first FROM: only ARG is allowed there. */
-  readonly globalArgs: readonly Instruction[];
-  readonly stages: readonly Stage[];
-}
-
-/** Instructions with continuation lines joined and comments dropped, grouped into stages at each FROM. */
-function parseDockerfile(text: string): Dockerfile {
-  const instructions: Instruction[] = [];
-  let pending = "";
-  for (const line of text.split("\n")) {
-    if (line.trim().startsWith("#") || (pending === "" && line.trim() === "")) continue;
-    if (line.endsWith("\\")) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    const full = `${pending}${line}`.trim();
-    pending = "";
-    const match = /^(\S+)\s+(.*)$/.exec(full);
-    if (!match?.[1] || match[2] === undefined) throw new Error(`cannot parse Dockerfile line: ${full}`);
-    instructions.push({ keyword: match[1].toUpperCase(), args: match[2].trim() });
+/** The instructions of each stage, grouped at each FROM. */
+function stagesOf(instructions: readonly Instruction[]): Stage[] {
+  const stages: { from: From; instructions: Instruction[] }[] = [];
+  for (const instruction of instructions) {
+    if (instruction instanceof From) stages.push({ from: instruction, instructions: [] });
+    else stages.at(-1)?.instructions.push(instruction);
   }
-  const firstFrom = instructions.findIndex((instruction) => instruction.keyword === "FROM");
-  const stages: Stage[] = [];
-  let current: Instruction[] = [];
-  for (const instruction of instructions.slice(firstFrom)) {
-    if (instruction.keyword === "FROM") {
-      const [base = "", as, name] = instruction.args.split(/\s+/);
-      current = [];
-      stages.push({ base, name: as?.toUpperCase() === "AS" ? name : undefined, instructions: current });
-    } else {
-      current.push(instruction);
-    }
-  }
-  return { globalArgs: instructions.slice(0, firstFrom), stages };
+  return stages;
 }
 
 /** Arguments of an exec-form (JSON array) instruction such as CMD ["node", "main.js"]. */
@@ -80,61 +50,13 @@ interface CopyInstruction {
   readonly destination: string;
 }
 
-function parseCopy(args: string): CopyInstruction {
-  const words = args.split(/\s+/);
-  const flags = words.filter((word) => word.startsWith("--"));
-  const paths = words.filter((word) => !word.startsWith("--"));
+function parseCopy(copy: Copy): CopyInstruction {
+  const paths = copy.getArguments().map((argument) => argument.getValue());
   const destination = paths.pop();
-  if (destination === undefined || paths.length === 0)
-    throw new Error(`COPY needs sources and a destination: ${args}`);
-  const from = flags.find((flag) => flag.startsWith("--from="))?.slice("--from=".length);
-  return { from, sources: paths, destination };
-}
-
-/**
- * The .dockerignore rules as Docker applies them (moby's patternmatcher): a pattern matches a path or any of
- * its parent directories, `*` and `?` stay within one path segment, `**` spans segments, and the last matching
- * line wins, so a later `!` line re-includes.
- */
-class DockerIgnore {
-  private readonly rules: { readonly pattern: RegExp; readonly exclude: boolean }[];
-
-  constructor(text: string) {
-    this.rules = text
-      .split("\n")
-      .map((line) => line.trim())
-      .filter((line) => line !== "" && !line.startsWith("#"))
-      .map((line) => {
-        const exclude = !line.startsWith("!");
-        const cleaned = posix.normalize(exclude ? line : line.slice(1).trim()).replace(/^\/+|\/+$/g, "");
-        return { pattern: globToRegExp(cleaned), exclude };
-      });
+  if (destination === undefined || paths.length === 0) {
+    throw new Error(`COPY needs sources and a destination: ${copy.getArgumentsContent()}`);
   }
-
-  excludes(path: string): boolean {
-    const segments = path.split("/");
-    const candidates = segments.map((_, index) => segments.slice(0, index + 1).join("/"));
-    let excluded = false;
-    for (const rule of this.rules) {
-      if (candidates.some((candidate) => rule.pattern.test(candidate))) excluded = rule.exclude;
-    }
-    return excluded;
-  }
-}
-
-function globToRegExp(glob: string): RegExp {
-  let source = "";
-  for (let i = 0; i < glob.length; i++) {
-    const char = glob[i] as string;
-    if (char === "*" && glob[i + 1] === "*") {
-      i++;
-      if (glob[i + 1] === "/") i++;
-      source += i + 1 === glob.length ? ".*" : "(.*/)?";
-    } else if (char === "*") source += "[^/]*";
-    else if (char === "?") source += "[^/]";
-    else source += char.replace(/[.+^${}()|[\]\\]/g, "\\$&");
-  }
-  return new RegExp(`^${source}$`);
+  return { from: copy.getFromFlag()?.getValue() ?? undefined, sources: paths, destination };
 }
 
 /** Files under `dir` (recursively), relative to the context root. */
@@ -144,42 +66,50 @@ function filesUnder(dir: string): string[] {
     .map((entry) => relative(contextRoot, join(entry.parentPath, entry.name)));
 }
 
-function instructionsOf(stage: Stage, keyword: string): string[] {
-  return stage.instructions.filter((instruction) => instruction.keyword === keyword).map((i) => i.args);
+function instructionsOf(stage: Stage, keyword: string): Instruction[] {
+  return stage.instructions.filter((instruction) => instruction.getKeyword() === keyword);
+}
+
+function argumentsOf(stage: Stage, keyword: string): string[] {
+  return instructionsOf(stage, keyword).map((instruction) => instruction.getArgumentsContent() ?? "");
+}
+
+function copiesOf(stage: Stage): CopyInstruction[] {
+  return stage.instructions.filter((instruction) => instruction instanceof Copy).map(parseCopy);
 }
 
 function stageEnv(stage: Stage): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const args of instructionsOf(stage, "ENV")) {
-    for (const pair of args.split(/\s+/)) {
-      const [key, ...value] = pair.split("=");
-      if (key === undefined || value.length === 0) throw new Error(`write ENV as key=value: ENV ${args}`);
-      env[key] = value.join("=");
-    }
-  }
-  return env;
+  const properties = stage.instructions.flatMap((env) => (env instanceof Env ? env.getProperties() : []));
+  return Object.fromEntries(properties.map((property) => [property.getName(), property.getValue() ?? ""]));
 }
 
 describe("service: Dockerfile", () => {
-  let dockerfile: Dockerfile;
-  let dockerIgnore: DockerIgnore;
+  let dockerfile: ReturnType<typeof DockerfileParser.parse>;
+  let stages: Stage[];
+  let dockerIgnore: ReturnType<typeof ignore>;
   let finalStage: Stage;
   before(() => {
-    dockerfile = parseDockerfile(readFileSync(dockerfilePath, "utf8"));
-    dockerIgnore = new DockerIgnore(readFileSync(join(contextRoot, ".dockerignore"), "utf8"));
-    const last = dockerfile.stages.at(-1);
+    dockerfile = DockerfileParser.parse(readFileSync(dockerfilePath, "utf8"));
+    stages = stagesOf(dockerfile.getInstructions());
+    dockerIgnore = ignore().add(readFileSync(join(contextRoot, ".dockerignore"), "utf8").split("\n"));
+    const last = stages.at(-1);
     if (last === undefined) throw new Error(`${dockerfilePath} has no FROM`);
     finalStage = last;
   });
 
   it("takes its base image only from the NODE_IMAGE build argument, which has no default", () => {
-    expect(dockerfile.globalArgs).to.deep.equal([{ keyword: "ARG", args: "NODE_IMAGE" }]);
+    const instructions = dockerfile.getInstructions();
+    const beforeFirstFrom = instructions.slice(
+      0,
+      instructions.findIndex((i) => i instanceof From),
+    );
+    expect(beforeFirstFrom.map(String)).to.deep.equal(["ARG NODE_IMAGE"]);
     const stageNames = new Set<string>();
-    for (const stage of dockerfile.stages) {
-      expect(stage.base === `\${NODE_IMAGE}` || stageNames.has(stage.base), `FROM ${stage.base}`).to.equal(
-        true,
-      );
-      if (stage.name) stageNames.add(stage.name);
+    for (const { from } of stages) {
+      const base = from.getImage() ?? "";
+      expect(base === `\${NODE_IMAGE}` || stageNames.has(base), `FROM ${base}`).to.equal(true);
+      const name = from.getBuildStage();
+      if (name) stageNames.add(name);
     }
   });
 
@@ -211,7 +141,7 @@ describe("service: Dockerfile", () => {
       "service/app.test.ts",
       "service/testing.ts",
     ]) {
-      expect(dockerIgnore.excludes(path), path).to.equal(true);
+      expect(dockerIgnore.ignores(path), path).to.equal(true);
     }
     for (const path of [
       "package.json",
@@ -219,36 +149,32 @@ describe("service: Dockerfile", () => {
       "service/main.ts",
       "service/metrics-contract.ts",
     ]) {
-      expect(dockerIgnore.excludes(path), path).to.equal(false);
+      expect(dockerIgnore.ignores(path), path).to.equal(false);
     }
   });
 
   it("copies only sources that exist in the build context", () => {
-    const copies = dockerfile.stages.flatMap((stage) => instructionsOf(stage, "COPY").map(parseCopy));
+    const copies = stages.flatMap(copiesOf);
     const fromContext = copies.filter((copy) => copy.from === undefined).flatMap((copy) => copy.sources);
     expect(fromContext).to.not.be.empty;
     for (const source of fromContext) {
       expect(existsSync(join(contextRoot, source)), `${source} exists`).to.equal(true);
       const files = statSync(join(contextRoot, source)).isDirectory() ? filesUnder(source) : [source];
       expect(
-        files.filter((file) => !dockerIgnore.excludes(file)),
+        files.filter((file) => !dockerIgnore.ignores(file)),
         `${source} after .dockerignore`,
       ).to.not.be.empty;
     }
   });
 
   it("runs as the node user, exposes the service's default port and checks /healthz", () => {
-    expect(instructionsOf(finalStage, "USER")).to.deep.equal(["node"]);
+    expect(argumentsOf(finalStage, "USER")).to.deep.equal(["node"]);
     expect(stageEnv(finalStage).PORT).to.equal(String(defaultPort));
-    expect(instructionsOf(finalStage, "EXPOSE")).to.deep.equal([`\${PORT}`]);
-    const [healthcheck] = instructionsOf(finalStage, "HEALTHCHECK");
+    expect(argumentsOf(finalStage, "EXPOSE")).to.deep.equal([`\${PORT}`]);
+    const [healthcheck] = argumentsOf(finalStage, "HEALTHCHECK");
     expect(healthcheck).to.include(probePaths.liveness);
     // The final stage takes only what the build stage produced, never anything from the build context.
-    expect(
-      instructionsOf(finalStage, "COPY")
-        .map(parseCopy)
-        .every((copy) => copy.from !== undefined),
-    ).to.equal(true);
+    expect(copiesOf(finalStage).every((copy) => copy.from !== undefined)).to.equal(true);
   });
 
   describe("replayed build", function () {
@@ -262,10 +188,11 @@ describe("service: Dockerfile", () => {
 
     before(() => {
       workspace = makeTempDir("watchtower-docker-");
-      dockerfile.stages.forEach((stage, index) => {
+      stages.forEach((stage, index) => {
         const root = stageRoot(index);
         mkdirSync(root);
-        if (stage.name) stageRoots.set(stage.name, root);
+        const name = stage.from.getBuildStage();
+        if (name) stageRoots.set(name, root);
         finalWorkdir = replayStage(stage, root);
       });
     });
@@ -281,13 +208,14 @@ describe("service: Dockerfile", () => {
     function replayStage(stage: Stage, root: string): string {
       let workdir = "/";
       const env = stageEnv(stage);
-      for (const { keyword, args } of stage.instructions) {
-        if (keyword === "WORKDIR") {
+      for (const instruction of stage.instructions) {
+        const args = instruction.getArgumentsContent() ?? "";
+        if (instruction.getKeyword() === "WORKDIR") {
           workdir = posix.resolve(workdir, args);
           mkdirSync(join(root, workdir), { recursive: true });
-        } else if (keyword === "COPY") {
-          replayCopy(parseCopy(args), root, workdir);
-        } else if (keyword === "RUN") {
+        } else if (instruction instanceof Copy) {
+          replayCopy(parseCopy(instruction), root, workdir);
+        } else if (instruction.getKeyword() === "RUN") {
           replayRun(args, join(root, workdir), env);
         }
       }
@@ -308,7 +236,7 @@ describe("service: Dockerfile", () => {
             filter: (path) =>
               copy.from !== undefined ||
               statSync(path).isDirectory() ||
-              !dockerIgnore.excludes(relative(contextRoot, path)),
+              !dockerIgnore.ignores(relative(contextRoot, path)),
           });
         } else {
           const target = intoDirectory ? join(destination, posix.basename(source)) : destination;
@@ -344,9 +272,9 @@ describe("service: Dockerfile", () => {
     });
 
     it("produces the file that CMD runs, without node_modules", () => {
-      const [command, ...args] = execForm(instructionsOf(finalStage, "CMD")[0] ?? "");
+      const [command, ...args] = execForm(argumentsOf(finalStage, "CMD")[0] ?? "");
       expect(command).to.equal("node");
-      const finalRoot = stageRoot(dockerfile.stages.length - 1);
+      const finalRoot = stageRoot(stages.length - 1);
       const script = args.find((arg) => !arg.startsWith("-")) ?? "";
       expect(existsSync(join(finalRoot, posix.resolve(finalWorkdir, script))), script).to.equal(true);
       expect(
@@ -355,14 +283,14 @@ describe("service: Dockerfile", () => {
     });
 
     it("starts from the bundle alone, passes its own HEALTHCHECK and stops cleanly on SIGTERM", async () => {
-      const [, ...args] = execForm(instructionsOf(finalStage, "CMD")[0] ?? "");
-      const finalRoot = stageRoot(dockerfile.stages.length - 1);
+      const [, ...args] = execForm(argumentsOf(finalStage, "CMD")[0] ?? "");
+      const finalRoot = stageRoot(stages.length - 1);
       const service = await startServiceProcess(args, {
         cwd: join(finalRoot, finalWorkdir),
         env: { ...stageEnv(finalStage), PORT: "0", HOST: "127.0.0.1" },
       });
       try {
-        const healthcheck = (instructionsOf(finalStage, "HEALTHCHECK")[0] ?? "").replace(/^.*?\bCMD\s+/, "");
+        const healthcheck = (argumentsOf(finalStage, "HEALTHCHECK")[0] ?? "").replace(/^CMD\s+/, "");
         const [probe, ...probeArgs] = execForm(healthcheck);
         expect(probe).to.equal("node");
         const runProbe = (port: number) =>

@@ -1,11 +1,11 @@
 /**
- * Real programs started by tests. Each runs in its own process group (so a kill reaches anything it spawned),
- * writes stdout and stderr to a log file (so a failure can show what the program said), and is killed when
- * the runner exits or is interrupted.
+ * Real programs started by tests, through execa. Each runs in its own process group (so a kill reaches anything
+ * it spawned), appends stdout and stderr to a log file (so a failure can show what the program said), and is
+ * killed when the runner exits or is interrupted.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { appendFileSync, closeSync, openSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
+import { type ExecaChildProcess, execa } from "execa";
 import { onExitCleanup } from "./cleanup";
 
 /** How long `stop()` lets a program shut down cleanly before it kills it. */
@@ -33,7 +33,6 @@ export class ManagedProcess {
   readonly logFile: string;
   /** Settles when the program has exited, however that happened. */
   readonly exited: Promise<ExitStatus>;
-  private readonly child: ChildProcess;
   private readonly pid: number;
   private exitStatus: ExitStatus | undefined;
 
@@ -42,28 +41,31 @@ export class ManagedProcess {
     this.logFile = spec.logFile;
     appendFileSync(spec.logFile, `--- ${new Date().toISOString()} ${spec.command} ${spec.args.join(" ")}\n`);
     const log = openSync(spec.logFile, "a");
+    let child: ExecaChildProcess;
     try {
-      this.child = spawn(spec.command, spec.args, {
+      child = execa(spec.command, spec.args, {
         cwd: spec.cwd,
-        env: spec.env ?? process.env,
+        env: spec.env,
+        extendEnv: spec.env === undefined,
         detached: true,
         stdio: ["ignore", log, log],
+        // A non-zero exit or a signal is a result for the test to judge, not an exception.
+        reject: false,
       });
     } finally {
       closeSync(log);
     }
-    // Without a listener, a spawn failure (ENOENT, EACCES) would crash the runner instead of failing a test.
-    this.child.once("error", (error) => appendFileSync(spec.logFile, `spawn error: ${error.message}\n`));
-    if (this.child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
-    this.pid = this.child.pid;
-    const unregister = onExitCleanup(() => this.signalGroup("SIGKILL"));
-    this.exited = new Promise((resolve) => {
-      this.child.once("exit", (code, signal) => {
-        this.exitStatus = { code, signal };
-        unregister();
-        resolve(this.exitStatus);
-      });
+    this.exited = child.then((result) => {
+      // execa 8 types the signal as a string; it is one of Node's signal names.
+      const status = { code: result.exitCode ?? null, signal: (result.signal as NodeJS.Signals) ?? null };
+      this.exitStatus = status;
+      return status;
     });
+    // After `exited` is set, so that a spawn failure (ENOENT, EACCES) settles it instead of escaping.
+    if (child.pid === undefined) throw new Error(`${spec.name}: could not start ${spec.command}`);
+    this.pid = child.pid;
+    const unregister = onExitCleanup(() => this.signalGroup("SIGKILL"));
+    void this.exited.then(unregister);
   }
 
   static start(spec: ProcessSpec): ManagedProcess {

@@ -2,7 +2,7 @@
  * Polling with a deadline. A test that waits on a real process must say what it waited for, how long it
  * allowed, and what it last saw, or a failure in CI is a guessing game.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import pWaitFor from "p-wait-for";
 
 export interface WaitOptions {
   readonly timeoutMs: number;
@@ -29,27 +29,38 @@ export async function waitFor<T>(
   options: WaitOptions,
 ): Promise<Waited<T>> {
   const started = performance.now();
-  const intervalMs = options.intervalMs ?? 200;
   let lastProblem = "the probe never succeeded";
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return { value, elapsedMs: performance.now() - started };
-      lastProblem = "the condition did not hold yet";
-    } catch (error) {
-      lastProblem = error instanceof Error ? error.message : String(error);
-    }
-    const elapsedMs = performance.now() - started;
-    const hopeless = options.hopeless?.();
-    if (hopeless !== undefined || elapsedMs >= options.timeoutMs) {
-      const reason = hopeless ?? `timed out after ${seconds(elapsedMs)}`;
-      const extra = options.diagnostics?.();
-      throw new Error(
-        `${reason} waiting for ${description} (last: ${lastProblem})${extra ? `\n${extra}` : ""}`,
-      );
-    }
-    await sleep(Math.min(intervalMs, Math.max(0, options.timeoutMs - elapsedMs)));
-  }
+  const failure = (reason: string) => {
+    const extra = options.diagnostics?.();
+    return new Error(
+      `${reason} waiting for ${description} (last: ${lastProblem})${extra ? `\n${extra}` : ""}`,
+    );
+  };
+  const value = await pWaitFor(
+    async () => {
+      try {
+        const value = await probe();
+        if (value !== undefined) return pWaitFor.resolveWith(value);
+        lastProblem = "the condition did not hold yet";
+      } catch (error) {
+        lastProblem = error instanceof Error ? error.message : String(error);
+      }
+      const hopeless = options.hopeless?.();
+      if (hopeless !== undefined) throw failure(hopeless);
+      return false;
+    },
+    {
+      interval: options.intervalMs ?? 200,
+      timeout: {
+        // p-wait-for's AbortSignal.timeout takes whole milliseconds; budgets are computed, so may be fractional.
+        milliseconds: Math.ceil(options.timeoutMs),
+        fallback: () => {
+          throw failure(`timed out after ${seconds(performance.now() - started)}`);
+        },
+      },
+    },
+  );
+  return { value, elapsedMs: performance.now() - started };
 }
 
 /** "7.3 s": how measured times are printed. */
