@@ -15,13 +15,15 @@ import { ManagedProcess } from "../test-support/processes";
 import { seconds, waitFor } from "../test-support/wait";
 import {
   type AlertmanagerConfig,
+  deliveryCheckTiming,
   receiverNames,
   renderAlertmanagerConfig,
   smtpPasswordFile,
 } from "./alertmanager";
+import { durationMs } from "./duration";
 import type { Endpoints } from "./endpoints";
 import { renderedPaths } from "./layout";
-import { alertNames, annotationKeys, jobs } from "./names";
+import { alertNames, annotationKeys, deliveryCheck, jobs } from "./names";
 import { customAlertsRunbookSection, runbookAnchor, runbookPath } from "./rules";
 import { type Settings, type SettingsInput, settingsSchema } from "./settings";
 
@@ -58,10 +60,10 @@ function render(input: SettingsInput = {}, endpoints: Endpoints = stackEndpoints
   return parse(renderAlertmanagerConfig(settingsWith(input), endpoints)) as AlertmanagerConfig;
 }
 
-function emailConfigOf(config: AlertmanagerConfig) {
-  const receiver = config.receivers.find((r) => r.name === receiverNames.email);
+function emailConfigOf(config: AlertmanagerConfig, receiverName: string = receiverNames.email) {
+  const receiver = config.receivers.find((r) => r.name === receiverName);
   const emailConfig = receiver?.email_configs?.[0];
-  if (!emailConfig) throw new Error("no e-mail receiver in the rendered config");
+  if (!emailConfig) throw new Error(`no e-mail receiver ${receiverName} in the rendered config`);
   return emailConfig;
 }
 
@@ -82,6 +84,26 @@ describe("renderAlertmanagerConfig", () => {
         repeat_interval: "3h",
       });
       expect(config.route.group_by).to.deep.equal(["alertname", "job"]);
+    });
+
+    it("gives the delivery check the first route: group_wait 0s, a group per check id, no resolved e-mail", () => {
+      const config = render({
+        alertmanager: { groupWait: "30s" },
+        email: { to: ["a@example.com", "b@example.com"] },
+      });
+      const [first] = config.route.routes ?? [];
+      expect(first).to.deep.equal({
+        receiver: receiverNames.deliveryCheck,
+        matchers: [`alertname="${deliveryCheck.alertname}"`, `${deliveryCheck.idLabel}=~".+"`],
+        group_by: ["alertname", deliveryCheck.idLabel],
+        ...deliveryCheckTiming,
+      });
+      expect(first?.group_wait).to.equal("0s");
+      // The same SMTP server, credentials, recipients and templates as every alert; only the resolution is left out.
+      expect(emailConfigOf(config, receiverNames.deliveryCheck)).to.deep.equal({
+        ...emailConfigOf(config),
+        send_resolved: false,
+      });
     });
 
     it("routes the Watchdog to a receiver that sends nothing when no dead man's switch is set", () => {
@@ -253,7 +275,7 @@ describe("renderAlertmanagerConfig", () => {
         const settings = settingsWith({ ...input, alerts: { ...input.alerts, custom: [customAlert] } });
         const configPath = writeConfig(`routes-${index}`, settings);
         // Each alert with the labels its rule gives it: the name and the severity from settings.
-        const cases = [
+        const cases: { alertname: string; severity?: string; extra?: string[]; expected: string }[] = [
           ...(Object.keys(alertNames) as (keyof typeof alertNames)[]).map((key) => {
             const alert = settings.alerts[key];
             return {
@@ -267,11 +289,21 @@ describe("renderAlertmanagerConfig", () => {
             severity: settings.alerts.custom[0]?.severity,
             expected: receiverNames.email,
           },
+          // Labels any other route could also match change nothing: the check's route comes first, alone.
+          {
+            alertname: deliveryCheck.alertname,
+            severity: "info",
+            extra: [`${deliveryCheck.idLabel}=3f2a`, `job=${jobs.app}`, "instance=app:5002"],
+            expected: receiverNames.deliveryCheck,
+          },
+          // A custom alert of that name carries no check id: it is an ordinary alert.
+          { alertname: deliveryCheck.alertname, severity: "warning", expected: receiverNames.email },
         ];
-        for (const { alertname, severity, expected } of cases) {
+        for (const { alertname, severity, expected, extra = [] } of cases) {
           const labels = [
             `alertname=${alertname}`,
             ...(severity === undefined ? [] : [`severity=${severity}`]),
+            ...extra,
           ];
           const { stdout } = await run(amtool, [
             "config",
@@ -575,6 +607,46 @@ describe("renderAlertmanagerConfig", () => {
       } finally {
         await postAlerts(resolved([alert]));
       }
+    });
+
+    it("e-mails the delivery check at once, uninhibited beside critical alerts, and never its resolution", async () => {
+      const checkId = "c0ffee00-delivery-check";
+      const check: PostedAlert = {
+        labels: { alertname: deliveryCheck.alertname, severity: "info", [deliveryCheck.idLabel]: checkId },
+        annotations: { [annotationKeys.summary]: "Delivery check" },
+      };
+      const real: PostedAlert[] = [
+        {
+          labels: {
+            alertname: alertNames.instanceDown,
+            job: jobs.app,
+            instance: "app:5002",
+            severity: "critical",
+          },
+        },
+        { labels: { alertname: alertNames.alertmanagerDown, severity: "critical" } },
+        { labels: { alertname: alertNames.highLatency, job: jobs.app, severity: "warning" } },
+      ];
+      await postAlerts(real);
+      try {
+        const started = performance.now();
+        await postAlerts([check]);
+        const firing = await mailArrives(deliveryCheck.alertname, "[FIRING:1]", started);
+        // The subject names the alert as every alert's does: the route groups by alertname too.
+        expect(firing.subject).to.equal(`[FIRING:1] ${deliveryCheck.alertname} (info): Delivery check`);
+        // group_wait is 0s on its route: only the SMTP exchange lies between the post and the e-mail.
+        expect(performance.now() - started, "ms to the check e-mail").to.be.below(3_000);
+        expect(firing.text)
+          .to.include(`${deliveryCheck.idLabel}=${checkId}`)
+          .and.not.include(alertNames.instanceDown);
+        expect(recipients[mails.indexOf(firing)]).to.have.members(["oncall@example.com", "lead@example.org"]);
+        expect((await alertStates()).get(`${deliveryCheck.alertname}/info//`)).to.equal("active");
+      } finally {
+        await postAlerts(resolved([check, ...real]));
+      }
+      // The route's group_interval is when a resolution would leave; a second after it, none has.
+      await sleep(durationMs(deliveryCheckTiming.group_interval) + 1_000);
+      expect(mailsAbout(deliveryCheck.alertname).map((mail) => mail.subject)).to.have.length(1);
     });
 
     it("sends the Watchdog to the dead man's switch and never by e-mail", async () => {

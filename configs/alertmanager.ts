@@ -1,12 +1,13 @@
 /**
  * Renders alertmanager.yml from the settings: one e-mail receiver for every alert, the Watchdog kept apart for
- * an external dead man's switch, and inhibition so that one outage sends one e-mail rather than a cascade.
+ * an external dead man's switch, the delivery check on a fast route of its own, and inhibition so that one
+ * outage sends one e-mail rather than a cascade.
  * Only fields Alertmanager 0.35 accepts (it rejects unknown keys), and `matchers` rather than the deprecated
  * `match`/`match_re` forms.
  */
 import { type ConsoleLink, emailHtml, emailSubject, emailText } from "./alertmanager/email-templates";
 import type { Endpoints } from "./endpoints";
-import { alertNames, jobs } from "./names";
+import { alertNames, deliveryCheck, jobs } from "./names";
 import type { Settings, Severity } from "./settings";
 import { generatedYaml } from "./yaml";
 
@@ -23,6 +24,11 @@ export const smtpPasswordFile = "secrets/smtp_password";
 
 export const receiverNames = {
   email: "email",
+  /**
+   * The delivery check's: the e-mail receiver's settings exactly, except that it sends no resolved e-mail, so
+   * that each check sends one e-mail, not two.
+   */
+  deliveryCheck: "delivery-check",
   /** The Watchdog's webhook, when `alertmanager.deadMansSwitchUrl` is set. */
   deadMansSwitch: "dead-mans-switch",
   /** Has no integration: what is routed here is never sent anywhere. */
@@ -46,7 +52,24 @@ const appSymptomAlerts = [
  * would therefore skip every other tick. Slightly shorter makes every tick ping, so the switch hears from us
  * once a minute and its own period can be a few minutes.
  */
-const deadMansSwitchTiming = { group_wait: "0s", group_interval: "1m", repeat_interval: "50s" } as const;
+export const deadMansSwitchTiming = {
+  group_wait: "0s",
+  group_interval: "1m",
+  repeat_interval: "50s",
+} as const;
+
+/**
+ * The delivery check's route. group_wait 0s: the check e-mail leaves at once, never held back with real alerts.
+ * group_interval also sets how long Alertmanager retries a failing delivery before it counts the notification
+ * as failed (at least notify.MinTimeout, 10s), so 10s makes a broken SMTP server show within seconds.
+ * repeat_interval is far longer than a check alert lives (it ends by itself within minutes), so a check that
+ * dies before resolving its alert never sends a second e-mail.
+ */
+export const deliveryCheckTiming = {
+  group_wait: "0s",
+  group_interval: "10s",
+  repeat_interval: "1h",
+} as const;
 
 interface RouteConfig {
   receiver: string;
@@ -101,7 +124,12 @@ export function renderAlertmanagerConfig(settings: Settings, endpoints: Endpoint
   const config: AlertmanagerConfig = {
     route: buildRoute(settings),
     inhibit_rules: buildInhibitRules(),
-    receivers: [buildEmailReceiver(settings, endpoints), buildWatchdogReceiver(settings)],
+    receivers: [
+      { name: receiverNames.email, email_configs: [buildEmailConfig(settings, endpoints, true)] },
+      // Resolving a check is cleanup: the person reading the inbox needs its one e-mail, not a resolution.
+      { name: receiverNames.deliveryCheck, email_configs: [buildEmailConfig(settings, endpoints, false)] },
+      buildWatchdogReceiver(settings),
+    ],
   };
   return generatedYaml(config);
 }
@@ -129,13 +157,25 @@ function buildRoute(settings: Settings): RouteConfig {
           matchers: [matcher("alertname", "=", alertNames.watchdog)],
           ...deadMansSwitchTiming,
         };
+  // First, and without `continue`: a check alert stops here, grouped only with itself.
+  const deliveryCheckRoute: RouteConfig = {
+    receiver: receiverNames.deliveryCheck,
+    // A custom alert that happens to be called DeliveryCheck has no check id, and takes the e-mail route.
+    matchers: [
+      matcher("alertname", "=", deliveryCheck.alertname),
+      matcher(deliveryCheck.idLabel, "=~", ".+"),
+    ],
+    // alertname too, which the e-mail's subject and headline show; the id alone already makes each its own group.
+    group_by: ["alertname", deliveryCheck.idLabel],
+    ...deliveryCheckTiming,
+  };
   return {
     receiver: receiverNames.email,
     group_by: [...groupLabels],
     group_wait: groupWait,
     group_interval: groupInterval,
     repeat_interval: repeatInterval,
-    routes: [watchdogRoute],
+    routes: [deliveryCheckRoute, watchdogRoute],
   };
 }
 
@@ -164,7 +204,7 @@ function buildInhibitRules(): InhibitRuleConfig[] {
   ];
 }
 
-function buildEmailReceiver(settings: Settings, endpoints: Endpoints): ReceiverConfig {
+function buildEmailConfig(settings: Settings, endpoints: Endpoints, sendResolved: boolean): EmailConfig {
   const { to, from, smarthost, authUsername, authPassword, requireTls } = settings.email;
   // Half-configured credentials fail every delivery (a username without a password) or are silently ignored
   // (a password without a username): neither should reach a running Alertmanager.
@@ -176,24 +216,19 @@ function buildEmailReceiver(settings: Settings, endpoints: Endpoints): ReceiverC
   }
   const links = consoleLinks(endpoints);
   return {
-    name: receiverNames.email,
-    email_configs: [
-      {
-        send_resolved: true,
-        to: (Array.isArray(to) ? to : [to]).join(", "),
-        from,
-        smarthost: smarthost ?? endpoints.inboxSmtp,
-        require_tls: requireTls,
-        ...(authUsername === undefined
-          ? {}
-          : { auth_username: authUsername, auth_password_file: smtpPasswordFile }),
-        headers: { Subject: emailSubject },
-        text: emailText(links),
-        html: emailHtml(links),
-        // A resolution threads under its firing e-mail in the reader's mail client.
-        threading: { enabled: true, thread_by_date: "daily" },
-      },
-    ],
+    send_resolved: sendResolved,
+    to: (Array.isArray(to) ? to : [to]).join(", "),
+    from,
+    smarthost: smarthost ?? endpoints.inboxSmtp,
+    require_tls: requireTls,
+    ...(authUsername === undefined
+      ? {}
+      : { auth_username: authUsername, auth_password_file: smtpPasswordFile }),
+    headers: { Subject: emailSubject },
+    text: emailText(links),
+    html: emailHtml(links),
+    // A resolution threads under its firing e-mail in the reader's mail client.
+    threading: { enabled: true, thread_by_date: "daily" },
   };
 }
 

@@ -31,6 +31,16 @@ export const alertNames = {
   notificationsFailing: "AlertNotificationsFailing",
 } as const;
 
+/**
+ * The synthetic alert that `npm run check-delivery` (and `pulumi up`) sends to prove that alert e-mail reaches a
+ * person. Not a rule: no Prometheus evaluates it, so it stays out of `alertNames`.
+ */
+export const deliveryCheck = {
+  alertname: "DeliveryCheck",
+  /** Unique per check: its route groups by it, so no two checks share an e-mail, and the check finds its own. */
+  idLabel: "check_id",
+} as const;
+
 export const datasourceUids = {
   prometheus: "prometheus",
   alertmanager: "alertmanager",

@@ -266,6 +266,16 @@ export const settingsSchema = z.strictObject({
       maxVUs: z.number().int().positive().max(1000).default(50),
     })
     .prefault({}),
+
+  delivery: z
+    .strictObject({
+      /**
+       * On every `pulumi up` that changes Alertmanager's configuration or the e-mail settings, send one labelled
+       * test alert and fail the update unless its e-mail is delivered (infra/delivery-check.ts).
+       */
+      checkOnUp: z.boolean().default(true),
+    })
+    .prefault({}),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

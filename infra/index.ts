@@ -16,5 +16,6 @@ export = async () => {
     grafanaAdminUser: outputs.grafanaAdminUser,
     grafanaAdminPassword: outputs.grafanaAdminPassword,
     loadtestRerun: outputs.loadtestRerun,
+    deliveryCheck: outputs.deliveryCheck,
   };
 };

@@ -114,6 +114,7 @@ describe("the Pulumi project", () => {
       "grafanaAdminUser",
       "grafanaAdminPassword",
       "loadtestRerun",
+      "deliveryCheck",
     ]);
   });
 });

@@ -225,40 +225,31 @@ describe("the Pulumi program under mocks", function () {
       run = await runStack({});
     });
 
-    it("declares the whole stack, each resource under its service's component", () => {
-      const tree = [...run.resources.values()].map(
-        ({ type, name, parent }) => `${parent} > ${name} (${type})`,
+    it("declares each service as one component, with every resource under its service's component", () => {
+      const components = [...run.resources.values()].filter((resource) =>
+        resource.type.startsWith("watchtower:"),
       );
-      expect(tree.sort()).to.deep.equal(
-        [
-          `${root} > monitoring (${types.stack})`,
-          `monitoring > monitoring-network (${types.network})`,
-          `monitoring > monitoring-app (${types.app})`,
-          `monitoring-app > monitoring-app-image (${types.image})`,
-          `monitoring-app > monitoring-app-container (${types.container})`,
-          `monitoring > monitoring-prometheus (${types.prometheus})`,
-          `monitoring-prometheus > monitoring-prometheus-image (${types.remoteImage})`,
-          `monitoring-prometheus > monitoring-prometheus-0-data (${types.volume})`,
-          `monitoring-prometheus > monitoring-prometheus-0 (${types.container})`,
-          `monitoring-prometheus > monitoring-prometheus-1-data (${types.volume})`,
-          `monitoring-prometheus > monitoring-prometheus-1 (${types.container})`,
-          `monitoring > monitoring-inbox (${types.inbox})`,
-          `monitoring-inbox > monitoring-inbox-image (${types.remoteImage})`,
-          `monitoring-inbox > monitoring-inbox-container (${types.container})`,
-          `monitoring > monitoring-alertmanager (${types.alertmanager})`,
-          `monitoring-alertmanager > monitoring-alertmanager-image (${types.remoteImage})`,
-          `monitoring-alertmanager > monitoring-alertmanager-data (${types.volume})`,
-          `monitoring-alertmanager > monitoring-alertmanager-container (${types.container})`,
-          `monitoring > monitoring-grafana (${types.grafana})`,
-          `monitoring-grafana > monitoring-grafana-admin-password (${types.password})`,
-          `monitoring-grafana > monitoring-grafana-image (${types.remoteImage})`,
-          `monitoring-grafana > monitoring-grafana-data (${types.volume})`,
-          `monitoring-grafana > monitoring-grafana-container (${types.container})`,
-          `monitoring > monitoring-loadtest (${types.loadtest})`,
-          `monitoring-loadtest > monitoring-loadtest-image (${types.remoteImage})`,
-          `monitoring-loadtest > monitoring-loadtest-container (${types.container})`,
-        ].sort(),
+      const [stackComponent, ...others] = components;
+      expect(stackComponent?.type).to.equal(types.stack);
+      expect(stackComponent?.parent).to.equal(root);
+      for (const component of others) expect(component.parent, component.name).to.equal(stackComponent?.name);
+      expect(new Set(others.map((component) => component.type)).size, "one component per service").to.equal(
+        others.length,
       );
+      const componentNames = new Set(components.map((component) => component.name));
+      for (const resource of run.resources.values()) {
+        if (resource.type.startsWith("watchtower:")) continue;
+        expect(componentNames.has(resource.parent ?? ""), `${resource.name} under a component`).to.equal(
+          true,
+        );
+        expect(
+          resource.name.startsWith(`${resource.parent}-`),
+          `${resource.name} named after its component`,
+        ).to.equal(true);
+      }
+      // One container per planned service: the app, the inbox, Alertmanager, two replicas, Grafana, k6.
+      expect(byType(run, types.container)).to.have.length(7);
+      expect(byType(run, types.network)).to.have.length(1);
     });
 
     it("puts every container on the one private network only, under an alias", () => {
@@ -533,6 +524,18 @@ describe("the Pulumi program under mocks", function () {
       expect(strings.flatMap(({ secret }) => secret)).to.include(generated);
     });
 
+    it("proves delivery once Alertmanager and the inbox are up, through their published ports", () => {
+      const [check] = [...run.resources.values()].filter(
+        (resource) => resource.type === "pulumi-nodejs:dynamic/watchtower:DeliveryCheck",
+      );
+      expect(check?.dependsOn).to.have.members([
+        "monitoring-alertmanager-container",
+        "monitoring-inbox-container",
+      ]);
+      expect(check?.inputs.alertmanagerUrl).to.equal(run.outputs.alertmanagerUrl);
+      expect(check?.inputs.inboxUrl).to.equal(run.outputs.mailpitUrl);
+    });
+
     it("sends alerts to the inbox with no SMTP password file", () => {
       const files = Object.keys(uploadedFiles(resource(run, "monitoring-alertmanager-container")));
       expect(files).not.to.include(alertmanagerSmtpPasswordFile);
@@ -704,6 +707,16 @@ describe("the Pulumi program under mocks", function () {
       const volumes = byType(run, types.volume);
       expect(volumes).to.have.length(4);
       for (const volume of volumes) expect(volume.options.retainOnDelete, volume.name).to.equal(true);
+    });
+
+    it("runs no delivery check when delivery.checkOnUp is false, and says so", async () => {
+      const run = await runStack({ delivery: { checkOnUp: false } });
+      expect(
+        [...run.resources.values()].filter(
+          (resource) => resource.type === "pulumi-nodejs:dynamic/watchtower:DeliveryCheck",
+        ),
+      ).to.deep.equal([]);
+      expect(run.outputs.deliveryCheck).to.equal("off: delivery.checkOnUp is false");
     });
 
     it("declares no load test when loadtest.enabled is false, and says how to turn it on", async () => {

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
 import { dockerAliases, dockerEndpoints, publishedUrl } from "../configs/docker-endpoints";
 import type { Endpoints } from "../configs/endpoints";
-import type { RenderedFiles } from "../configs/layout";
+import { type RenderedFiles, renderedPaths } from "../configs/layout";
 import { type LoadedSettings, loadSettings, SettingsError } from "../configs/load";
 import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
@@ -17,6 +17,7 @@ import type { Settings } from "../configs/settings";
 import { readRepositoryFiles } from "../scripts/repository";
 import { AlertmanagerService } from "./alertmanager";
 import { AppService } from "./app";
+import { DeliveryCheck } from "./delivery-check";
 import { checkDocker, DockerPreflightError, dockerEndpoint } from "./docker-preflight";
 import { GrafanaService } from "./grafana";
 import { MailpitInbox } from "./inbox";
@@ -38,6 +39,8 @@ export interface StackOutputs {
   readonly grafanaAdminPassword: pulumi.Output<string>;
   /** The command that runs the load test again, or how to turn it on. */
   readonly loadtestRerun: string;
+  /** What the last delivery check found, and when; or that it is off. */
+  readonly deliveryCheck: pulumi.Output<string> | string;
 }
 
 export interface MonitoringStackArgs {
@@ -59,6 +62,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
   readonly inbox?: MailpitInbox;
   /** Present when `loadtest.enabled`. */
   readonly loadTest?: LoadTest;
+  /** Present when `delivery.checkOnUp`: on `pulumi up`, proves that alert e-mail is delivered. */
+  readonly deliveryCheck?: DeliveryCheck;
   readonly outputs: StackOutputs;
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -116,6 +121,25 @@ export class MonitoringStack extends pulumi.ComponentResource {
     if (has("loadtest")) {
       this.loadTest = new LoadTest(`${name}-loadtest`, service("loadtest"), context, { parent: this });
     }
+    if (settings.delivery.checkOnUp) {
+      const alertmanagerConfig = service(dockerAliases.alertmanager).files.find(
+        (file) => file.source === renderedPaths.alertmanagerConfig,
+      );
+      if (alertmanagerConfig === undefined)
+        throw new Error("the deployment plan gives Alertmanager no config");
+      this.deliveryCheck = new DeliveryCheck(
+        `${name}-delivery`,
+        {
+          alertmanagerUrl: endpoints.links.alertmanager,
+          inboxUrl: this.inbox ? publishedUrl(settings, settings.ports.mailpit) : undefined,
+          alertmanagerConfig: alertmanagerConfig.content,
+          email: settings.email,
+          alertmanagerContainer: this.alertmanager.container.name,
+          waitFor: [this.alertmanager.container, ...(this.inbox ? [this.inbox.container] : [])],
+        },
+        { parent: this },
+      );
+    }
 
     this.outputs = {
       appUrl: publishedUrl(settings, settings.ports.app),
@@ -130,6 +154,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
       loadtestRerun: this.loadTest
         ? `docker start --attach ${this.loadTest.containerName}`
         : `the load test is off: set loadtest.enabled to true in Pulumi.${pulumi.getStack()}.yaml and run npm run up`,
+      deliveryCheck: this.deliveryCheck?.result ?? "off: delivery.checkOnUp is false",
     };
     this.registerOutputs({ ...this.outputs });
   }

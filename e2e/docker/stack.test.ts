@@ -7,13 +7,15 @@
  * The steps build on one another (one stack, brought up once: two minutes on two cores), in order; each
  * prints its measured time beside its budget.
  */
+import { join } from "node:path";
 import { expect } from "chai";
 import { durationMs } from "../../configs/duration";
 import { loadSettings } from "../../configs/load";
 import { loadtestPlan } from "../../configs/loadtest";
 import { alertNames, jobs } from "../../configs/names";
 import type { SettingsInput } from "../../configs/settings";
-import { buildAppImage, type DockerTools, requireDocker } from "../../test-support/docker";
+import { repositoryRoot } from "../../scripts/repository";
+import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
 import { boundedFetch } from "../../test-support/http";
 import { freePort } from "../../test-support/ports";
 import { PrometheusClient } from "../../test-support/prometheus-client";
@@ -115,6 +117,26 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     );
     firstSampleAt = new Date();
     console.log(formatMeasurement("every target up on both replicas", waited.elapsedMs, budgetMs));
+  });
+
+  it("1. proves delivery through the real route and receiver: the check's e-mail arrives in Mailpit", function () {
+    this.timeout(60_000);
+    const checked = runBounded(
+      join(repositoryRoot, "node_modules", ".bin", "tsx"),
+      [
+        join(repositoryRoot, "scripts", "check-delivery.ts"),
+        "--alertmanager",
+        loopbackUrl(settings.ports.alertmanager),
+        "--inbox",
+        loopbackUrl(settings.ports.mailpit),
+        "--alertmanager-container",
+        containerName("alertmanager"),
+      ],
+      { env: tools.env, timeoutMs: 50_000 },
+    );
+    expect(checked.status, `${checked.stdout}${checked.stderr}`).to.equal(0);
+    expect(checked.stdout).to.match(/delivered to oncall@example\.com in [\d.]+ s/);
+    console.log(`      ${checked.stdout.trim().split("\n").pop()}`);
   });
 
   it("2. runs the app built from service/Dockerfile as node, serving the API and its metrics", async () => {
