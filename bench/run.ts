@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { benchCardinality } from "./cardinality";
 import { type Figure, formatTable, type PartName, partNames } from "./figures";
 import { benchHttp } from "./http";
+import { benchInstructions } from "./instructions";
 import { benchScrape } from "./scrape";
 import { benchTimeToAlert } from "./time-to-alert";
 
@@ -24,6 +25,9 @@ interface BenchOptions {
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
   readonly connections: number;
+  readonly instructionRounds: number;
+  readonly instructionRequests: number;
+  readonly instructionSegments: number;
   readonly renders: number;
   readonly attackRequests: number;
   readonly alertRounds: number;
@@ -34,6 +38,9 @@ const defaults = {
   durationSeconds: 3,
   warmupSeconds: 3,
   connections: 10,
+  instructionRounds: 1,
+  instructionRequests: 2000,
+  instructionSegments: 4,
   renders: 50,
   attackRequests: 100_000,
   alertRounds: 3,
@@ -46,17 +53,20 @@ const attackConcurrency = 16;
 const attackBatchDeadlineMs = 120_000;
 
 const usage = `usage: npm run bench -- [options]
-  --only <parts>          run only these parts (comma-separated: ${partNames.join(", ")})
-  --skip <parts>          run every part but these
-  --json <file>           also write the figures as JSON to <file>
-  --rounds <n>            interleaved rounds of the http and scrape parts (default ${defaults.rounds})
-  --duration <seconds>    load on each server per http round, whole seconds (default ${defaults.durationSeconds})
-  --warmup <seconds>      unmeasured load on each server before the first round, 0 for none (default ${defaults.warmupSeconds})
-  --connections <n>       concurrent connections of the http load (default ${defaults.connections})
-  --renders <n>           /metrics renders and scrapes per scrape round (default ${defaults.renders})
-  --attack-requests <n>   random requests of the cardinality attack (default ${defaults.attackRequests})
-  --alert-rounds <n>      rounds of the time-to-alert part, each on a fresh stack (default ${defaults.alertRounds})
-  --help                  print this`;
+  --only <parts>              run only these parts (comma-separated: ${partNames.join(", ")})
+  --skip <parts>              run every part but these
+  --json <file>               also write the figures as JSON to <file>
+  --rounds <n>                interleaved rounds of the http and scrape parts (default ${defaults.rounds})
+  --duration <seconds>        load on each server per http round, whole seconds (default ${defaults.durationSeconds})
+  --warmup <seconds>          unmeasured load on each server before the first round, 0 for none (default ${defaults.warmupSeconds})
+  --connections <n>           concurrent connections of the http load (default ${defaults.connections})
+  --instruction-rounds <n>    rounds of the instructions part, one callgrind run per variant each (default ${defaults.instructionRounds})
+  --instruction-requests <n>  requests per segment of an instructions run (default ${defaults.instructionRequests})
+  --instruction-segments <n>  segments per instructions run; the last is measured, the others warm up (default ${defaults.instructionSegments})
+  --renders <n>               /metrics renders and scrapes per scrape round (default ${defaults.renders})
+  --attack-requests <n>       random requests of the cardinality attack (default ${defaults.attackRequests})
+  --alert-rounds <n>          rounds of the time-to-alert part, each on a fresh stack (default ${defaults.alertRounds})
+  --help                      print this`;
 
 class UsageError extends Error {
   override readonly name = "UsageError";
@@ -84,6 +94,21 @@ function parseBenchArgs(args: readonly string[]): BenchOptions | "help" {
     durationSeconds: integer("--duration", values.duration, defaults.durationSeconds),
     warmupSeconds: integer("--warmup", values.warmup, defaults.warmupSeconds, 0),
     connections: integer("--connections", values.connections, defaults.connections),
+    instructionRounds: integer(
+      "--instruction-rounds",
+      values["instruction-rounds"],
+      defaults.instructionRounds,
+    ),
+    instructionRequests: integer(
+      "--instruction-requests",
+      values["instruction-requests"],
+      defaults.instructionRequests,
+    ),
+    instructionSegments: integer(
+      "--instruction-segments",
+      values["instruction-segments"],
+      defaults.instructionSegments,
+    ),
     renders: integer("--renders", values.renders, defaults.renders),
     attackRequests: integer("--attack-requests", values["attack-requests"], defaults.attackRequests),
     alertRounds: integer("--alert-rounds", values["alert-rounds"], defaults.alertRounds),
@@ -103,6 +128,9 @@ function parse(args: readonly string[]) {
       duration: { type: "string" },
       warmup: { type: "string" },
       connections: { type: "string" },
+      "instruction-rounds": { type: "string" },
+      "instruction-requests": { type: "string" },
+      "instruction-segments": { type: "string" },
       renders: { type: "string" },
       "attack-requests": { type: "string" },
       "alert-rounds": { type: "string" },
@@ -171,6 +199,13 @@ async function runBench(options: BenchOptions, log: (line: string) => void): Pro
         durationSeconds: options.durationSeconds,
         warmupSeconds: options.warmupSeconds,
         connections: options.connections,
+        log,
+      }),
+    instructions: () =>
+      benchInstructions({
+        rounds: options.instructionRounds,
+        requests: options.instructionRequests,
+        segments: options.instructionSegments,
         log,
       }),
     scrape: () => benchScrape({ rounds: options.rounds, renders: options.renders, log }),

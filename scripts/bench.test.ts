@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
+import { dumpedInstructions } from "../bench/instructions";
 import { firstMomentAbove } from "../bench/time-to-alert";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 
@@ -22,7 +23,6 @@ interface Measured {
 interface ReportedFigure extends Measured {
   part: string;
   baseline?: Measured;
-  goal?: { text: string; verdict: string };
 }
 
 interface Report {
@@ -106,9 +106,6 @@ describe("npm run bench", () => {
     for (const figure of report.figures) {
       expectConsistent(figure, figure.name);
       if (figure.baseline) expectConsistent(figure.baseline, `${figure.name}, baseline`);
-      if (figure.goal) {
-        expect(figure.goal.verdict, `${figure.name}: goal`).to.be.oneOf(["met", "not met", "inconclusive"]);
-      }
       expect(run.stdout, "the table").to.include(figure.name);
     }
 
@@ -133,8 +130,21 @@ describe("npm run bench", () => {
     const run = await bench(["--only", "http,latency"], 25_000);
     expect(run.code).to.equal(2);
     expect(run.stderr).to.include(
-      "--only: unknown part latency; the parts are http, scrape, cardinality, alert",
+      "--only: unknown part latency; the parts are http, instructions, scrape, cardinality, alert",
     );
+  });
+
+  // The instructions part itself is not run here: node's start-up alone takes a minute or more under callgrind.
+  describe("the instructions of a callgrind dump", () => {
+    it("are its summary line", () => {
+      const dump =
+        "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\nsummary: 12999891\n\nfl=(1) ???\ntotals: 12999891\n";
+      expect(dumpedInstructions(dump, "cg.out.2")).to.equal(12_999_891);
+    });
+
+    it("are refused, naming the file, when it has no summary", () => {
+      expect(() => dumpedInstructions("version: 1\n", "cg.out.2")).to.throw("cg.out.2 has no");
+    });
   });
 
   describe("the moment the request count in the window crosses the threshold", () => {

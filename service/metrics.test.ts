@@ -146,6 +146,18 @@ describe("service: request metrics", () => {
     ]);
   });
 
+  it("writes the duration histogram, kept outside prom-client, as one more family of prom-client's text", async () => {
+    await fetch(`${server.url}/`);
+    const text = await (await fetch(`${server.url}${probePaths.metrics}`)).text();
+    const name = metricNames.requestDurationSeconds;
+    const families = text.slice(0, -1).split("\n\n");
+    expect(text.endsWith("\n") && !text.endsWith("\n\n"), "one line feed at the end").to.equal(true);
+    const ofHistogram = families.filter((family) => family.startsWith(`# HELP ${name} `));
+    expect(ofHistogram).to.have.length(1);
+    expect(ofHistogram[0]?.split("\n")[1]).to.equal(`# TYPE ${name} histogram`);
+    expect(families.filter((family) => family.includes(`# TYPE ${name} `))).to.have.length(1);
+  });
+
   it("answers /metrics with prom-client's content type, which Prometheus 3 requires", async () => {
     const response = await fetch(`${server.url}${probePaths.metrics}`);
     expect(response.headers.get("content-type")).to.equal(server.service.registry?.contentType);

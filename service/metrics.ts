@@ -4,13 +4,13 @@
  *
  * The request middleware runs on every request, so its hot path is kept to a few map lookups and one
  * histogram observation. prom-client hashes the label values on every `inc` or `observe`, even through a
- * labelled child, so the request counter and the in-flight gauge are plain numbers kept here and copied into
- * prom-client only when /metrics is scraped; the histogram's children are created once per
- * (method, route, status) and reused.
+ * labelled child, so none of it runs per request: the duration histogram keeps its counts in typed arrays
+ * (request-histogram.ts), indexed by a series number found once per (method, route, status), and the request
+ * counter (the histogram's _count) and the in-flight gauge are copied into prom-client when /metrics is scraped.
  */
 import type { Layer } from "@koa/router";
 import type Koa from "koa";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import {
   buildInfoLabels,
   inFlightLabels,
@@ -23,6 +23,7 @@ import {
   uncountedPaths,
   unmatchedRoute,
 } from "./metrics-contract";
+import { RequestHistogram } from "./request-histogram";
 
 /** What the middleware reads from @koa/router's context once the response is done. */
 export interface RoutedContext {
@@ -48,9 +49,15 @@ export interface ServiceMetrics {
 }
 
 export function createMetrics(options: MetricsOptions): ServiceMetrics {
-  const registry = new Registry();
+  const duration = new RequestHistogram<RequestLabel>({
+    name: metricNames.requestDurationSeconds,
+    help: "Time from receiving an HTTP request until its response has been sent, in seconds.",
+    labelNames: requestLabels,
+    buckets: requestDurationBuckets,
+  });
+  const registry = new ServiceRegistry(duration);
   collectDefaultMetrics({ register: registry });
-  const requests = new RequestMetrics(registry);
+  const requests = new RequestMetrics(registry, duration);
 
   const itemsCreated = new Counter({
     name: metricNames.itemsCreatedTotal,
@@ -81,19 +88,18 @@ export function createMetrics(options: MetricsOptions): ServiceMetrics {
 
 type RequestLabels = Record<RequestLabel, string>;
 
-/** One (method, route, status) combination. */
-class RequestSeries {
-  /** Requests completed; published as app_http_requests_total at scrape time. */
-  count = 0;
+/**
+ * prom-client's families, then the request duration histogram in the same text, written as prom-client writes
+ * a family registered last: prom-client cannot publish counts kept outside it (see request-histogram.ts).
+ * `getMetricsAsJSON` and the other per-metric methods do not see that histogram; /metrics is what publishes it.
+ */
+class ServiceRegistry extends Registry {
+  constructor(private readonly duration: RequestHistogram<RequestLabel>) {
+    super();
+  }
 
-  constructor(
-    readonly labels: RequestLabels,
-    private readonly duration: Histogram.Internal<RequestLabel>,
-  ) {}
-
-  record(durationMs: number): void {
-    this.count++;
-    this.duration.observe(durationMs / 1000);
+  override async metrics(): Promise<string> {
+    return `${await super.metrics()}\n${this.duration.render()}\n`;
   }
 }
 
@@ -101,8 +107,8 @@ class RequestSeries {
 class MethodSeries {
   /** Requests started and not yet closed; published as app_http_requests_in_flight at scrape time. */
   inFlight = 0;
-  /** Series by route label, then by status code. */
-  readonly byRoute = new Map<string, Map<number, RequestSeries>>();
+  /** Histogram series by route label, then by status code. */
+  readonly byRoute = new Map<string, Map<number, number>>();
 
   constructor(readonly label: string) {}
 }
@@ -114,29 +120,26 @@ class RequestMetrics {
   /** Keyed by the request's method; only standard methods get a key of their own, so the map stays small. */
   private readonly methods = new Map<string, MethodSeries>();
   private other: MethodSeries | undefined;
-  /** Every MethodSeries and RequestSeries created, in the order they appeared, for publishing at scrape time. */
+  /** Every MethodSeries created, in the order they appeared, for publishing at scrape time. */
   private readonly allMethods: MethodSeries[] = [];
-  private readonly allSeries: RequestSeries[] = [];
-  private readonly duration: Histogram<RequestLabel>;
+  /** The labels of each histogram series, by its index. */
+  private readonly seriesLabels: RequestLabels[] = [];
 
-  constructor(registry: Registry) {
-    const { allMethods, allSeries } = this;
+  constructor(
+    registry: Registry,
+    private readonly duration: RequestHistogram<RequestLabel>,
+  ) {
+    const { allMethods, seriesLabels } = this;
     new Counter({
       name: metricNames.requestsTotal,
       help: "HTTP requests completed, by method, route template and status code sent.",
       labelNames: requestLabels,
       registers: [registry],
       collect() {
+        // Every completed request is one observation of the histogram: its _count is this counter.
         this.reset();
-        for (const series of allSeries) this.inc(series.labels, series.count);
+        for (const [series, labels] of seriesLabels.entries()) this.inc(labels, duration.count(series));
       },
-    });
-    this.duration = new Histogram({
-      name: metricNames.requestDurationSeconds,
-      help: "Time from receiving an HTTP request until its response has been sent, in seconds.",
-      labelNames: requestLabels,
-      buckets: requestDurationBuckets,
-      registers: [registry],
     });
     new Gauge({
       name: metricNames.requestsInFlight,
@@ -160,7 +163,8 @@ class RequestMetrics {
       method.inFlight--;
       // A response that did not finish sent no status (the client hung up first): there is nothing to label it by.
       if (!ctx.res.writableFinished) return;
-      this.series(method, routeLabel(ctx), ctx.res.statusCode).record(performance.now() - start);
+      const series = this.series(method, routeLabel(ctx), ctx.res.statusCode);
+      this.duration.observe(series, (performance.now() - start) / 1000);
     });
     return next();
   };
@@ -181,7 +185,8 @@ class RequestMetrics {
     return series;
   }
 
-  private series(method: MethodSeries, route: string, status: number): RequestSeries {
+  /** The histogram series of a (method, route, status) combination, added the first time it completes. */
+  private series(method: MethodSeries, route: string, status: number): number {
     let byStatus = method.byRoute.get(route);
     if (byStatus === undefined) {
       byStatus = new Map();
@@ -190,9 +195,9 @@ class RequestMetrics {
     let series = byStatus.get(status);
     if (series === undefined) {
       const labels: RequestLabels = { method: method.label, route, status_code: String(status) };
-      series = new RequestSeries(labels, this.duration.labels(labels));
+      series = this.duration.addSeries(labels);
+      this.seriesLabels.push(labels);
       byStatus.set(status, series);
-      this.allSeries.push(series);
     }
     return series;
   }
