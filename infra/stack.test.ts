@@ -15,6 +15,7 @@ import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
 import { loadtestEnv } from "../loadtest/contract";
 import { repositoryRoot } from "../scripts/repository";
+import { requireBinaries } from "../test-support/binaries";
 import {
   collectStrings,
   mockGeneratedPassword,
@@ -749,6 +750,33 @@ describe("the Pulumi program under mocks", function () {
 
       const withoutLoadtest = await runStack({ ...tooFewRequests, loadtest: { enabled: false } });
       expect(byType(withoutLoadtest, types.loadtest)).to.deep.equal([]);
+    });
+
+    it("has the pinned promtool judge custom alerts that only Prometheus refuses, before any resource", async function () {
+      requireBinaries(this, "promtool");
+      const refused = {
+        alerts: {
+          custom: [
+            {
+              name: "Fine",
+              expr: "up == 0",
+              summary: "Down.",
+              description: "{{ $labels.instance }} is down.",
+            },
+            { name: "TwoArguments", expr: "sum(up, up) > 0", summary: "Odd.", description: "Odd." },
+          ],
+        },
+      };
+      // The UI's linter lets this one through; Prometheus would refuse to start with it.
+      expect(() => loadSettings(refused)).not.to.throw();
+      const registered: string[] = [];
+      const failure = await runStack(refused, [], registered).catch((error: unknown) => error);
+      expect(pulumi.RunError.isInstance(failure)).to.equal(true);
+      expect((failure as Error).message)
+        .to.include("alerts.custom[1].expr")
+        .and.include("wrong number of arguments for aggregate expression")
+        .and.not.include("alerts.custom[0]");
+      expect(registered.filter((resource) => resource !== `pulumi:pulumi:Stack ${root}`)).to.deep.equal([]);
     });
 
     it("fails before declaring any resource, with the messages validation gives", async () => {

@@ -15,6 +15,7 @@ import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
 import type { Settings } from "../configs/settings";
 import { readRepositoryFiles } from "../scripts/repository";
+import { findPromtool, promtoolProblems } from "../scripts/rules-judge";
 import { AlertmanagerService } from "./alertmanager";
 import { AppService } from "./app";
 import { DeliveryCheck } from "./delivery-check";
@@ -179,6 +180,7 @@ function validatedAndRendered(): StackInputs {
     const { settings } = loaded;
     const endpoints = dockerEndpoints(settings);
     const files = renderAll(settings, endpoints);
+    judgeCustomRules(settings, files);
     const prefix = stackPrefix(pulumi.getProject(), pulumi.getStack());
     const plan = deploymentPlan({
       settings,
@@ -193,6 +195,23 @@ function validatedAndRendered(): StackInputs {
     if (error instanceof SettingsError) throw new pulumi.RunError(error.message);
     throw error;
   }
+}
+
+/**
+ * Custom alerts, judged by the pinned promtool before anything is created: built-in rules are already checked
+ * by the tests. Without a promtool (no `npm run tools`, no docker CLI), the replicas judge them at start-up.
+ */
+function judgeCustomRules(settings: Settings, files: RenderedFiles): void {
+  if (settings.alerts.custom.length === 0) return;
+  const promtool = findPromtool();
+  if (promtool === undefined) {
+    pulumi.log.warn(
+      "custom alerts not checked by promtool (no .tools/bin/promtool and no docker CLI): Prometheus judges them when it starts",
+    );
+    return;
+  }
+  const problems = promtoolProblems(promtool, settings, files[renderedPaths.alertRules] ?? "");
+  if (problems.length > 0) throw new SettingsError(problems);
 }
 
 /** Where the program's warnings go: Pulumi's log when Pulumi runs it, a list in the tests. */

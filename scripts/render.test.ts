@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { renderedPaths } from "../configs/layout";
 import { secretMarker } from "../configs/stack-file";
+import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { composeFile, composeSecretVariables, manifestFile, secretsEnvFile } from "./render";
 
@@ -131,6 +132,28 @@ describe("npm run render", function () {
     for (const path of filesUnder(out.path).filter((path) => path !== secretsEnvFile)) {
       expect(readFileSync(join(out.path, path), "utf8"), path).not.to.include(password);
     }
+  });
+
+  it("refuses a custom alert that only Prometheus refuses, naming its key, and writes nothing", async function () {
+    requireBinaries(this, "promtool");
+    stackFile(
+      "dev",
+      [
+        "config:",
+        "  watchtower:alerts:",
+        "    custom:",
+        "      - name: Experimental",
+        '        expr: "limitk(2, up) > 0"',
+        "        summary: Odd.",
+        "        description: Odd.",
+        "",
+      ].join("\n"),
+    );
+    const result = await render(["--project", project.path, "--out", out.path]);
+    expect(result.exitCode).to.equal(1);
+    expect(result.stderr).to.include("alerts.custom[0].expr").and.include("limitk() is experimental");
+    expect(result.stderr).to.include("Nothing was written.");
+    expect(filesUnder(out.path)).to.deep.equal([]);
   });
 
   it("reads the dev stack and writes into rendered/ by default", async () => {

@@ -12,12 +12,14 @@ import { parseArgs } from "node:util";
 import { renderCompose } from "../configs/deployment/compose";
 import { appImageTag, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
 import { dockerEndpoints } from "../configs/docker-endpoints";
-import { type RenderedFiles, writeRenderedFiles } from "../configs/layout";
+import { type RenderedFiles, renderedPaths, writeRenderedFiles } from "../configs/layout";
 import { loadSettings, SettingsError } from "../configs/load";
 import { loadtestScriptFiles } from "../configs/loadtest";
 import { renderAll } from "../configs/render";
+import type { Settings } from "../configs/settings";
 import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/stack-file";
 import { readRepositoryFiles, repositoryRoot } from "./repository";
+import { findPromtool, promtoolProblems } from "./rules-judge";
 
 /** Written into the output directory: the files the last render wrote, so the next one can remove stale ones. */
 export const manifestFile = ".rendered-files.json";
@@ -75,11 +77,27 @@ function ensureGrafanaPassword(out: string): boolean {
   return true;
 }
 
+/**
+ * Custom alerts judged by the pinned promtool, as the Pulumi program does; a warning when there is none to ask.
+ * Throws SettingsError, naming each refused alert's key, when Prometheus would refuse them.
+ */
+function judgeCustomRules(settings: Settings, rules: string): string | undefined {
+  if (settings.alerts.custom.length === 0) return undefined;
+  const promtool = findPromtool();
+  if (promtool === undefined) {
+    return "custom alerts not checked by promtool (run `npm run tools`, or install the docker CLI): Prometheus judges them when it starts";
+  }
+  const problems = promtoolProblems(promtool, settings, rules);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return undefined;
+}
+
 /** Renders a stack into `out`; throws SettingsError (nothing written) when its settings are invalid. */
 function renderStack(options: RenderOptions): RenderResult {
   const { settings, warnings } = loadSettings(readStackConfig(options.projectDir, options.stack));
   const endpoints = dockerEndpoints(settings);
   const files: Record<string, string> = { ...renderAll(settings, endpoints) };
+  const unjudged = judgeCustomRules(settings, files[renderedPaths.alertRules] ?? "");
   const prefix = stackPrefix(projectName(options.projectDir), options.stack);
   const plan = deploymentPlan({
     settings,
@@ -104,7 +122,12 @@ function renderStack(options: RenderOptions): RenderResult {
   writeRenderedFiles(options.out, files);
   writeFileSync(join(options.out, manifestFile), `${JSON.stringify(Object.keys(files), null, 2)}\n`);
   const generated = ensureGrafanaPassword(options.out);
-  return { written: Object.keys(files), removed, warnings, generatedPassword: generated };
+  return {
+    written: Object.keys(files),
+    removed,
+    warnings: unjudged === undefined ? warnings : [...warnings, unjudged],
+    generatedPassword: generated,
+  };
 }
 
 /** A secret read from the stack file is the marker; finding it in a file means a renderer wrote a secret. */
