@@ -5,7 +5,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServicePlan } from "../configs/deployment/plan";
-import { declareService, pinnedImage, type StackContext } from "./service";
+import { declarePinnedService, type StackContext } from "./service";
 
 export class AlertmanagerService extends pulumi.ComponentResource {
   readonly image: docker.RemoteImage;
@@ -19,16 +19,10 @@ export class AlertmanagerService extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("watchtower:index:AlertmanagerService", name, {}, opts);
-    this.image = pinnedImage(this, `${name}-image`, service);
-    const declared = declareService(
-      this,
-      { container: `${name}-container`, volume: () => `${name}-data` },
-      service,
-      this.image.imageId,
-      context,
-    );
+    const declared = declarePinnedService(this, name, service, context);
+    this.image = declared.image;
     this.container = declared.container;
-    const [volume] = declared.volumes;
+    const { volume } = declared;
     if (volume === undefined) throw new Error(`${service.key} has no data volume in the plan`);
     this.volume = volume;
 

@@ -7,7 +7,7 @@ import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ServicePlan } from "../configs/deployment/plan";
-import { declareService, pinnedImage, type StackContext } from "./service";
+import { declarePinnedService, type StackContext } from "./service";
 
 export class GrafanaService extends pulumi.ComponentResource {
   readonly image: docker.RemoteImage;
@@ -34,16 +34,13 @@ export class GrafanaService extends pulumi.ComponentResource {
           { parent: this },
         ).result,
     );
-    this.image = pinnedImage(this, `${name}-image`, service);
-    const declared = declareService(
-      this,
-      { container: `${name}-container`, volume: () => `${name}-data` },
-      service,
-      this.image.imageId,
-      { ...context, secrets: { ...context.secrets, grafanaAdminPassword: this.adminPassword } },
-    );
+    const declared = declarePinnedService(this, name, service, {
+      ...context,
+      secrets: { ...context.secrets, grafanaAdminPassword: this.adminPassword },
+    });
+    this.image = declared.image;
     this.container = declared.container;
-    const [volume] = declared.volumes;
+    const { volume } = declared;
     if (volume === undefined) throw new Error(`${service.key} has no data volume in the plan`);
     this.volume = volume;
 

@@ -6,7 +6,7 @@
 import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServicePlan } from "../configs/deployment/plan";
-import { declareService, pinnedImage, type StackContext } from "./service";
+import { declarePinnedService, type StackContext } from "./service";
 
 export class MailpitInbox extends pulumi.ComponentResource {
   readonly image: docker.RemoteImage;
@@ -19,14 +19,7 @@ export class MailpitInbox extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     super("watchtower:index:MailpitInbox", name, {}, opts);
-    this.image = pinnedImage(this, `${name}-image`, service);
-    ({ container: this.container } = declareService(
-      this,
-      { container: `${name}-container`, volume: (key) => `${name}-${key}` },
-      service,
-      this.image.imageId,
-      context,
-    ));
+    ({ image: this.image, container: this.container } = declarePinnedService(this, name, service, context));
 
     this.registerOutputs({ container: this.container.name });
   }

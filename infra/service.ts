@@ -69,3 +69,26 @@ export function pinnedImage(parent: pulumi.Resource, name: string, service: Serv
   if (service.image.kind !== "pinned") throw new Error(`${service.key} has no pinned image`);
   return new docker.RemoteImage(name, { name: service.image.ref, keepLocally: true }, { parent });
 }
+
+/**
+ * A service that runs a pinned image, under the names every such component uses: `<name>-image`,
+ * `<name>-container` and, for its data volume, `<name>-data`.
+ */
+export function declarePinnedService(
+  parent: pulumi.Resource,
+  name: string,
+  service: ServicePlan,
+  context: StackContext,
+): { image: docker.RemoteImage; container: docker.Container; volume?: docker.Volume } {
+  const image = pinnedImage(parent, `${name}-image`, service);
+  const { container, volumes } = declareService(
+    parent,
+    { container: `${name}-container`, volume: () => `${name}-data` },
+    service,
+    image.imageId,
+    context,
+  );
+  if (volumes.length > 1)
+    throw new Error(`${service.key}: a component names one data volume, the plan gives more`);
+  return { image, container, volume: volumes[0] };
+}

@@ -6,16 +6,13 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
-import { dockerAliases, dockerEndpoints, publishedUrl } from "../configs/docker-endpoints";
+import type { DeploymentPlan } from "../configs/deployment/plan";
+import { dockerAliases, publishedUrl } from "../configs/docker-endpoints";
 import type { Endpoints } from "../configs/endpoints";
-import { type RenderedFiles, renderedPaths } from "../configs/layout";
-import { type LoadedSettings, loadSettings, SettingsError } from "../configs/load";
-import { loadtestScriptFiles } from "../configs/loadtest";
-import { renderAll } from "../configs/render";
+import { renderedPaths } from "../configs/layout";
+import { SettingsError } from "../configs/load";
 import type { Settings } from "../configs/settings";
-import { readRepositoryFiles } from "../scripts/repository";
-import { findPromtool, promtoolProblems } from "../scripts/rules-judge";
+import { type StackInputs, stackInputs } from "../scripts/stack-inputs";
 import { AlertmanagerService } from "./alertmanager";
 import { AppService } from "./app";
 import { DeliveryCheck } from "./delivery-check";
@@ -161,57 +158,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
   }
 }
 
-/** What the stack is built from, all of it computed before the first resource is declared. */
-interface StackInputs {
-  readonly loaded: LoadedSettings;
-  readonly endpoints: Endpoints;
-  readonly files: RenderedFiles;
-  readonly plan: DeploymentPlan;
-}
-
 /**
- * The stack's settings, validated, and every file rendered from them. Invalid settings, whether validation or a
- * renderer finds them, end the program as a RunError, which Pulumi prints without a stack trace: the message
- * already names every bad key.
+ * The stack's inputs (scripts/stack-inputs.ts). Invalid settings, whether validation, a renderer or promtool
+ * finds them, end the program as a RunError, which Pulumi prints without a stack trace: the message already
+ * names every bad key.
  */
 function validatedAndRendered(): StackInputs {
   try {
-    const loaded = loadSettings(readStackSettings());
-    const { settings } = loaded;
-    const endpoints = dockerEndpoints(settings);
-    const files = renderAll(settings, endpoints);
-    judgeCustomRules(settings, files);
-    const prefix = stackPrefix(pulumi.getProject(), pulumi.getStack());
-    const plan = deploymentPlan({
-      settings,
-      endpoints,
-      files,
-      loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
-      prefix,
-      appImageTag: appImageTag(prefix, pulumi.getStack()),
-    });
-    return { loaded, endpoints, files, plan };
+    return stackInputs(readStackSettings(), pulumi.getProject(), pulumi.getStack());
   } catch (error) {
     if (error instanceof SettingsError) throw new pulumi.RunError(error.message);
     throw error;
   }
-}
-
-/**
- * Custom alerts, judged by the pinned promtool before anything is created: built-in rules are already checked
- * by the tests. Without a promtool (no `npm run tools`, no docker CLI), the replicas judge them at start-up.
- */
-function judgeCustomRules(settings: Settings, files: RenderedFiles): void {
-  if (settings.alerts.custom.length === 0) return;
-  const promtool = findPromtool();
-  if (promtool === undefined) {
-    pulumi.log.warn(
-      "custom alerts not checked by promtool (no .tools/bin/promtool and no docker CLI): Prometheus judges them when it starts",
-    );
-    return;
-  }
-  const problems = promtoolProblems(promtool, settings, files[renderedPaths.alertRules] ?? "");
-  if (problems.length > 0) throw new SettingsError(problems);
 }
 
 /** Where the program's warnings go: Pulumi's log when Pulumi runs it, a list in the tests. */
@@ -224,8 +182,7 @@ export interface ProgramLog {
  * warnings about valid but risky settings go to `log`.
  */
 export function createStack(log: ProgramLog = pulumi.log): StackOutputs {
-  const { loaded, endpoints, plan } = validatedAndRendered();
-  const { settings, warnings } = loaded;
+  const { settings, warnings, endpoints, plan } = validatedAndRendered();
   for (const warning of warnings) log.warn(warning);
   return new MonitoringStack("monitoring", { settings, endpoints, plan }).outputs;
 }

@@ -10,16 +10,11 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node
 import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { renderCompose } from "../configs/deployment/compose";
-import { appImageTag, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
-import { dockerEndpoints } from "../configs/docker-endpoints";
-import { type RenderedFiles, renderedPaths, writeRenderedFiles } from "../configs/layout";
-import { loadSettings, SettingsError } from "../configs/load";
-import { loadtestScriptFiles } from "../configs/loadtest";
-import { renderAll } from "../configs/render";
-import type { Settings } from "../configs/settings";
+import { type RenderedFiles, writeRenderedFiles } from "../configs/layout";
+import { SettingsError } from "../configs/load";
 import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/stack-file";
-import { readRepositoryFiles, repositoryRoot } from "./repository";
-import { findPromtool, promtoolProblems } from "./rules-judge";
+import { repositoryRoot } from "./repository";
+import { stackInputs } from "./stack-inputs";
 
 /** Written into the output directory: the files the last render wrote, so the next one can remove stale ones. */
 export const manifestFile = ".rendered-files.json";
@@ -77,36 +72,14 @@ function ensureGrafanaPassword(out: string): boolean {
   return true;
 }
 
-/**
- * Custom alerts judged by the pinned promtool, as the Pulumi program does; a warning when there is none to ask.
- * Throws SettingsError, naming each refused alert's key, when Prometheus would refuse them.
- */
-function judgeCustomRules(settings: Settings, rules: string): string | undefined {
-  if (settings.alerts.custom.length === 0) return undefined;
-  const promtool = findPromtool();
-  if (promtool === undefined) {
-    return "custom alerts not checked by promtool (run `npm run tools`, or install the docker CLI): Prometheus judges them when it starts";
-  }
-  const problems = promtoolProblems(promtool, settings, rules);
-  if (problems.length > 0) throw new SettingsError(problems);
-  return undefined;
-}
-
 /** Renders a stack into `out`; throws SettingsError (nothing written) when its settings are invalid. */
 function renderStack(options: RenderOptions): RenderResult {
-  const { settings, warnings } = loadSettings(readStackConfig(options.projectDir, options.stack));
-  const endpoints = dockerEndpoints(settings);
-  const files: Record<string, string> = { ...renderAll(settings, endpoints) };
-  const unjudged = judgeCustomRules(settings, files[renderedPaths.alertRules] ?? "");
-  const prefix = stackPrefix(projectName(options.projectDir), options.stack);
-  const plan = deploymentPlan({
-    settings,
-    endpoints,
-    files,
-    loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
-    prefix,
-    appImageTag: appImageTag(prefix, options.stack),
-  });
+  const { warnings, plan, ...rendered } = stackInputs(
+    readStackConfig(options.projectDir, options.stack),
+    projectName(options.projectDir),
+    options.stack,
+  );
+  const files: Record<string, string> = { ...rendered.files };
   // The load test's script files are mounted from here too, so the folder holds everything Compose mounts.
   for (const service of plan.services) for (const file of service.files) files[file.source] = file.content;
   files[composeFile] = renderCompose({
@@ -125,7 +98,7 @@ function renderStack(options: RenderOptions): RenderResult {
   return {
     written: Object.keys(files),
     removed,
-    warnings: unjudged === undefined ? warnings : [...warnings, unjudged],
+    warnings,
     generatedPassword: generated,
   };
 }

@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../configs/settings";
+import { SettingsError } from "../configs/settings-error";
 import { imageRef, prometheus } from "../configs/versions";
 import { repositoryRoot } from "./repository";
 
@@ -88,4 +89,19 @@ export function promtoolProblems(promtool: PromtoolCommand, settings: Settings, 
   return [
     `promtool check rules refused the rendered rules (a bug of watchtower, please report it):\n${output}`,
   ];
+}
+
+/**
+ * Custom alerts judged by the pinned promtool (built-in rules are checked by the tests). Throws SettingsError,
+ * naming each refused alert's key; returns a warning when there is no promtool to ask.
+ */
+export function judgeCustomRules(settings: Settings, rulesYaml: string): string | undefined {
+  if (settings.alerts.custom.length === 0) return undefined;
+  const promtool = findPromtool();
+  if (promtool === undefined) {
+    return "custom alerts not checked by promtool (no .tools/bin/promtool from `npm run tools`, no docker CLI): Prometheus judges them when it starts";
+  }
+  const problems = promtoolProblems(promtool, settings, rulesYaml);
+  if (problems.length > 0) throw new SettingsError(problems);
+  return undefined;
 }

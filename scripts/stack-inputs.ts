@@ -1,0 +1,42 @@
+/**
+ * Everything a stack is deployed from, computed before anything is created: its settings validated, every file
+ * rendered, custom rules judged by promtool, and the deployment plan. The Pulumi program and `npm run render`
+ * both start here, so they cannot differ in what they deploy.
+ */
+import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
+import { dockerEndpoints } from "../configs/docker-endpoints";
+import type { Endpoints } from "../configs/endpoints";
+import { type RenderedFiles, renderedPaths } from "../configs/layout";
+import { loadSettings } from "../configs/load";
+import { loadtestScriptFiles } from "../configs/loadtest";
+import { renderAll } from "../configs/render";
+import type { Settings } from "../configs/settings";
+import { readRepositoryFiles } from "./repository";
+import { judgeCustomRules } from "./rules-judge";
+
+export interface StackInputs {
+  readonly settings: Settings;
+  /** Valid but risky settings, and checks that could not run. */
+  readonly warnings: readonly string[];
+  readonly endpoints: Endpoints;
+  readonly files: RenderedFiles;
+  readonly plan: DeploymentPlan;
+}
+
+/** Throws SettingsError, listing every problem with its key path, when the settings are invalid. */
+export function stackInputs(rawSettings: unknown, project: string, stack: string): StackInputs {
+  const { settings, warnings } = loadSettings(rawSettings);
+  const endpoints = dockerEndpoints(settings);
+  const files = renderAll(settings, endpoints);
+  const unjudged = judgeCustomRules(settings, files[renderedPaths.alertRules] ?? "");
+  const prefix = stackPrefix(project, stack);
+  const plan = deploymentPlan({
+    settings,
+    endpoints,
+    files,
+    loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
+    prefix,
+    appImageTag: appImageTag(prefix, stack),
+  });
+  return { settings, warnings: unjudged ? [...warnings, unjudged] : warnings, endpoints, files, plan };
+}
