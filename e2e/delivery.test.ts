@@ -32,8 +32,8 @@ import {
   mochaTimeoutMs,
   resolvedEmailBudgetMs,
 } from "./budgets";
-import type { Inbox, ReceivedEmail } from "./inbox";
-import { notificationOf } from "./notifications";
+import type { Inbox } from "./inbox";
+import { notificationOf, waitForNotification } from "./notifications";
 import { readinessTimeoutMs, Stack } from "./stack";
 import { e2eSettings } from "./test-settings";
 
@@ -444,19 +444,3 @@ describe("end to end: the delivery check finds its e-mail in a real Mailpit", ()
     expect(run.stdout.trim()).to.match(/^delivered to oncall@example\.com in \d+\.\d s$/);
   });
 });
-
-function waitForNotification(
-  stack: Stack,
-  alertname: string,
-  status: "firing" | "resolved",
-  since: number,
-  timeoutMs: number,
-): Promise<ReceivedEmail> {
-  return stack.inbox
-    .waitForEmail(`${alertname} ${status}`, notificationOf(alertname, status), {
-      since,
-      timeoutMs,
-      diagnostics: () => stack.diagnostics(),
-    })
-    .then((arrived) => arrived.email);
-}

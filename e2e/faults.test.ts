@@ -18,8 +18,7 @@ import {
   redeliveryBudgetMs,
   resolvedEmailBudgetMs,
 } from "./budgets";
-import type { ReceivedEmail } from "./inbox";
-import { bodyField, notificationOf, parseSubject } from "./notifications";
+import { bodyField, notificationOf, parseSubject, waitForNotification } from "./notifications";
 import { readinessTimeoutMs, type Stack } from "./stack";
 import { useStack } from "./suite";
 import { e2eSettings } from "./test-settings";
@@ -216,22 +215,6 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     await restartAndWaitForResolution(stack, alertNames.prometheusDown, () => stack.startPrometheus(victim));
   });
 });
-
-function waitForNotification(
-  stack: Stack,
-  alertname: string,
-  status: "firing" | "resolved",
-  since: number,
-  timeoutMs: number,
-): Promise<ReceivedEmail> {
-  return stack.inbox
-    .waitForEmail(`${alertname} ${status}`, notificationOf(alertname, status), {
-      since,
-      timeoutMs,
-      diagnostics: () => stack.diagnostics(),
-    })
-    .then((arrived) => arrived.email);
-}
 
 /** The waits of `restartAndWaitForResolution`, for mocha timeouts. */
 function restartStepsMs(stack: Stack): number[] {

@@ -3,6 +3,7 @@
  * their body, in the format configs/alertmanager/email-templates.ts writes them.
  */
 import type { ReceivedEmail } from "./inbox";
+import type { Stack } from "./stack";
 
 export type NotificationStatus = "firing" | "resolved";
 
@@ -66,4 +67,21 @@ export function parseHumanized(text: string): number | undefined {
   const match = /^(-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)\s*([kMGTPEmunp]?)$/.exec(text.trim());
   if (!match) return undefined;
   return Number(match[1]) * (siPrefixes[match[2] ?? ""] ?? 1);
+}
+
+/** Waits for the notification of `alertname` with that status, accepted by the stack's inbox after `since`. */
+export function waitForNotification(
+  stack: Stack,
+  alertname: string,
+  status: "firing" | "resolved",
+  since: number,
+  timeoutMs: number,
+): Promise<ReceivedEmail> {
+  return stack.inbox
+    .waitForEmail(`${alertname} ${status}`, notificationOf(alertname, status), {
+      since,
+      timeoutMs,
+      diagnostics: () => stack.diagnostics(),
+    })
+    .then((arrived) => arrived.email);
 }
