@@ -2,6 +2,7 @@
  * Polling with a deadline. A test that waits on a real process must say what it waited for, how long it
  * allowed, and what it last saw, or a failure in CI is a guessing game.
  */
+import { setMaxListeners } from "node:events";
 import pWaitFor from "p-wait-for";
 
 export interface WaitOptions {
@@ -36,30 +37,31 @@ export async function waitFor<T>(
       `${reason} waiting for ${description} (last: ${lastProblem})${extra ? `\n${extra}` : ""}`,
     );
   };
-  const value = await pWaitFor(
-    async () => {
-      try {
-        const value = await probe();
-        if (value !== undefined) return pWaitFor.resolveWith(value);
-        lastProblem = "the condition did not hold yet";
-      } catch (error) {
-        lastProblem = error instanceof Error ? error.message : String(error);
-      }
-      const hopeless = options.hopeless?.();
-      if (hopeless !== undefined) throw failure(hopeless);
-      return false;
-    },
-    {
-      interval: options.intervalMs ?? 200,
-      timeout: {
-        // p-wait-for's AbortSignal.timeout takes whole milliseconds; budgets are computed, so may be fractional.
-        milliseconds: Math.ceil(options.timeoutMs),
-        fallback: () => {
-          throw failure(`timed out after ${seconds(performance.now() - started)}`);
-        },
+  // Our own deadline rather than p-wait-for's timeout: p-wait-for 6 adds an abort listener to the signal at every
+  // interval and never removes it, so a long wait would print a listener-leak warning; ours allows them.
+  const deadline = AbortSignal.timeout(Math.ceil(options.timeoutMs));
+  setMaxListeners(0, deadline);
+  let value: T;
+  try {
+    value = await pWaitFor(
+      async () => {
+        try {
+          const value = await probe();
+          if (value !== undefined) return pWaitFor.resolveWith(value);
+          lastProblem = "the condition did not hold yet";
+        } catch (error) {
+          lastProblem = error instanceof Error ? error.message : String(error);
+        }
+        const hopeless = options.hopeless?.();
+        if (hopeless !== undefined) throw failure(hopeless);
+        return false;
       },
-    },
-  );
+      { interval: options.intervalMs ?? 200, signal: deadline },
+    );
+  } catch (error) {
+    if (deadline.aborted) throw failure(`timed out after ${seconds(performance.now() - started)}`);
+    throw error;
+  }
   return { value, elapsedMs: performance.now() - started };
 }
 
