@@ -23,9 +23,8 @@ import { compose, type GoTool, goTools } from "../configs/versions";
 import { dockerConfigDir, pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
 
 const repoRoot = resolve(__dirname, "..");
-// Static binaries: they also run in the busybox-based stand-in images (`npm run standins`). No build paths in
-// them (-trimpath): a build from a temporary copy of the source is then the same in every checkout.
-const goEnv = { ...process.env, GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false -trimpath" };
+// Static binaries: they also run in the busybox-based stand-in images (`npm run standins`).
+const goEnv = { ...process.env, GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false" };
 
 /** The upstream release builds stamp the release into the binary this way; a plain Go build leaves a default. */
 function linkerFlags(tool: GoTool): string[] {
