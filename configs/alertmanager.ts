@@ -205,7 +205,8 @@ function buildInhibitRules(): InhibitRuleConfig[] {
 }
 
 function buildEmailConfig(settings: Settings, endpoints: Endpoints, sendResolved: boolean): EmailConfig {
-  const { to, from, smarthost, authUsername, authPassword, requireTls } = settings.email;
+  const { to, from, smarthost, authUsername, requireTls } = settings.email;
+  const authPassword = settings.email.authPassword ?? settings.email.authPasswordFile;
   // Half-configured credentials fail every delivery (a username without a password) or are silently ignored
   // (a password without a username): neither should reach a running Alertmanager.
   if (authPassword !== undefined && authUsername === undefined) {

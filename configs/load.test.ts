@@ -273,6 +273,25 @@ describe("loadSettings", () => {
         mentions: ["email.authPassword"],
       },
       {
+        what: "a user name without a password",
+        raw: { email: { smarthost: "smtp.example.com:587", authUsername: "alerts" } },
+        path: "email.authPassword",
+        mentions: ["email.authUsername", "email.authPasswordFile"],
+      },
+      {
+        what: "the password both as a secret and as a file",
+        raw: {
+          email: {
+            smarthost: "smtp.example.com:587",
+            authUsername: "alerts",
+            authPassword: "s3cret",
+            authPasswordFile: "smtp-password",
+          },
+        },
+        path: "email.authPasswordFile",
+        mentions: ["email.authPassword"],
+      },
+      {
         what: "TLS required from the stack's own inbox",
         raw: { email: { requireTls: true } },
         path: "email.requireTls",

@@ -192,15 +192,26 @@ function portProblems(settings: Settings): CrossFieldProblem[] {
 
 function emailProblems({ email }: Settings): CrossFieldProblem[] {
   const problems: CrossFieldProblem[] = [];
-  if ((email.authUsername === undefined) !== (email.authPassword === undefined)) {
-    const [missing, present] =
-      email.authUsername === undefined ? ["authUsername", "authPassword"] : ["authPassword", "authUsername"];
+  const passwordGiven = email.authPassword !== undefined || email.authPasswordFile !== undefined;
+  if (email.authPassword !== undefined && email.authPasswordFile !== undefined) {
+    problems.push({
+      paths: [
+        ["email", "authPassword"],
+        ["email", "authPasswordFile"],
+      ],
+      message: "email.authPasswordFile: set either it or email.authPassword, not both",
+    });
+  }
+  if ((email.authUsername === undefined) === passwordGiven) {
     problems.push({
       paths: [
         ["email", "authUsername"],
         ["email", "authPassword"],
       ],
-      message: `email.${missing}: must be set together with email.${present}, which is set`,
+      message:
+        email.authUsername === undefined
+          ? "email.authUsername: must be set together with the SMTP password (email.authPassword or email.authPasswordFile), which is set"
+          : "email.authPassword: must be set together with email.authUsername, which is set (or name a file holding it in email.authPasswordFile)",
     });
   }
   if (email.smarthost === undefined && email.authUsername !== undefined) {

@@ -170,6 +170,12 @@ export const settingsSchema = z.strictObject({
       authUsername: z.string().min(1).optional(),
       /** A Pulumi secret: set it with `pulumi config set --secret --path email.authPassword`. */
       authPassword: z.string().min(1).optional(),
+      /**
+       * A file holding the SMTP password, instead of `authPassword`: `pulumi up` reads it (and keeps it encrypted
+       * in the state), Docker Compose mounts it as is (so uid 65534 in the container must be able to read it).
+       * Relative to the project directory.
+       */
+      authPasswordFile: z.string().min(1).optional(),
       /** Defaults to false for the local inbox and true for any other smarthost; always set after parsing. */
       requireTls: z.boolean().optional(),
     })

@@ -16,6 +16,7 @@ import { renderAll } from "../configs/render";
 import { loadtestEnv } from "../loadtest/contract";
 import { repositoryRoot } from "../scripts/repository";
 import { requireBinaries } from "../test-support/binaries";
+import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import {
   collectStrings,
   mockGeneratedPassword,
@@ -540,6 +541,43 @@ describe("the Pulumi program under mocks", function () {
     it("sends alerts to the inbox with no SMTP password file", () => {
       const files = Object.keys(uploadedFiles(resource(run, "monitoring-alertmanager-container")));
       expect(files).not.to.include(alertmanagerSmtpPasswordFile);
+    });
+  });
+
+  describe("with the SMTP password in a file (email.authPasswordFile)", () => {
+    const password = "smtp-password-from-a-file";
+    let dir: TempDir;
+    before(() => {
+      dir = makeTempDir("smtp-password-");
+      fs.writeFileSync(path.join(dir.path, "smtp-password"), `${password}\n`);
+    });
+    after(() => dir.remove());
+    const email = (file: string) => ({
+      email: {
+        smarthost: "smtp.example.com:587",
+        authUsername: "alerts@example.com",
+        authPasswordFile: file,
+      },
+    });
+
+    it("uploads the file's content as a secret beside the config that names it, and in no plain input", async () => {
+      const run = await runStack(email(path.join(dir.path, "smtp-password")));
+      const alertmanager = resource(run, "monitoring-alertmanager-container");
+      expect(uploadedFiles(alertmanager)[alertmanagerSmtpPasswordFile]).to.equal(`${password}\n`);
+      const strings = [...run.resources.values()].map((declared) => collectStrings(declared.inputs));
+      expect(strings.flatMap(({ plain }) => plain).filter((text) => text.includes(password))).to.deep.equal(
+        [],
+      );
+    });
+
+    it("stops before any resource, naming the setting, when the file cannot be read", async () => {
+      const registered: string[] = [];
+      const failure = await runStack(email(path.join(dir.path, "missing")), [], registered).catch(
+        (error: unknown) => error,
+      );
+      expect(pulumi.RunError.isInstance(failure)).to.equal(true);
+      expect((failure as Error).message).to.include("email.authPasswordFile: cannot read");
+      expect(registered.filter((entry) => entry !== `pulumi:pulumi:Stack ${root}`)).to.deep.equal([]);
     });
   });
 

@@ -4,6 +4,8 @@
  * every config file before declaring any resource, so invalid settings fail with the same messages as
  * `npm run render` and leave nothing half-created.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { DeploymentPlan } from "../configs/deployment/plan";
@@ -48,6 +50,8 @@ export interface MonitoringStackArgs {
   readonly endpoints: Endpoints;
   /** Every service as plain data; this component only maps it onto resources. */
   readonly plan: DeploymentPlan;
+  /** The SMTP password, from `email.authPassword` or the file `email.authPasswordFile` names. */
+  readonly smtpPassword?: string;
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
@@ -74,11 +78,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
       // The name is fixed, so a replacement cannot exist beside the old network.
       { parent: this, deleteBeforeReplace: true },
     );
-    const { authPassword } = settings.email;
+    const { smtpPassword } = args;
     const context: StackContext = {
       plan,
       network: this.network.name,
-      secrets: authPassword === undefined ? {} : { smtpPassword: pulumi.secret(authPassword) },
+      secrets: smtpPassword === undefined ? {} : { smtpPassword: pulumi.secret(smtpPassword) },
       containers: new Map(),
     };
     const service = (key: string) => plannedService(plan, key);
@@ -131,7 +135,8 @@ export class MonitoringStack extends pulumi.ComponentResource {
           alertmanagerUrl: endpoints.links.alertmanager,
           inboxUrl: this.inbox ? publishedUrl(settings, settings.ports.mailpit) : undefined,
           alertmanagerConfig: alertmanagerConfig.content,
-          email: settings.email,
+          // The password's content, wherever it comes from: a new one runs the check again.
+          email: { ...settings.email, authPassword: smtpPassword },
           alertmanagerContainer: this.alertmanager.container.name,
           waitFor: [this.alertmanager.container, ...(this.inbox ? [this.inbox.container] : [])],
         },
@@ -172,6 +177,16 @@ function validatedAndRendered(): StackInputs {
   }
 }
 
+/** The content of `email.authPasswordFile`, relative to the project directory (where Pulumi runs the program). */
+function readSmtpPasswordFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  try {
+    return fs.readFileSync(path.resolve(file), "utf8");
+  } catch (error) {
+    throw new pulumi.RunError(`email.authPasswordFile: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
 /** Where the program's warnings go: Pulumi's log when Pulumi runs it, a list in the tests. */
 export interface ProgramLog {
   warn(message: string): Promise<void> | void;
@@ -183,8 +198,9 @@ export interface ProgramLog {
  */
 export function createStack(log: ProgramLog = pulumi.log): StackOutputs {
   const { settings, warnings, endpoints, plan } = validatedAndRendered();
+  const smtpPassword = settings.email.authPassword ?? readSmtpPasswordFile(settings.email.authPasswordFile);
   for (const warning of warnings) log.warn(warning);
-  return new MonitoringStack("monitoring", { settings, endpoints, plan }).outputs;
+  return new MonitoringStack("monitoring", { settings, endpoints, plan, smtpPassword }).outputs;
 }
 
 /**

@@ -156,6 +156,19 @@ describe("npm run render", function () {
     expect(filesUnder(out.path)).to.deep.equal([]);
   });
 
+  it("mounts the SMTP password from the file email.authPasswordFile names, relative to the project", async () => {
+    stackFile(
+      "dev",
+      "config:\n  watchtower:email:\n    smarthost: smtp.example.com:587\n    authUsername: alerts\n    authPasswordFile: secrets/smtp\n",
+    );
+    const result = await render(["--project", project.path, "--out", out.path]);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    const compose = parse(readFileSync(join(out.path, composeFile), "utf8")) as {
+      secrets: Record<string, { file?: string }>;
+    };
+    expect(compose.secrets.smtp_password).to.deep.equal({ file: join(project.path, "secrets", "smtp") });
+  });
+
   it("reads the dev stack and writes into rendered/ by default", async () => {
     stackFile("dev", "config:\n  watchtower:prometheus:\n    replicas: 1\n");
     const result = await render(["--project", project.path], out.path);

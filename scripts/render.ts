@@ -74,7 +74,7 @@ function ensureGrafanaPassword(out: string): boolean {
 
 /** Renders a stack into `out`; throws SettingsError (nothing written) when its settings are invalid. */
 function renderStack(options: RenderOptions): RenderResult {
-  const { warnings, plan, ...rendered } = stackInputs(
+  const { warnings, plan, settings, ...rendered } = stackInputs(
     readStackConfig(options.projectDir, options.stack),
     projectName(options.projectDir),
     options.stack,
@@ -87,7 +87,10 @@ function renderStack(options: RenderOptions): RenderResult {
     repositoryRoot: relative(resolve(options.out), repositoryRoot) || ".",
     secrets: {
       grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
-      smtpPassword: { environment: composeSecretVariables.smtpPassword },
+      // Compose bind-mounts a file secret with the file's own permissions: Alertmanager's user must read it.
+      smtpPassword: settings.email.authPasswordFile
+        ? { file: resolve(options.projectDir, settings.email.authPasswordFile) }
+        : { environment: composeSecretVariables.smtpPassword },
     },
   });
   assertNoSecrets(files);
