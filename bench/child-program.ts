@@ -10,10 +10,25 @@ import { onExitCleanup } from "../test-support/cleanup";
 const repoRoot = resolve(__dirname, "..");
 const outputLimit = 20_000;
 
-/** Runs `node --import tsx <script> <JSON input>` and returns the last line it printed, parsed. */
-export function runChildProgram(script: string, input: unknown, timeoutMs: number): Promise<unknown> {
-  const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(input)], {
+/** What a finished child printed: the tails of its standard output and error. */
+export interface ChildOutput {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs a command to its end, killed (and the run failed, naming `what`) if it overruns `timeoutMs` or exits
+ * non-zero; also killed if the bench itself is interrupted.
+ */
+export function runBoundedChild(
+  what: string,
+  command: string,
+  args: readonly string[],
+  options: { readonly timeoutMs: number; readonly env?: NodeJS.ProcessEnv },
+): Promise<ChildOutput> {
+  const child = spawn(command, args, {
     cwd: repoRoot,
+    env: options.env ?? process.env,
     stdio: ["ignore", "pipe", "pipe"],
   });
   const unregister = onExitCleanup(() => child.kill("SIGKILL"));
@@ -30,7 +45,7 @@ export function runChildProgram(script: string, input: unknown, timeoutMs: numbe
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
-    }, timeoutMs);
+    }, options.timeoutMs);
     child.once("error", (error) => {
       clearTimeout(timer);
       unregister();
@@ -39,19 +54,30 @@ export function runChildProgram(script: string, input: unknown, timeoutMs: numbe
     child.once("close", (code, signal) => {
       clearTimeout(timer);
       unregister();
-      const name = script.slice(repoRoot.length + 1);
       if (timedOut)
-        return fail(new Error(`${name} did not finish within ${timeoutMs} ms; stderr:\n${stderr}`));
+        return fail(new Error(`${what} did not finish within ${options.timeoutMs} ms; stderr:\n${stderr}`));
       if (code !== 0)
-        return fail(new Error(`${name} exited with ${signal ?? `code ${code}`}; stderr:\n${stderr}`));
-      const last = stdout.trimEnd().split("\n").at(-1) ?? "";
-      try {
-        done(JSON.parse(last));
-      } catch {
-        fail(new Error(`${name} printed no JSON result; its output:\n${stdout}\n${stderr}`));
-      }
+        return fail(new Error(`${what} exited with ${signal ?? `code ${code}`}; stderr:\n${stderr}`));
+      done({ stdout, stderr });
     });
   });
+}
+
+/** Runs `node --import tsx <script> <JSON input>` and returns the last line it printed, parsed. */
+export async function runChildProgram(script: string, input: unknown, timeoutMs: number): Promise<unknown> {
+  const name = script.slice(repoRoot.length + 1);
+  const { stdout, stderr } = await runBoundedChild(
+    name,
+    process.execPath,
+    ["--import", "tsx", script, JSON.stringify(input)],
+    { timeoutMs },
+  );
+  const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+  try {
+    return JSON.parse(last);
+  } catch {
+    throw new Error(`${name} printed no JSON result; its output:\n${stdout}\n${stderr}`);
+  }
 }
 
 /** The JSON argument of a child program, for its `main`. */

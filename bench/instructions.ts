@@ -13,11 +13,12 @@
  * last segment's, per request, and the log shows every segment's so that a warm-up too short is visible. The
  * client's instructions are in both variants alike, so the difference between them is the instrumentation's.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { build } from "esbuild";
-import { makeTempDir, onExitCleanup } from "../test-support/cleanup";
+import { makeTempDir } from "../test-support/cleanup";
+import { runBoundedChild } from "./child-program";
 import { atMost, type Figure, formatNumber, measured, paired } from "./figures";
 import { checkpointFunction, type WorkloadVariant, workloadVariants } from "./instruction-workload";
 
@@ -40,9 +41,6 @@ const variantNames: Readonly<Record<WorkloadVariant, string>> = {
   "metrics-off": "service, metrics off",
   shipped: "service as shipped",
 };
-
-const repoRoot = resolve(__dirname, "..");
-const outputLimit = 20_000;
 
 export async function benchInstructions(options: InstructionsBenchOptions): Promise<Figure[]> {
   const { log, requests, segments } = options;
@@ -137,7 +135,7 @@ function instructionFigures(
 }
 
 /** Runs the workload once under callgrind; returns the instructions executed in each segment, in order. */
-function countSegments(
+async function countSegments(
   workload: string,
   outFile: string,
   variant: WorkloadVariant,
@@ -157,40 +155,13 @@ function countSegments(
     String(segments),
   ];
   // As in the Docker image, which sets NODE_ENV=production.
-  const child = spawn("valgrind", args, {
-    cwd: repoRoot,
+  await runBoundedChild(`callgrind, ${variant}, ${segments} × ${requests} requests`, "valgrind", args, {
+    timeoutMs: runTimeoutMs(segments * requests),
     env: { ...process.env, NODE_ENV: "production" },
-    stdio: ["ignore", "ignore", "pipe"],
   });
-  const unregister = onExitCleanup(() => child.kill("SIGKILL"));
-  let stderr = "";
-  child.stderr.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString("utf8")).slice(-outputLimit);
-  });
-  const what = `callgrind, ${variant}, ${segments} × ${requests} requests`;
-  return new Promise((done, fail) => {
-    const timer = setTimeout(() => child.kill("SIGKILL"), runTimeoutMs(segments * requests));
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      unregister();
-      fail(error);
-    });
-    child.once("close", (code, signal) => {
-      clearTimeout(timer);
-      unregister();
-      if (code !== 0) {
-        fail(new Error(`${what} exited with ${signal ?? `code ${code}`}; its output:\n${stderr}`));
-        return;
-      }
-      try {
-        // Dump 1 ends at the first checkpoint (start-up); dump k + 1 at the end of segment k.
-        const dumps = Array.from({ length: segments + 1 }, (_, i) => `${outFile}.${i + 1}`);
-        done(dumps.slice(1).map((file) => dumpedInstructions(readFileSync(file, "utf8"), file)));
-      } catch (error) {
-        fail(error);
-      }
-    });
-  });
+  // Dump 1 ends at the first checkpoint (start-up); dump k + 1 at the end of segment k.
+  const dumps = Array.from({ length: segments + 1 }, (_, i) => `${outFile}.${i + 1}`);
+  return dumps.slice(1).map((file) => dumpedInstructions(readFileSync(file, "utf8"), file));
 }
 
 /** The instructions a callgrind dump counted: its `summary:` line. */

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import type { DeploymentPlan } from "../configs/deployment/plan";
+import { type DeploymentPlan, loadtestServiceKey } from "../configs/deployment/plan";
 import { dockerAliases, publishedUrl } from "../configs/docker-endpoints";
 import type { Endpoints } from "../configs/endpoints";
 import { renderedPaths } from "../configs/layout";
@@ -120,8 +120,10 @@ export class MonitoringStack extends pulumi.ComponentResource {
       context,
       { parent: this },
     );
-    if (has("loadtest")) {
-      this.loadTest = new LoadTest(`${name}-loadtest`, service("loadtest"), context, { parent: this });
+    if (has(loadtestServiceKey)) {
+      this.loadTest = new LoadTest(`${name}-loadtest`, service(loadtestServiceKey), context, {
+        parent: this,
+      });
     }
     if (settings.delivery.checkOnUp) {
       const alertmanagerConfig = service(dockerAliases.alertmanager).files.find(

@@ -16,6 +16,7 @@ import {
   nodeImage,
   prometheus,
 } from "../configs/versions";
+import { dockerEndpoint } from "../infra/docker-preflight";
 import { dockerConfigDir, findBinary } from "./binaries";
 
 const repoRoot = resolve(__dirname, "..");
@@ -87,13 +88,6 @@ function dockerCli(): string | undefined {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
-/** The engine of the caller's current Docker context, which a fresh DOCKER_CONFIG would lose. */
-function currentDockerHost(docker: string): string | undefined {
-  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
-  const context = runBounded(docker, ["context", "inspect", "--format", "{{.Endpoints.docker.Host}}"]);
-  return context.status === 0 && context.stdout.trim() ? context.stdout.trim() : undefined;
-}
-
 /** True when scripts/docker-engine.sh's egress rule is in place (checked with `iptables -C`). */
 export function egressBlocked(): boolean {
   return runBounded("bash", [engineScript, "check"]).status === 0;
@@ -117,8 +111,9 @@ export function requireDocker(ctx: Mocha.Context): DockerTools {
   if (docker === undefined) {
     problems.push("no docker CLI on PATH: run `sudo bash scripts/docker-engine.sh start`");
   } else {
-    const host = currentDockerHost(docker);
-    if (host !== undefined) env = { ...env, DOCKER_HOST: host };
+    // The engine the caller's own Docker configuration points at, which a fresh DOCKER_CONFIG would lose; found
+    // as the Pulumi program's preflight finds it.
+    env = { ...env, DOCKER_HOST: dockerEndpoint(undefined, process.env).host };
     const engine = runBounded(docker, ["version", "--format", "{{.Server.Version}}"], { env });
     if (engine.status !== 0) {
       problems.push(

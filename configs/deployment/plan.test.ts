@@ -1,29 +1,15 @@
 import { expect } from "chai";
 import { parse } from "yaml";
-import { readRepositoryFiles } from "../../scripts/repository";
-import { dockerEndpoints } from "../docker-endpoints";
+import { stackInputs } from "../../scripts/stack-inputs";
 import { renderedPaths } from "../layout";
-import { loadSettings } from "../load";
-import { loadtestScriptFiles } from "../loadtest";
-import { renderAll } from "../render";
 import type { SettingsInput } from "../settings";
 import { filesDigestLabel, renderCompose } from "./compose";
 import { goDuration, isGoDuration } from "./go-duration";
-import { type DeploymentPlan, deploymentPlan } from "./plan";
+import { loadtestServiceKey } from "./plan";
 
-function planFor(input: SettingsInput = {}): { plan: DeploymentPlan; files: Record<string, string> } {
-  const { settings } = loadSettings(input);
-  const endpoints = dockerEndpoints(settings);
-  const files = renderAll(settings, endpoints);
-  const plan = deploymentPlan({
-    settings,
-    endpoints,
-    files,
-    loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
-    prefix: "watchtower-test",
-    appImageTag: "watchtower-test-app:test",
-  });
-  return { plan, files };
+/** The plan exactly as `npm run render` and the Pulumi program compute it. */
+function planFor(input: SettingsInput = {}) {
+  return stackInputs(input, "watchtower", "test");
 }
 
 const composeSecrets = {
@@ -82,7 +68,7 @@ describe("the deployment plan", () => {
     const startsAfter = (key: string) => plan.services.find((service) => service.key === key)?.after ?? [];
     expect(startsAfter("prometheus-1")).to.include("prometheus-0");
     expect(startsAfter("prometheus-2")).to.include("prometheus-1");
-    expect(startsAfter("loadtest")).to.include.members([
+    expect(startsAfter(loadtestServiceKey)).to.include.members([
       "app",
       "mailpit",
       "alertmanager",

@@ -139,6 +139,9 @@ function healthcheck(test: readonly string[], startPeriodMs = 30_000): PlannedHe
   return { test, intervalMs: 5000, timeoutMs: 3000, retries: 3, startPeriodMs };
 }
 
+/** The k6 run's key; the other services are keyed by their network alias (`dockerAliases`). */
+export const loadtestServiceKey = "loadtest";
+
 /** The service's Dockerfile, relative to the repository root. */
 export const appDockerfile = "service/Dockerfile";
 
@@ -522,8 +525,8 @@ function loadtestService(
       content,
     }));
   return {
-    key: "loadtest",
-    containerName: name("loadtest"),
+    key: loadtestServiceKey,
+    containerName: name(loadtestServiceKey),
     aliases: [],
     image: { kind: "pinned", ref: imageRef(k6) },
     user: k6User,

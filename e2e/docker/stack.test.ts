@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import { expect } from "chai";
+import { loadtestServiceKey } from "../../configs/deployment/plan";
 import { durationMs } from "../../configs/duration";
 import { loadSettings } from "../../configs/load";
 import { loadtestPlan } from "../../configs/loadtest";
@@ -96,7 +97,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     const budgetMs = 4 * durationMs(settings.scrape.interval) + marginMs;
     this.timeout(mochaTimeoutMs(budgetMs));
     for (const container of stack.containers()) {
-      if (container.service === "loadtest") {
+      if (container.service === loadtestServiceKey) {
         expect(container.exitCode, "the load test is running or finished cleanly").to.equal(0);
         continue;
       }
@@ -276,7 +277,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     const recreated = [...before.keys()]
       .filter((service) => after.get(service) !== before.get(service))
       .sort();
-    expect(recreated).to.deep.equal(["grafana", "loadtest", "prometheus-0", "prometheus-1"]);
+    expect(recreated).to.deep.equal(["grafana", loadtestServiceKey, "prometheus-0", "prometheus-1"].sort());
     for (const replica of replicas) {
       const old = await waitFor(
         "the first samples, after the restart",
