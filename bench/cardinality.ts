@@ -6,7 +6,7 @@
  * as the service reports it, each time right after a full garbage collection in the service so that the heap
  * figure is live data rather than garbage awaiting collection.
  */
-import { nodeProcessMetrics } from "../configs/grafana/upstream-metrics";
+import { nodeProcessMetrics } from "../configs/promql/upstream-metrics";
 import { probePaths } from "../service/metrics-contract";
 import { parseExposition, type Sample } from "../service/testing";
 import { boundedFetch } from "../test-support/http";

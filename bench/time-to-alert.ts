@@ -17,11 +17,11 @@
  * `for` + group wait to that sum, plus delivery.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { durationMs } from "../configs/duration";
-import { loadtestPlan } from "../configs/loadtest";
+import { loadtestPlan } from "../configs/loadtest/plan";
 import { alertNames, jobs } from "../configs/names";
-import { requestsInWindow, targetUp } from "../configs/queries";
-import type { Settings } from "../configs/settings";
+import { requestsInWindow, targetUp } from "../configs/promql/queries";
+import { durationMs } from "../configs/settings/duration";
+import type { Settings } from "../configs/settings/schema";
 import { firingEmailBudgetMs } from "../e2e/budgets";
 import { notificationOf } from "../e2e/notifications";
 import { Stack } from "../e2e/stack";

@@ -4,14 +4,14 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { loopbackEndpoints } from "../test-support/promtool";
-import { dockerEndpoints } from "./docker-endpoints";
-import { renderedPaths } from "./layout";
-import { loadSettings } from "./load";
 import { alertNames } from "./names";
-import { PromqlError } from "./promql";
+import { PromqlError } from "./promql/lint";
 import { renderAll } from "./render";
-import { settingsSchema } from "./settings";
-import { readStackConfig } from "./stack-file";
+import { dockerEndpoints } from "./runtime/docker-endpoints";
+import { renderedPaths } from "./runtime/layout";
+import { loadSettings } from "./settings/load";
+import { settingsSchema } from "./settings/schema";
+import { readStackConfig } from "./settings/stack-file";
 
 describe("renderAll", () => {
   it("renders every file of the layout, one configuration per Prometheus replica", () => {

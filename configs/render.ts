@@ -3,16 +3,16 @@
  * Docker stack's container aliases, or the end-to-end tests' loopback ports). The Pulumi program uploads these
  * files, `npm run render` writes them, and the end-to-end tests run the real programs on them.
  */
-import { renderAlertmanagerConfig } from "./alertmanager";
-import type { Endpoints } from "./endpoints";
+import { renderAlertmanagerConfig } from "./alertmanager/config";
 import { dashboardPanelQueries, renderGrafana } from "./grafana";
-import { type RenderedFiles, renderedPaths } from "./layout";
-import { renderLoadtestOptions } from "./loadtest";
-import { renderPrometheusConfig } from "./prometheus";
-import { assertPromql } from "./promql";
-import { renderAlertRuleTests } from "./rule-tests";
-import { alertRules, renderAlertRules } from "./rules";
-import type { Settings } from "./settings";
+import { renderLoadtestOptions } from "./loadtest/plan";
+import { renderPrometheusConfig } from "./prometheus/config";
+import { renderAlertRuleTests } from "./prometheus/rule-tests";
+import { alertRules, renderAlertRules } from "./prometheus/rules";
+import { assertPromql } from "./promql/lint";
+import type { Endpoints } from "./runtime/endpoints";
+import { type RenderedFiles, renderedPaths } from "./runtime/layout";
+import type { Settings } from "./settings/schema";
 
 /** Settings are expected to come from `loadSettings`; endpoints must list one address per Prometheus replica. */
 export function renderAll(settings: Settings, endpoints: Endpoints): RenderedFiles {

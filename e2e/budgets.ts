@@ -2,8 +2,8 @@
  * How long each step of the pipeline may take, derived from the settings under test. A scenario waits exactly
  * its budget, so a slower pipeline fails the test rather than stretching it, and prints what it measured.
  */
-import { durationMs } from "../configs/duration";
-import type { Settings } from "../configs/settings";
+import { durationMs } from "../configs/settings/duration";
+import type { Settings } from "../configs/settings/schema";
 import { requestTimeoutMs } from "../test-support/http";
 import { seconds } from "../test-support/wait";
 

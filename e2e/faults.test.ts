@@ -5,8 +5,8 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { durationMs } from "../configs/duration";
 import { alertNames, jobs } from "../configs/names";
+import { durationMs } from "../configs/settings/duration";
 import { stopGraceMs } from "../test-support/processes";
 import { seconds } from "../test-support/wait";
 import {

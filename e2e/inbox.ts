@@ -5,7 +5,7 @@
  */
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import { type HostPort, hostPort } from "../configs/endpoints";
+import { type HostPort, hostPort } from "../configs/runtime/endpoints";
 import { freePort, loopback } from "../test-support/ports";
 import { seconds, waitFor } from "../test-support/wait";
 

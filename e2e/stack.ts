@@ -8,16 +8,16 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { smtpPasswordFile } from "../configs/alertmanager";
-import { type Endpoints, type HostPort, hostPort } from "../configs/endpoints";
-import { prometheusSyntheticSeries } from "../configs/grafana/upstream-metrics";
-import { renderedPaths, writeRenderedFiles } from "../configs/layout";
-import { loadSettings } from "../configs/load";
-import { k6RunCommand, loadtestScriptPath } from "../configs/loadtest";
+import { smtpPasswordFile } from "../configs/alertmanager/config";
+import { k6RunCommand, loadtestScriptPath } from "../configs/loadtest/plan";
 import { jobs, replicaName } from "../configs/names";
+import { prometheusSyntheticSeries } from "../configs/promql/upstream-metrics";
 import { renderAll } from "../configs/render";
-import { alertmanagerFlags, prometheusFlags } from "../configs/server-flags";
-import type { Settings } from "../configs/settings";
+import { type Endpoints, type HostPort, hostPort } from "../configs/runtime/endpoints";
+import { renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
+import { alertmanagerFlags, prometheusFlags } from "../configs/runtime/server-flags";
+import { loadSettings } from "../configs/settings/load";
+import type { Settings } from "../configs/settings/schema";
 import { metricNames, probePaths } from "../service/metrics-contract";
 import { parseExposition } from "../service/testing";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
@@ -201,7 +201,7 @@ export class Stack {
           listenAddress: this.endpoints.alertmanager,
           externalUrl: this.endpoints.links.alertmanager,
         }),
-        // auth_password_file is resolved against the working directory (see configs/alertmanager.ts).
+        // auth_password_file is resolved against the working directory (see configs/alertmanager/config.ts).
         cwd: dirname(configPath),
       },
       () => this.alertmanager.isReady(),

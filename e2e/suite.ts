@@ -3,7 +3,7 @@
  * it. Scenarios run in order and each leaves the stack as it found it (every process up, no alert of its own
  * still firing), so that the next can rely on it.
  */
-import type { SettingsInput } from "../configs/settings";
+import type { SettingsInput } from "../configs/settings/schema";
 import { requireBinaries } from "../test-support/binaries";
 import { stopGraceMs } from "../test-support/processes";
 import { mochaTimeoutMs } from "./budgets";

@@ -3,7 +3,7 @@
  * that the whole suite takes minutes. Only values differ from the defaults, through the same settings a user
  * writes in `Pulumi.<stack>.yaml`; everything else is rendered exactly as for the Docker stack.
  */
-import type { SettingsInput } from "../configs/settings";
+import type { SettingsInput } from "../configs/settings/schema";
 
 export const e2eSettings = {
   scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" },

@@ -9,8 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { Settings } from "../configs/settings";
-import { alertmanager, imageRef } from "../configs/versions";
+import { alertmanager, imageRef } from "../configs/runtime/versions";
+import type { Settings } from "../configs/settings/schema";
 import { defaultTimeoutMs, exitCodeOf, runDeliveryCheck } from "../scripts/delivery-check/check";
 import { mailpitInbox } from "../scripts/delivery-check/inbox";
 import { containerLog } from "../scripts/delivery-check/logs";

@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import type { SettingsInput } from "../configs/settings";
+import type { SettingsInput } from "../configs/settings/schema";
 import { createStack, type ProgramLog, type StackOutputs } from "./stack";
 
 export const mockProject = "watchtower";

@@ -8,11 +8,11 @@ import {
   containerPaths,
   prometheusRulesTarget as prometheusRulesFile,
 } from "../configs/deployment/plan";
-import { dockerEndpoints } from "../configs/docker-endpoints";
-import { type RenderedFiles, renderedPaths } from "../configs/layout";
-import { loadSettings } from "../configs/load";
-import { loadtestScriptFiles } from "../configs/loadtest";
+import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
+import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
+import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
+import { loadSettings } from "../configs/settings/load";
 import { loadtestEnv } from "../loadtest/contract";
 import { repositoryRoot } from "../scripts/repository";
 import { requireBinaries } from "../test-support/binaries";

@@ -1,7 +1,7 @@
 /**
  * What the k6 script and the code that runs it agree on: the environment it reads, the shape of the options
  * file it opens, and how many requests one iteration makes. No imports, so that both k6 (which loads the
- * script's relative imports itself) and Node (configs/loadtest.ts) can load it.
+ * script's relative imports itself) and Node (configs/loadtest/plan.ts) can load it.
  */
 
 /** Environment variables the script reads. */

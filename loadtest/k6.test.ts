@@ -6,9 +6,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { hostPort } from "../configs/endpoints";
-import { k6Series, k6TestIdTag, k6TrendSeries } from "../configs/k6-metrics";
-import { type LoadedSettings, loadSettings } from "../configs/load";
+import { k6Series, k6TestIdTag, k6TrendSeries } from "../configs/loadtest/k6-metrics";
 import {
   k6RunCommand,
   k6ThresholdsFailedExitCode,
@@ -17,8 +15,10 @@ import {
   loadtestScriptFiles,
   loadtestScriptPath,
   renderLoadtestOptions,
-} from "../configs/loadtest";
-import type { SettingsInput } from "../configs/settings";
+} from "../configs/loadtest/plan";
+import { hostPort } from "../configs/runtime/endpoints";
+import { type LoadedSettings, loadSettings } from "../configs/settings/load";
+import type { SettingsInput } from "../configs/settings/schema";
 import { apiRoutes, metricNames } from "../service/metrics-contract";
 import { sampleValue, scrape, startTestServer, type TestServer } from "../service/testing";
 import { requireBinaries } from "../test-support/binaries";

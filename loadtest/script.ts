@@ -1,6 +1,6 @@
 /**
  * The load test. k6 runs this TypeScript file directly and loads its relative imports itself. Rates, durations,
- * thresholds and the target come from the options file that configs/loadtest.ts renders from the settings;
+ * thresholds and the target come from the options file that configs/loadtest/plan.ts renders from the settings;
  * this file holds only what one iteration does: a realistic pass over the service's API, with a check on
  * every response.
  */
@@ -14,7 +14,7 @@ import { errorEvery, type LoadtestFile, loadtestEnv, slowEvery } from "./contrac
 function requiredEnv(name: string): string {
   const value = __ENV[name];
   if (value === undefined || value === "") {
-    throw new Error(`${name} is not set: it must name the options file rendered by configs/loadtest.ts`);
+    throw new Error(`${name} is not set: it must name the options file rendered by configs/loadtest/plan.ts`);
   }
   return value;
 }

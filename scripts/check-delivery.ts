@@ -5,7 +5,7 @@
  * Exits 0 when delivered, 1 when not (with Alertmanager's reason), 2 when Alertmanager cannot be reached.
  */
 import { parseArgs } from "node:util";
-import { durationMs, formatDuration } from "../configs/duration";
+import { durationMs, formatDuration } from "../configs/settings/duration";
 import { defaultTimeoutMs, exitCodeOf, runDeliveryCheck } from "./delivery-check/check";
 import { mailpitInbox } from "./delivery-check/inbox";
 import { containerLog, logFile } from "./delivery-check/logs";

@@ -9,10 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { durationMs, formatDuration } from "../configs/duration";
-import { type HostPort, hostPort } from "../configs/endpoints";
-import { k6TestIdTag } from "../configs/k6-metrics";
-import { loadSettings, SettingsError } from "../configs/load";
+import { k6TestIdTag } from "../configs/loadtest/k6-metrics";
 import {
   k6RunCommand,
   k6ThresholdsFailedExitCode,
@@ -20,9 +17,12 @@ import {
   loadtestPlan,
   loadtestScriptPath,
   renderLoadtestOptions,
-} from "../configs/loadtest";
-import type { Settings } from "../configs/settings";
-import { readStackConfig, StackFileError } from "../configs/stack-file";
+} from "../configs/loadtest/plan";
+import { type HostPort, hostPort } from "../configs/runtime/endpoints";
+import { durationMs, formatDuration } from "../configs/settings/duration";
+import { loadSettings, SettingsError } from "../configs/settings/load";
+import type { Settings } from "../configs/settings/schema";
+import { readStackConfig, StackFileError } from "../configs/settings/stack-file";
 import { findBinary } from "../test-support/binaries";
 
 const repoRoot = resolve(__dirname, "..");

@@ -10,9 +10,9 @@ import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node
 import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { renderCompose } from "../configs/deployment/compose";
-import { type RenderedFiles, writeRenderedFiles } from "../configs/layout";
-import { SettingsError } from "../configs/load";
-import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/stack-file";
+import { type RenderedFiles, writeRenderedFiles } from "../configs/runtime/layout";
+import { SettingsError } from "../configs/settings/load";
+import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/settings/stack-file";
 import { repositoryRoot } from "./repository";
 import { stackInputs } from "./stack-inputs";
 

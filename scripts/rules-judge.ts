@@ -1,6 +1,6 @@
 /**
  * Prometheus itself judges the rendered rules before anything is created: `promtool check rules` of the
- * pinned version. The Prometheus UI's linter (configs/promql.ts) catches the usual mistakes in custom alerts
+ * pinned version. The Prometheus UI's linter (configs/promql/lint.ts) catches the usual mistakes in custom alerts
  * with their key path while settings load; a few only the server refuses (experimental functions, misplaced
  * `offset`/`@`/`smoothed`, a range on a non-selector, `sum(a, b)`, an empty-matching selector). Without this a
  * custom alert with one of those would pass validation and stop the Prometheus replicas from starting, after
@@ -9,9 +9,9 @@
 import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
-import type { Settings } from "../configs/settings";
-import { SettingsError } from "../configs/settings-error";
-import { imageRef, prometheus } from "../configs/versions";
+import { imageRef, prometheus } from "../configs/runtime/versions";
+import { SettingsError } from "../configs/settings/error";
+import type { Settings } from "../configs/settings/schema";
 import { repositoryRoot } from "./repository";
 
 /** `[command, ...arguments]` before `check rules`. */

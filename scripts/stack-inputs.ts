@@ -4,13 +4,13 @@
  * both start here, so they cannot differ in what they deploy.
  */
 import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
-import { dockerEndpoints } from "../configs/docker-endpoints";
-import type { Endpoints } from "../configs/endpoints";
-import { type RenderedFiles, renderedPaths } from "../configs/layout";
-import { loadSettings } from "../configs/load";
-import { loadtestScriptFiles } from "../configs/loadtest";
+import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
-import type { Settings } from "../configs/settings";
+import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
+import type { Endpoints } from "../configs/runtime/endpoints";
+import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
+import { loadSettings } from "../configs/settings/load";
+import type { Settings } from "../configs/settings/schema";
 import { readRepositoryFiles } from "./repository";
 import { judgeCustomRules } from "./rules-judge";
 

@@ -1,5 +1,5 @@
 /**
- * `npm run standins`: builds stand-ins for the images the stack pins, tagged exactly as configs/versions.ts pins
+ * `npm run standins`: builds stand-ins for the images the stack pins, tagged exactly as configs/runtime/versions.ts pins
  * them, for the Docker tests on a machine that cannot pull from Docker Hub. Each is built from
  * test-support/standins/<name>/Dockerfile on a busybox base (Debian's busybox-static), with the pinned binaries
  * of `npm run tools` and files from the pinned Go modules, in a build context assembled in a temporary
@@ -20,7 +20,7 @@ import {
   realpathSync,
 } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
-import { alertmanager, type GoTool, grafanaImage, prometheus } from "../configs/versions";
+import { alertmanager, type GoTool, grafanaImage, prometheus } from "../configs/runtime/versions";
 import { type BinaryName, pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
 import { makeTempDir } from "../test-support/cleanup";
 import {

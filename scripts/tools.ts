@@ -19,7 +19,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { compose, type GoTool, goTools } from "../configs/versions";
+import { compose, type GoTool, goTools } from "../configs/runtime/versions";
 import { dockerConfigDir, pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
 
 const repoRoot = resolve(__dirname, "..");
@@ -75,7 +75,7 @@ function buildModuleDir(tool: GoTool, buildModule: string, pkg: string): string 
   }).trim();
   if (listed !== tool.goVersion) {
     throw new Error(
-      `${buildModule}/go.mod requires ${tool.goModule}@${listed}, but configs/versions.ts pins ${tool.goVersion}: ` +
+      `${buildModule}/go.mod requires ${tool.goModule}@${listed}, but configs/runtime/versions.ts pins ${tool.goVersion}: ` +
         `run \`go get -tool ${pkg}@${tool.goVersion}\` in ${buildModule}`,
     );
   }

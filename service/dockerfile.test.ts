@@ -11,7 +11,7 @@ import { dirname, join, posix, relative, resolve } from "node:path";
 import ignore from "@balena/dockerignore";
 import { expect } from "chai";
 import { Copy, DockerfileParser, Env, From, type Instruction } from "dockerfile-ast";
-import { nodeImage } from "../configs/versions";
+import { nodeImage } from "../configs/runtime/versions";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { defaultPort } from "./env";
 import { probePaths } from "./metrics-contract";
@@ -137,7 +137,7 @@ describe("service: Dockerfile", () => {
       "dist/service/main.js",
       "rendered/prometheus/prometheus-0.yml",
       "Pulumi.dev.yaml",
-      "configs/settings.ts",
+      "configs/settings/schema.ts",
       "service/app.test.ts",
       "service/testing.ts",
     ]) {

@@ -1,6 +1,6 @@
 /**
  * How tests find the real monitoring binaries. The pinned build comes first: the one in .tools/bin whose stamp
- * file says `npm run tools` built it from the module version configs/versions.ts pins. Outside CI another
+ * file says `npm run tools` built it from the module version configs/runtime/versions.ts pins. Outside CI another
  * build (a stale one in .tools/bin, or one on PATH) is used with a warning naming its version, and a missing
  * binary skips the tests that need it. Under CI=true both fail those tests instead: a CI run that checked the
  * wrong release, or silently skipped the real checks, would prove nothing.
@@ -8,7 +8,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
-import { goTools } from "../configs/versions";
+import { goTools } from "../configs/runtime/versions";
 
 export const toolsBinDir = resolve(__dirname, "..", ".tools", "bin");
 /** The DOCKER_CONFIG whose cli-plugins directory `npm run tools` installs the pinned Compose into. */
@@ -36,7 +36,7 @@ export function pinnedBuild(name: string): string {
       return `${packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule}@${tool.goVersion}`;
     }
   }
-  throw new Error(`configs/versions.ts pins no tool with a binary named ${name}`);
+  throw new Error(`configs/runtime/versions.ts pins no tool with a binary named ${name}`);
 }
 
 /** The stamp file `npm run tools` writes beside each binary it builds into .tools/bin. */

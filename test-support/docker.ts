@@ -15,7 +15,7 @@ import {
   mailpitImage,
   nodeImage,
   prometheus,
-} from "../configs/versions";
+} from "../configs/runtime/versions";
 import { dockerEndpoint } from "../infra/docker-preflight";
 import { dockerConfigDir, findBinary } from "./binaries";
 

@@ -4,10 +4,10 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
-import type { Endpoints } from "../configs/endpoints";
-import { writeRenderedFiles } from "../configs/layout";
 import { renderAll } from "../configs/render";
-import type { Settings } from "../configs/settings";
+import type { Endpoints } from "../configs/runtime/endpoints";
+import { writeRenderedFiles } from "../configs/runtime/layout";
+import type { Settings } from "../configs/settings/schema";
 import { makeTempDir, type TempDir } from "./cleanup";
 
 const run = promisify(execFile);

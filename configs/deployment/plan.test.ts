@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { parse } from "yaml";
 import { stackInputs } from "../../scripts/stack-inputs";
-import { renderedPaths } from "../layout";
-import type { SettingsInput } from "../settings";
+import { renderedPaths } from "../runtime/layout";
+import type { SettingsInput } from "../settings/schema";
 import { filesDigestLabel, renderCompose } from "./compose";
 import { goDuration, isGoDuration } from "./go-duration";
 import { loadtestServiceKey } from "./plan";

@@ -7,15 +7,23 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { probePaths } from "../../service/metrics-contract";
-import { smtpPasswordFile } from "../alertmanager";
-import { containerPorts, dockerAliases, prometheusHostPort } from "../docker-endpoints";
-import type { Endpoints, HostPort } from "../endpoints";
+import { smtpPasswordFile } from "../alertmanager/config";
 import { grafanaDashboardsDir } from "../grafana/provider";
-import { type RenderedFiles, renderedPaths } from "../layout";
-import { k6RunCommand, loadtestScriptPath } from "../loadtest";
-import { alertmanagerFlags, prometheusFlags } from "../server-flags";
-import type { Settings } from "../settings";
-import { alertmanager, grafanaImage, imageRef, k6, mailpitImage, nodeImage, prometheus } from "../versions";
+import { k6RunCommand, loadtestScriptPath } from "../loadtest/plan";
+import { containerPorts, dockerAliases, prometheusHostPort } from "../runtime/docker-endpoints";
+import type { Endpoints, HostPort } from "../runtime/endpoints";
+import { type RenderedFiles, renderedPaths } from "../runtime/layout";
+import { alertmanagerFlags, prometheusFlags } from "../runtime/server-flags";
+import {
+  alertmanager,
+  grafanaImage,
+  imageRef,
+  k6,
+  mailpitImage,
+  nodeImage,
+  prometheus,
+} from "../runtime/versions";
+import type { Settings } from "../settings/schema";
 
 /** The secrets a service may be handed as a file; the plan names them, the renderings supply their content. */
 export type SecretName = "grafanaAdminPassword" | "smtpPassword";
@@ -23,7 +31,7 @@ export type SecretName = "grafanaAdminPassword" | "smtpPassword";
 /** A config file: where the process reads it, and where it sits in the rendered folder. */
 export interface PlannedFile {
   readonly target: string;
-  /** Path relative to the rendered folder, as `configs/layout.ts` lays it out. */
+  /** Path relative to the rendered folder, as `configs/runtime/layout.ts` lays it out. */
   readonly source: string;
   readonly content: string;
 }

@@ -7,9 +7,10 @@
  * uid `datasourceUids.prometheus`; every dashboard queries a `datasource` variable that defaults to it, so
  * when replica 0 is down the user picks another replica in the variable's drop-down and every panel follows.
  */
-import type { Endpoints } from "../endpoints";
+
 import { datasourceUids, replicaName } from "../names";
-import { type Settings, settingsSchema } from "../settings";
+import type { Endpoints } from "../runtime/endpoints";
+import { type Settings, settingsSchema } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 
 /** Grafana's default organisation, which the stack provisions into. */

@@ -4,19 +4,25 @@ import { parser } from "@prometheus-io/lezer-promql";
 import { expect } from "chai";
 import { parse as parseYaml } from "yaml";
 import { metricNames } from "../../service/metrics-contract";
-import { type Endpoints, hostPort } from "../endpoints";
-import { k6HttpRequestDuration, k6Series, k6TestIdTag, k6TrendSeries, k6TrendStats } from "../k6-metrics";
-import { renderedPaths } from "../layout";
-import { datasourceUids, jobs } from "../names";
-import { promqlErrors } from "../promql";
 import {
-  alertedLatencyQuantile,
-  errorRatio,
-  latencyQuantile,
-  requestsInWindow,
+  k6HttpRequestDuration,
+  k6Series,
+  k6TestIdTag,
+  k6TrendSeries,
+  k6TrendStats,
+} from "../loadtest/k6-metrics";
+import { datasourceUids, jobs } from "../names";
+import { promqlErrors } from "../promql/lint";
+import { alertedLatencyQuantile, errorRatio, latencyQuantile, requestsInWindow } from "../promql/queries";
+import {
+  nodeProcessMetrics,
+  prometheusSyntheticSeries,
+  stackHealthMetrics,
   stackMetricNames,
-} from "../queries";
-import { type Settings, type SettingsInput, settingsSchema } from "../settings";
+} from "../promql/upstream-metrics";
+import { type Endpoints, hostPort } from "../runtime/endpoints";
+import { renderedPaths } from "../runtime/layout";
+import { type Settings, type SettingsInput, settingsSchema } from "../settings/schema";
 import { alertsDashboard } from "./dashboards/alerts";
 import { loadtestDashboard } from "./dashboards/loadtest";
 import { serviceDashboard } from "./dashboards/service";
@@ -29,7 +35,6 @@ import {
   renderGrafana,
 } from "./index";
 import { dashboardTimeRange, datasourceVariable, prometheusDatasource } from "./panels";
-import { nodeProcessMetrics, prometheusSyntheticSeries, stackHealthMetrics } from "./upstream-metrics";
 
 const settingsWith = (input: SettingsInput = {}): Settings => settingsSchema.parse(input);
 

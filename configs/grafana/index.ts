@@ -4,10 +4,10 @@
  */
 import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 import type { Dashboard, Panel, RowPanel } from "@grafana/grafana-foundation-sdk/dashboard";
-import { durationMs, formatDuration } from "../duration";
-import type { Endpoints } from "../endpoints";
-import { type RenderedFiles, renderedPaths } from "../layout";
-import type { Settings } from "../settings";
+import type { Endpoints } from "../runtime/endpoints";
+import { type RenderedFiles, renderedPaths } from "../runtime/layout";
+import { durationMs, formatDuration } from "../settings/duration";
+import type { Settings } from "../settings/schema";
 import { buildAlertsDashboard } from "./dashboards/alerts";
 import { buildLoadtestDashboard } from "./dashboards/loadtest";
 import { buildServiceDashboard } from "./dashboards/service";

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { parse } from "yaml";
-import type { SettingsInput } from "../../configs/settings";
+import type { SettingsInput } from "../../configs/settings/schema";
 import { type DockerTools, requireDocker } from "../../test-support/docker";
 import { ComposeStack } from "./compose-stack";
 

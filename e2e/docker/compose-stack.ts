@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appImageTag, stackPrefix } from "../../configs/deployment/plan";
-import type { SettingsInput } from "../../configs/settings";
+import type { SettingsInput } from "../../configs/settings/schema";
 import { composeFile } from "../../scripts/render";
 import { repositoryRoot } from "../../scripts/repository";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";

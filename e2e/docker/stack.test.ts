@@ -10,11 +10,11 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { loadtestServiceKey } from "../../configs/deployment/plan";
-import { durationMs } from "../../configs/duration";
-import { loadSettings } from "../../configs/load";
-import { loadtestPlan } from "../../configs/loadtest";
+import { loadtestPlan } from "../../configs/loadtest/plan";
 import { alertNames, jobs } from "../../configs/names";
-import type { SettingsInput } from "../../configs/settings";
+import { durationMs } from "../../configs/settings/duration";
+import { loadSettings } from "../../configs/settings/load";
+import type { SettingsInput } from "../../configs/settings/schema";
 import { repositoryRoot } from "../../scripts/repository";
 import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
 import { boundedFetch } from "../../test-support/http";

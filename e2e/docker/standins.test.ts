@@ -12,10 +12,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { type DeploymentPlan, deploymentPlan, type ServicePlan } from "../../configs/deployment/plan";
-import { dockerAliases, dockerEndpoints } from "../../configs/docker-endpoints";
-import { loadSettings } from "../../configs/load";
 import { renderAll } from "../../configs/render";
-import { alertmanager, compose, k6, mailpit, prometheus } from "../../configs/versions";
+import { dockerAliases, dockerEndpoints } from "../../configs/runtime/docker-endpoints";
+import { alertmanager, compose, k6, mailpit, prometheus } from "../../configs/runtime/versions";
+import { loadSettings } from "../../configs/settings/load";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";
 import {
   buildAppImage,

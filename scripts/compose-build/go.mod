@@ -1,4 +1,4 @@
-// Builds the pinned Docker Compose (configs/versions.ts) for `npm run tools`. Compose's own go.mod has
+// Builds the pinned Docker Compose (configs/runtime/versions.ts) for `npm run tools`. Compose's own go.mod has
 // `exclude` directives, which `go install module@version` refuses; a module of ours that requires Compose as a
 // tool builds it with `go build`. The same excludes are repeated here, as only the main module's apply: the
 // build list is then Compose's own. Update with `go get -tool github.com/docker/compose/v2/cmd@<version>`.

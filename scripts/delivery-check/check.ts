@@ -9,9 +9,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { deliveryCheckTiming } from "../../configs/alertmanager";
-import { durationMs } from "../../configs/duration";
+import { deliveryCheckTiming } from "../../configs/alertmanager/config";
 import { annotationKeys, deliveryCheck } from "../../configs/names";
+import { durationMs } from "../../configs/settings/duration";
 import { type AlertmanagerApi, alertmanagerApi, type EmailCounters, type PostedAlert } from "./alertmanager";
 import type { InboxClient } from "./inbox";
 import { type AlertmanagerLog, notifyErrors } from "./logs";

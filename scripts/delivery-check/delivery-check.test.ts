@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { expect } from "chai";
-import { deliveryCheckTiming } from "../../configs/alertmanager";
-import { durationMs } from "../../configs/duration";
+import { deliveryCheckTiming } from "../../configs/alertmanager/config";
 import { annotationKeys, deliveryCheck } from "../../configs/names";
+import { durationMs } from "../../configs/settings/duration";
 import { freePort, loopback } from "../../test-support/ports";
 import { deliveryCheckAlert, exitCodeOf, runDeliveryCheck } from "./check";
 import { mailpitInbox } from "./inbox";

@@ -4,10 +4,18 @@
  * leave Prometheus and Alertmanager, and whether the last configuration reload succeeded.
  */
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
-import { durationMs } from "../../duration";
 import { alertNames, jobs } from "../../names";
-import { jobSelector, stackMetricNames } from "../../queries";
-import type { Settings } from "../../settings";
+import { jobSelector } from "../../promql/queries";
+import {
+  alertStates,
+  alertsSeriesLabels,
+  prometheusSyntheticSeries,
+  stackHealthMetrics,
+  stackMetricNames,
+  targetLabels,
+} from "../../promql/upstream-metrics";
+import { durationMs } from "../../settings/duration";
+import type { Settings } from "../../settings/schema";
 import {
   addSections,
   badFromOne,
@@ -18,13 +26,6 @@ import {
   stat,
   timeSeries,
 } from "../panels";
-import {
-  alertStates,
-  alertsSeriesLabels,
-  prometheusSyntheticSeries,
-  stackHealthMetrics,
-  targetLabels,
-} from "../upstream-metrics";
 
 export const alertsDashboard = {
   uid: "watchtower-stack-health",

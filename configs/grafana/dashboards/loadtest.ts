@@ -9,7 +9,6 @@ import {
   VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { metricNames } from "../../../service/metrics-contract";
-import { durationMs, formatDuration } from "../../duration";
 import {
   k6CheckTag,
   k6HttpRequestDuration,
@@ -18,10 +17,11 @@ import {
   k6Series,
   k6TestIdTag,
   k6TrendSeries,
-} from "../../k6-metrics";
+} from "../../loadtest/k6-metrics";
 import { jobs } from "../../names";
-import { jobSelector } from "../../queries";
-import type { Settings } from "../../settings";
+import { jobSelector } from "../../promql/queries";
+import { durationMs, formatDuration } from "../../settings/duration";
+import type { Settings } from "../../settings/schema";
 import { addSections, newDashboard, prometheusDatasource, rateInterval, timeSeries } from "../panels";
 
 export const loadtestDashboard = {

@@ -1,6 +1,6 @@
 /**
  * "Service": what the monitored Koa service does and how it feels. The panels that show the series an alert
- * fires on use the alert's own expression from configs/queries.ts and draw the alert's threshold as a line,
+ * fires on use the alert's own expression from configs/promql/queries.ts and draw the alert's threshold as a line,
  * so what a user sees and what pages them cannot drift apart.
  */
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
@@ -12,10 +12,10 @@ import {
   jobSelector,
   latencyQuantile,
   requestsInWindow,
-} from "../../queries";
-import type { Settings } from "../../settings";
+} from "../../promql/queries";
+import { nodeProcessMetrics, targetLabels } from "../../promql/upstream-metrics";
+import type { Settings } from "../../settings/schema";
 import { addSections, newDashboard, rateInterval, timeSeries } from "../panels";
-import { nodeProcessMetrics, targetLabels } from "../upstream-metrics";
 
 export const serviceDashboard = {
   uid: "watchtower-service",

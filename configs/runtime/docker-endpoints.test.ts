@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import { jobs, replicaName } from "../names";
+import { loadSettings } from "../settings/load";
 import {
   containerPorts,
   dockerAliases,
@@ -6,8 +8,6 @@ import {
   prometheusHostPort,
   publishedUrl,
 } from "./docker-endpoints";
-import { loadSettings } from "./load";
-import { jobs, replicaName } from "./names";
 
 describe("dockerEndpoints", () => {
   it("addresses every service by its container alias and in-container port", () => {

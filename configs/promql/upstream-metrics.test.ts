@@ -15,16 +15,20 @@ import { freePort, loopback } from "../../test-support/ports";
 import { ManagedProcess } from "../../test-support/processes";
 import { resultLabels } from "../../test-support/promql-labels";
 import { waitFor } from "../../test-support/wait";
-import { durationMs } from "../duration";
-import { k6TestIdTag, k6TrendStatsEnv } from "../k6-metrics";
+import { alertsDashboard } from "../grafana/dashboards/alerts";
+import { loadtestDashboard } from "../grafana/dashboards/loadtest";
+import { dashboardPanelQueries } from "../grafana/index";
+import { dashboardTimeRange } from "../grafana/panels";
+import { k6TestIdTag, k6TrendStatsEnv } from "../loadtest/k6-metrics";
 import { alertNames, jobs } from "../names";
-import { stackMetricNames } from "../queries";
-import { type Settings, settingsSchema } from "../settings";
-import { alertsDashboard } from "./dashboards/alerts";
-import { loadtestDashboard } from "./dashboards/loadtest";
-import { dashboardPanelQueries } from "./index";
-import { dashboardTimeRange } from "./panels";
-import { nodeProcessMetrics, prometheusSyntheticSeries, stackHealthMetrics } from "./upstream-metrics";
+import { durationMs } from "../settings/duration";
+import { type Settings, settingsSchema } from "../settings/schema";
+import {
+  nodeProcessMetrics,
+  prometheusSyntheticSeries,
+  stackHealthMetrics,
+  stackMetricNames,
+} from "./upstream-metrics";
 
 interface RangeSeries {
   readonly metric: Record<string, string>;

@@ -2,12 +2,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { requireBinaries } from "../test-support/binaries";
-import { realisticCustomAlertExprs } from "../test-support/custom-alerts";
-import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../test-support/promtool";
-import { renderedPaths } from "./layout";
-import { loadSettings, SettingsError } from "./load";
-import { alertNames } from "./names";
+import { requireBinaries } from "../../test-support/binaries";
+import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
+import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../../test-support/promtool";
+import { alertNames } from "../names";
+import { renderedPaths } from "../runtime/layout";
+import { loadSettings, SettingsError } from "../settings/load";
+import { settingsSchema } from "../settings/schema";
 import {
   alertRules,
   customAlertsRunbookSection,
@@ -17,7 +18,6 @@ import {
   runbookPath,
   watchdogSeverity,
 } from "./rules";
-import { settingsSchema } from "./settings";
 
 interface RuleFile {
   groups: {

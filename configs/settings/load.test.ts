@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { realisticCustomAlertExprs } from "../test-support/custom-alerts";
+import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
+import { alertNames } from "../names";
 import { loadSettings, SettingsError } from "./load";
-import { alertNames } from "./names";
-import { settingsSchema } from "./settings";
+import { settingsSchema } from "./schema";
 
 /** A valid custom alert, with some of its fields replaced. */
 function customAlert(fields: Partial<Record<"expr" | "summary" | "description", string>> = {}) {

@@ -1,10 +1,10 @@
 import { expect } from "chai";
-import { requireBinaries } from "../test-support/binaries";
-import { promtoolRuleErrors } from "../test-support/promtool";
+import { requireBinaries } from "../../test-support/binaries";
+import { promtoolRuleErrors } from "../../test-support/promtool";
+import { alertRules } from "../prometheus/rules";
+import { loadSettings } from "../settings/load";
+import { generatedYaml } from "../yaml";
 import { alertTemplateErrors } from "./alert-templates";
-import { loadSettings } from "./load";
-import { alertRules } from "./rules";
-import { generatedYaml } from "./yaml";
 
 /** The annotations of every built-in rule: the templates the stack itself writes. */
 function builtInTemplates(): string[] {

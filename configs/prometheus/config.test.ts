@@ -1,14 +1,14 @@
 import { join, posix } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { requireBinaries } from "../test-support/binaries";
-import { loopbackEndpoints, renderToDisk, runTool } from "../test-support/promtool";
-import { dockerEndpoints } from "./docker-endpoints";
-import type { Endpoints } from "./endpoints";
-import { renderedPaths } from "./layout";
-import { loadSettings } from "./load";
-import { jobs, replicaLabel, replicaName } from "./names";
-import { renderPrometheusConfig, ruleFilesGlob } from "./prometheus";
+import { requireBinaries } from "../../test-support/binaries";
+import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
+import { jobs, replicaLabel, replicaName } from "../names";
+import { dockerEndpoints } from "../runtime/docker-endpoints";
+import type { Endpoints } from "../runtime/endpoints";
+import { renderedPaths } from "../runtime/layout";
+import { loadSettings } from "../settings/load";
+import { renderPrometheusConfig, ruleFilesGlob } from "./config";
 
 interface ScrapeConfig {
   job_name: string;

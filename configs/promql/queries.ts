@@ -2,8 +2,9 @@
  * PromQL shared by alert rules and dashboard panels, so that what a panel shows and what an alert fires on
  * cannot drift apart. Aggregations keep the `job` label: Alertmanager groups notifications by it.
  */
-import { metricNames } from "../service/metrics-contract";
-import { jobs } from "./names";
+import { metricNames } from "../../service/metrics-contract";
+import { jobs } from "../names";
+import { prometheusSyntheticSeries } from "./upstream-metrics";
 
 /** `{job="<job>"}`: the selector of one scrape job. */
 export function jobSelector(job: (typeof jobs)[keyof typeof jobs]): string {
@@ -11,20 +12,6 @@ export function jobSelector(job: (typeof jobs)[keyof typeof jobs]): string {
 }
 
 const appSelector = jobSelector(jobs.app);
-
-/** Metrics that Prometheus and Alertmanager expose about themselves, used to monitor the monitoring. */
-export const stackMetricNames = {
-  /** Counter per `rule_group` of a Prometheus replica. */
-  ruleEvaluationFailures: "prometheus_rule_evaluation_failures_total",
-  /** Gauge: Alertmanagers a Prometheus replica currently sends alerts to. */
-  alertmanagersDiscovered: "prometheus_notifications_alertmanagers_discovered",
-  /** Counters per `alertmanager` of alerts a Prometheus replica sent, or failed to send. */
-  prometheusNotificationsSent: "prometheus_notifications_sent_total",
-  prometheusNotificationErrors: "prometheus_notifications_errors_total",
-  /** Counters per `integration` (email, webhook) of notifications Alertmanager attempted, or failed. */
-  alertmanagerNotifications: "alertmanager_notifications_total",
-  alertmanagerNotificationsFailed: "alertmanager_notifications_failed_total",
-} as const;
 
 /** Quantile of request duration that the latency alert watches and the dashboards draw its threshold on. */
 export const alertedLatencyQuantile = 0.95;
@@ -46,10 +33,7 @@ export function latencyQuantile(quantile: number, window: string): string {
   return `histogram_quantile(${quantile}, sum by (job, le) (rate(${metricNames.requestDurationSeconds}_bucket{${appSelector}}[${window}])))`;
 }
 
-/** Series Prometheus writes for every target: 1 when its last scrape succeeded, 0 when it failed. */
-export const upMetric = "up";
-
 /** `up` of every target of the job. */
 export function targetUp(job: (typeof jobs)[keyof typeof jobs]): string {
-  return `${upMetric}{${jobSelector(job)}}`;
+  return `${prometheusSyntheticSeries.up}{${jobSelector(job)}}`;
 }

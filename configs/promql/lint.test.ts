@@ -1,13 +1,13 @@
 import { getFunction, type PromQLFunction } from "@prometheus-io/codemirror-promql/dist/cjs/types";
 import { parser } from "@prometheus-io/lezer-promql";
 import { expect } from "chai";
-import { requireBinaries } from "../test-support/binaries";
-import { promtoolRuleErrors } from "../test-support/promtool";
-import { dashboardPanelQueries } from "./grafana";
-import { loadSettings } from "./load";
-import { assertPromql, PromqlError, promqlErrors } from "./promql";
-import { alertRules } from "./rules";
-import { generatedYaml } from "./yaml";
+import { requireBinaries } from "../../test-support/binaries";
+import { promtoolRuleErrors } from "../../test-support/promtool";
+import { dashboardPanelQueries } from "../grafana";
+import { alertRules } from "../prometheus/rules";
+import { loadSettings } from "../settings/load";
+import { generatedYaml } from "../yaml";
+import { assertPromql, PromqlError, promqlErrors } from "./lint";
 
 /** Every expression the stack itself evaluates: the built-in rules and the dashboards' queries. */
 function stackExpressions(): string[] {

@@ -3,10 +3,11 @@
  * `replica` external label: each scrapes the app, Alertmanager and every replica including itself, so that a
  * surviving replica reports the death of another. Only fields that Prometheus 2.x and 3.x both accept are used.
  */
-import type { Endpoints } from "./endpoints";
-import { jobs, replicaLabel, replicaName } from "./names";
-import type { Settings } from "./settings";
-import { generatedYaml } from "./yaml";
+
+import { jobs, replicaLabel, replicaName } from "../names";
+import type { Endpoints } from "../runtime/endpoints";
+import type { Settings } from "../settings/schema";
+import { generatedYaml } from "../yaml";
 
 /** Rule files, relative to the configuration file, so the same file works in a container and on disk. */
 export const ruleFilesGlob = "rules/*.yml";

@@ -7,15 +7,15 @@
  * `email.smarthost` is unset, so the stack's own inbox is used; true otherwise, unless set explicitly).
  */
 import { z } from "zod";
-import { requestDurationBuckets } from "../service/metrics-contract";
-import { alertTemplateErrors, allowedTemplates } from "./alert-templates";
-import { prometheusHostPort } from "./docker-endpoints";
+import { requestDurationBuckets } from "../../service/metrics-contract";
+import { loadtestProblems } from "../loadtest/plan";
+import { alertNames } from "../names";
+import { alertTemplateErrors, allowedTemplates } from "../promql/alert-templates";
+import { promqlErrors } from "../promql/lint";
+import { prometheusHostPort } from "../runtime/docker-endpoints";
 import { durationMs, formatDuration } from "./duration";
-import { loadtestProblems } from "./loadtest";
-import { alertNames } from "./names";
-import { promqlErrors } from "./promql";
-import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./settings";
-import { SettingsError } from "./settings-error";
+import { SettingsError } from "./error";
+import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./schema";
 
 export interface LoadedSettings {
   settings: Settings;
@@ -23,7 +23,7 @@ export interface LoadedSettings {
   warnings: string[];
 }
 
-// Defined apart so that modules loadSettings itself uses (configs/loadtest.ts) can throw it too.
+// Defined apart so that modules loadSettings itself uses (configs/loadtest/plan.ts) can throw it too.
 export { SettingsError };
 
 /** rate() and increase() need several samples in their range to give a stable value. */

@@ -5,7 +5,7 @@
  * check of its own: its result must be an instant vector or a scalar. Settings validation uses this for custom
  * alert expressions and rendering for every rule and dashboard query, so that most mistakes are reported before a
  * file is written. The few checks the linter leaves to the server (experimental functions, misplaced modifiers;
- * configs/promql.test.ts lists them) are Prometheus's own: `promtool check rules` and the stack's replicas.
+ * configs/promql/lint.test.ts lists them) are Prometheus's own: `promtool check rules` and the stack's replicas.
  */
 import { EditorState } from "@codemirror/state";
 import { Parser } from "@prometheus-io/codemirror-promql/dist/cjs/parser";

@@ -291,6 +291,6 @@ export type CustomAlert = z.infer<typeof customAlertSchema>;
 
 /**
  * Settings that hold Pulumi secrets. Validation never prints their values, and `render` only learns whether
- * they are set (see `secretIsSet` in configs/stack-file.ts).
+ * they are set (see `secretIsSet` in configs/settings/stack-file.ts).
  */
 export const secretSettingPaths = ["email.authPassword", "grafana.adminPassword"] as const;

@@ -5,11 +5,12 @@
  * Only fields Alertmanager 0.35 accepts (it rejects unknown keys), and `matchers` rather than the deprecated
  * `match`/`match_re` forms.
  */
-import { type ConsoleLink, emailHtml, emailSubject, emailText } from "./alertmanager/email-templates";
-import type { Endpoints } from "./endpoints";
-import { alertNames, deliveryCheck, jobs } from "./names";
-import type { Settings, Severity } from "./settings";
-import { generatedYaml } from "./yaml";
+
+import { alertNames, deliveryCheck, jobs } from "../names";
+import type { Endpoints } from "../runtime/endpoints";
+import type { Settings, Severity } from "../settings/schema";
+import { generatedYaml } from "../yaml";
+import { type ConsoleLink, emailHtml, emailSubject, emailText } from "./email-templates";
 
 /**
  * Where Alertmanager reads the SMTP password from, relative to the directory holding alertmanager.yml; the
@@ -182,7 +183,7 @@ function buildRoute(settings: Settings): RouteConfig {
 function buildInhibitRules(): InhibitRuleConfig[] {
   return [
     {
-      // The symptom alerts aggregate over the app's instances and keep only `job` (configs/queries.ts): any
+      // The symptom alerts aggregate over the app's instances and keep only `job` (configs/promql/queries.ts): any
       // instance of the app being down silences them, so they are compared on the job alone.
       name: "app-down-silences-app-symptoms",
       source_matchers: [matcher("alertname", "=", alertNames.instanceDown), matcher("job", "=", jobs.app)],

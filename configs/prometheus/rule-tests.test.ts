@@ -2,12 +2,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { requireBinaries } from "../test-support/binaries";
-import { loopbackEndpoints, renderToDisk, runTool } from "../test-support/promtool";
-import { dockerEndpoints } from "./docker-endpoints";
-import { renderedPaths } from "./layout";
-import { loadSettings } from "./load";
-import { alertNames } from "./names";
+import { requireBinaries } from "../../test-support/binaries";
+import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
+import { alertNames } from "../names";
+import { dockerEndpoints } from "../runtime/docker-endpoints";
+import { renderedPaths } from "../runtime/layout";
+import { loadSettings } from "../settings/load";
 import {
   counterIncrease,
   evaluateAlert,

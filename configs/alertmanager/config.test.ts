@@ -8,24 +8,24 @@ import { expect } from "chai";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
 import { parse } from "yaml";
-import { requireBinaries } from "../test-support/binaries";
-import { makeTempDir, type TempDir } from "../test-support/cleanup";
-import { freePort, loopback } from "../test-support/ports";
-import { ManagedProcess } from "../test-support/processes";
-import { seconds, waitFor } from "../test-support/wait";
+import { requireBinaries } from "../../test-support/binaries";
+import { makeTempDir, type TempDir } from "../../test-support/cleanup";
+import { freePort, loopback } from "../../test-support/ports";
+import { ManagedProcess } from "../../test-support/processes";
+import { seconds, waitFor } from "../../test-support/wait";
+import { alertNames, annotationKeys, deliveryCheck, jobs } from "../names";
+import { customAlertsRunbookSection, runbookAnchor, runbookPath } from "../prometheus/rules";
+import type { Endpoints } from "../runtime/endpoints";
+import { renderedPaths } from "../runtime/layout";
+import { durationMs } from "../settings/duration";
+import { type Settings, type SettingsInput, settingsSchema } from "../settings/schema";
 import {
   type AlertmanagerConfig,
   deliveryCheckTiming,
   receiverNames,
   renderAlertmanagerConfig,
   smtpPasswordFile,
-} from "./alertmanager";
-import { durationMs } from "./duration";
-import type { Endpoints } from "./endpoints";
-import { renderedPaths } from "./layout";
-import { alertNames, annotationKeys, deliveryCheck, jobs } from "./names";
-import { customAlertsRunbookSection, runbookAnchor, runbookPath } from "./rules";
-import { type Settings, type SettingsInput, settingsSchema } from "./settings";
+} from "./config";
 
 const run = promisify(execFile);
 

@@ -1,8 +1,7 @@
 /**
- * Series the dashboards read that neither the service's metrics contract nor configs/queries.ts defines: what
- * Prometheus writes about its scrapes and alerts, more of Prometheus's and Alertmanager's own metrics, prom-client's
- * default metrics for the service's Node.js process, and k6's tags. upstream-metrics.test.ts checks these names
- * (and `stackMetricNames`) against the real binaries at the pinned versions and against prom-client, so an
+ * Every upstream series name the rules and dashboards read, defined once: what Prometheus writes about its
+ * scrapes and alerts, Prometheus's and Alertmanager's own metrics, prom-client's default metrics for the
+ * service's Node.js process, and k6's tags. upstream-metrics.test.ts checks these names against the real binaries at the pinned versions and against prom-client, so an
  * upstream rename fails a test instead of silently emptying a panel.
  */
 
@@ -24,6 +23,20 @@ export const alertsSeriesLabels = {
 /** Values of `alertstate`. */
 export const alertStates = {
   firing: "firing",
+} as const;
+
+/** Metrics that Prometheus and Alertmanager expose about themselves, that alert rules read to monitor the monitoring. */
+export const stackMetricNames = {
+  /** Counter per `rule_group` of a Prometheus replica. */
+  ruleEvaluationFailures: "prometheus_rule_evaluation_failures_total",
+  /** Gauge: Alertmanagers a Prometheus replica currently sends alerts to. */
+  alertmanagersDiscovered: "prometheus_notifications_alertmanagers_discovered",
+  /** Counters per `alertmanager` of alerts a Prometheus replica sent, or failed to send. */
+  prometheusNotificationsSent: "prometheus_notifications_sent_total",
+  prometheusNotificationErrors: "prometheus_notifications_errors_total",
+  /** Counters per `integration` (email, webhook) of notifications Alertmanager attempted, or failed. */
+  alertmanagerNotifications: "alertmanager_notifications_total",
+  alertmanagerNotificationsFailed: "alertmanager_notifications_failed_total",
 } as const;
 
 /** Labels Prometheus attaches to every scraped series. */

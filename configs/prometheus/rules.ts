@@ -6,19 +6,19 @@
  * (`value`), for the e-mail to show.
  */
 
-import { durationMs } from "./duration";
-import { alertNames, annotationKeys, jobs } from "./names";
+import { alertNames, annotationKeys, jobs } from "../names";
 import {
   alertedLatencyQuantile,
   errorRatio,
   jobSelector,
   latencyQuantile,
   requestsInWindow,
-  stackMetricNames,
   targetUp,
-} from "./queries";
-import type { Settings } from "./settings";
-import { generatedYaml } from "./yaml";
+} from "../promql/queries";
+import { stackMetricNames } from "../promql/upstream-metrics";
+import { durationMs } from "../settings/duration";
+import type { Settings } from "../settings/schema";
+import { generatedYaml } from "../yaml";
 
 /** How a Prometheus template prints `$value`. */
 export type ValueFormat = "humanize" | "humanizePercentage" | "humanizeDuration";

@@ -3,9 +3,10 @@
  * ports the images listen on inside it. The Pulumi program gives its containers exactly these aliases and
  * ports, and `npm run render` renders with the same endpoints, so what a user reads is what gets deployed.
  */
+
+import { jobs, replicaName } from "../names";
+import type { Settings } from "../settings/schema";
 import { type Endpoints, hostPort } from "./endpoints";
-import { jobs, replicaName } from "./names";
-import type { Settings } from "./settings";
 
 /** Network aliases of the containers. */
 export const dockerAliases = {

@@ -11,13 +11,13 @@ import {
   loadtestEnv,
   type RampingArrivalRateScenario,
   requestsPerIteration,
-} from "../loadtest/contract";
-import { maxSlowMs } from "../service/metrics-contract";
-import { durationMs } from "./duration";
-import type { Endpoints, HostPort } from "./endpoints";
+} from "../../loadtest/contract";
+import { maxSlowMs } from "../../service/metrics-contract";
+import type { Endpoints, HostPort } from "../runtime/endpoints";
+import { durationMs } from "../settings/duration";
+import { SettingsError } from "../settings/error";
+import type { Settings } from "../settings/schema";
 import { k6PushInterval, k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
-import type { Settings } from "./settings";
-import { SettingsError } from "./settings-error";
 
 /** The script, relative to the repository root. */
 export const loadtestScriptPath = "loadtest/script.ts";

@@ -12,13 +12,16 @@
  * Custom alerts get no generated test: their series cannot be guessed from an expression.
  */
 import { posix } from "node:path";
-import { apiRoutes, metricNames, requestDurationBuckets } from "../service/metrics-contract";
-import { durationMs, formatDuration } from "./duration";
-import type { Endpoints } from "./endpoints";
-import { renderedPaths } from "./layout";
-import { annotationKeys, jobs } from "./names";
-import { ruleFilesGlob } from "./prometheus";
-import { alertedLatencyQuantile, stackMetricNames, upMetric } from "./queries";
+import { apiRoutes, metricNames, requestDurationBuckets } from "../../service/metrics-contract";
+import { annotationKeys, jobs } from "../names";
+import { alertedLatencyQuantile } from "../promql/queries";
+import { prometheusSyntheticSeries, stackMetricNames } from "../promql/upstream-metrics";
+import type { Endpoints } from "../runtime/endpoints";
+import { renderedPaths } from "../runtime/layout";
+import { durationMs, formatDuration } from "../settings/duration";
+import type { Settings } from "../settings/schema";
+import { generatedYaml } from "../yaml";
+import { ruleFilesGlob } from "./config";
 import {
   counterIncrease,
   counterPhases,
@@ -44,8 +47,6 @@ import {
   type ValueFormat,
   valueFormatOf,
 } from "./rules";
-import type { Settings } from "./settings";
-import { generatedYaml } from "./yaml";
 
 /** One expectation: at `at`, the alert fires with these labels and this value, or does not fire. */
 interface AlertCheck {
@@ -372,7 +373,7 @@ function targetDownTest(
   const intervalMs = context.evaluationMs;
   const downSamples = samplesFor(durationMs(alert.for), intervalMs) + 2;
   const upSeries = (instance: string, segments: Segment[]): TestSeries => ({
-    metric: upMetric,
+    metric: prometheusSyntheticSeries.up,
     labels: { job, instance },
     segments,
   });
