@@ -16,9 +16,11 @@
  * phase comes in up to one scrape and one evaluation interval under it, so one measurement lies anywhere from
  * `for` + group wait to that sum, plus delivery.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadtestPlan } from "../configs/loadtest/plan";
-import { alertNames, jobs } from "../configs/names";
+import { jobs } from "../configs/names";
+import { alertNames } from "../configs/prometheus/built-in-alerts";
 import { requestsInWindow, targetUp } from "../configs/promql/queries";
 import { durationMs } from "../configs/settings/duration";
 import type { Settings } from "../configs/settings/schema";

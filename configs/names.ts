@@ -1,5 +1,5 @@
 /**
- * Names that several generated files must agree on: scrape jobs, alert names, the external label that tells
+ * Names that several generated files must agree on: scrape jobs, rule groups, the external label that tells
  * the Prometheus replicas apart, and the datasource uids that dashboards point at.
  */
 
@@ -18,22 +18,18 @@ export function replicaName(replica: number): string {
   return `${jobs.prometheus}-${replica}`;
 }
 
-export const alertNames = {
-  highRequestVolume: "HighRequestVolume",
-  instanceDown: "InstanceDown",
-  prometheusDown: "PrometheusDown",
-  alertmanagerDown: "AlertmanagerDown",
-  highErrorRate: "HighErrorRate",
-  highLatency: "HighLatency",
-  watchdog: "Watchdog",
-  ruleEvaluationFailures: "PrometheusRuleEvaluationFailures",
-  notConnectedToAlertmanager: "PrometheusNotConnectedToAlertmanager",
-  notificationsFailing: "AlertNotificationsFailing",
+/** Groups of the alert rule file; each built-in alert names its group in the registry (built-in-alerts.ts). */
+export const ruleGroups = {
+  app: "app",
+  stack: "monitoring-stack",
+  custom: "custom",
 } as const;
+
+export type RuleGroup = (typeof ruleGroups)[keyof typeof ruleGroups];
 
 /**
  * The synthetic alert that `npm run check-delivery` (and `pulumi up`) sends to prove that alert e-mail reaches a
- * person. Not a rule: no Prometheus evaluates it, so it stays out of `alertNames`.
+ * person. Not a rule: no Prometheus evaluates it, so it is not in the registry of built-in alerts.
  */
 export const deliveryCheck = {
   alertname: "DeliveryCheck",

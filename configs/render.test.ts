@@ -4,7 +4,8 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { loopbackEndpoints } from "../test-support/promtool";
-import { alertNames } from "./names";
+import { alertNames } from "./prometheus/built-in-alerts";
+
 import { PromqlError } from "./promql/lint";
 import { renderAll } from "./render";
 import { dockerEndpoints } from "./runtime/docker-endpoints";

@@ -5,12 +5,14 @@
  * that it neither delays nor is inhibited by; and the Watchdog reaching a dead man's switch on its cadence.
  * A second suite runs the check against a real Mailpit, the stack's inbox, behind a real Alertmanager.
  */
+
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { expect } from "chai";
 import { deadMansSwitchTiming, renderAlertmanagerConfig } from "../configs/alertmanager/config";
-import { alertNames, deliveryCheck, jobs } from "../configs/names";
+import { deliveryCheck, jobs } from "../configs/names";
+import { alertNames } from "../configs/prometheus/built-in-alerts";
 import { hostPort } from "../configs/runtime/endpoints";
 import { renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
 import { alertmanagerFlags } from "../configs/runtime/server-flags";

@@ -3,9 +3,11 @@
  * Alertmanager restarts. Each scenario causes the fault, waits for the e-mail within its budget, undoes the
  * fault and waits for the resolution, so that the next scenario starts from a healthy stack.
  */
+
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { alertNames, jobs } from "../configs/names";
+import { jobs } from "../configs/names";
+import { alertNames } from "../configs/prometheus/built-in-alerts";
 import { durationMs } from "../configs/settings/duration";
 import { stopGraceMs } from "../test-support/processes";
 import { seconds } from "../test-support/wait";

@@ -6,9 +6,11 @@
  * `match`/`match_re` forms.
  */
 
-import { alertNames, deliveryCheck, jobs } from "../names";
+import { deliveryCheck, jobs } from "../names";
+import { alertNames } from "../prometheus/built-in-alerts";
 import type { Endpoints } from "../runtime/endpoints";
-import type { Settings, Severity } from "../settings/schema";
+import type { Severity } from "../settings/alert-settings";
+import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 import { type ConsoleLink, emailHtml, emailSubject, emailText } from "./email-templates";
 

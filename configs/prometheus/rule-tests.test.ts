@@ -4,10 +4,10 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
-import { alertNames } from "../names";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { loadSettings } from "../settings/load";
+import { alertNames } from "./built-in-alerts";
 import {
   counterIncrease,
   evaluateAlert,

@@ -5,18 +5,17 @@ import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
 import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../../test-support/promtool";
-import { alertNames } from "../names";
+import { ruleGroups } from "../names";
 import { renderedPaths } from "../runtime/layout";
 import { loadSettings, SettingsError } from "../settings/load";
 import { settingsSchema } from "../settings/schema";
+import { alertNames, watchdogSeverity } from "./built-in-alerts";
 import {
   alertRules,
   customAlertsRunbookSection,
   renderAlertRules,
-  ruleGroups,
   runbookAnchor,
   runbookPath,
-  watchdogSeverity,
 } from "./rules";
 
 interface RuleFile {
@@ -84,7 +83,7 @@ function rulesByName(input: object = {}) {
 
 /** Anchors of the level-2 headings of RUNBOOK.md. */
 function runbookAnchors(): Set<string> {
-  const runbook = readFileSync(join(__dirname, "..", "RUNBOOK.md"), "utf8");
+  const runbook = readFileSync(join(__dirname, "..", "..", "RUNBOOK.md"), "utf8");
   return new Set([...runbook.matchAll(/^## (.+)$/gm)].map((match) => runbookAnchor(match[1] ?? "")));
 }
 

@@ -4,6 +4,7 @@
  * the queries of the dashboards that do not need the service against a real Prometheus that scraped itself
  * and Alertmanager and received a short k6 run, the way Grafana runs them.
  */
+
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -20,7 +21,8 @@ import { loadtestDashboard } from "../grafana/dashboards/loadtest";
 import { dashboardPanelQueries } from "../grafana/index";
 import { dashboardTimeRange } from "../grafana/panels";
 import { k6TestIdTag, k6TrendStatsEnv } from "../loadtest/k6-metrics";
-import { alertNames, jobs } from "../names";
+import { jobs } from "../names";
+import { alertNames } from "../prometheus/built-in-alerts";
 import { durationMs } from "../settings/duration";
 import { type Settings, settingsSchema } from "../settings/schema";
 import {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
-import { alertNames } from "../names";
+import { alertNames } from "../prometheus/built-in-alerts";
+
 import { loadSettings, SettingsError } from "./load";
 import { settingsSchema } from "./schema";
 

@@ -6,10 +6,17 @@
  * `email.requireTls` is resolved by the schema itself: after loading it is always a boolean (false when
  * `email.smarthost` is unset, so the stack's own inbox is used; true otherwise, unless set explicitly).
  */
+
 import { z } from "zod";
-import { requestDurationBuckets } from "../../service/metrics-contract";
 import { loadtestProblems } from "../loadtest/plan";
-import { alertNames } from "../names";
+import {
+  alertNames,
+  alertSettingFindings,
+  type BuiltInAlertRegistry,
+  builtInAlertRegistry,
+  windowedAlertKeys,
+} from "../prometheus/built-in-alerts";
+
 import { alertTemplateErrors, allowedTemplates } from "../promql/alert-templates";
 import { promqlErrors } from "../promql/lint";
 import { prometheusHostPort } from "../runtime/docker-endpoints";
@@ -59,7 +66,7 @@ export function loadSettings(raw: unknown): LoadedSettings {
   return { settings: parsed.data, warnings: warningsFor(parsed.data) };
 }
 
-interface CrossFieldProblem {
+export interface CrossFieldProblem {
   /** Every setting the problem depends on. */
   readonly paths: readonly Path[];
   readonly message: string;
@@ -69,7 +76,7 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
   return [
     ...scrapeProblems(settings),
     ...windowProblems(settings),
-    ...latencyProblems(settings),
+    ...alertProblems(settings),
     ...portProblems(settings),
     ...emailProblems(settings),
     ...enabledLoadtestProblems(settings),
@@ -102,19 +109,16 @@ function scrapeProblems({ scrape }: Settings): CrossFieldProblem[] {
   ];
 }
 
-/** The alerts whose settings include a `window` for rate() or increase(). */
-const windowedAlerts = [
-  "highRequestVolume",
-  "highErrorRate",
-  "highLatency",
-  "ruleEvaluationFailures",
-  "notificationsFailing",
-] as const satisfies readonly (keyof Settings["alerts"])[];
-
-function windowProblems({ alerts, scrape }: Settings): CrossFieldProblem[] {
+/** Every windowed alert of the registry, enabled or not: switching one on must not be what breaks it. */
+export function windowProblems(
+  { alerts, scrape }: Settings,
+  registry: BuiltInAlertRegistry = builtInAlertRegistry,
+): CrossFieldProblem[] {
   const minimumMs = minSamplesPerWindow * durationMs(scrape.interval);
-  return windowedAlerts.flatMap((name) => {
-    const { window } = alerts[name];
+  const windows = alerts as unknown as Readonly<Record<string, { readonly window: string }>>;
+  return windowedAlertKeys(registry).flatMap((name) => {
+    const window = windows[name]?.window;
+    if (window === undefined) throw new Error(`the settings hold no alerts.${name}.window`);
     if (durationMs(window) >= minimumMs) return [];
     return [
       {
@@ -130,17 +134,11 @@ function windowProblems({ alerts, scrape }: Settings): CrossFieldProblem[] {
   });
 }
 
-function latencyProblems({ alerts }: Settings): CrossFieldProblem[] {
-  const largestBucket = Math.max(...requestDurationBuckets);
-  if (alerts.highLatency.p95Seconds < largestBucket) return [];
-  return [
-    {
-      paths: [["alerts", "highLatency", "p95Seconds"]],
-      message:
-        `alerts.highLatency.p95Seconds: ${alerts.highLatency.p95Seconds} can never be exceeded; it must be below ` +
-        `${largestBucket}, the largest bucket of the request duration histogram, beyond which histogram_quantile() cannot measure`,
-    },
-  ];
+function alertProblems(settings: Settings): CrossFieldProblem[] {
+  return alertSettingFindings(settings).problems.map((problem) => ({
+    paths: problem.keys.map((key) => ["alerts", problem.alert, key]),
+    message: problem.message,
+  }));
 }
 
 function portProblems(settings: Settings): CrossFieldProblem[] {
@@ -289,24 +287,11 @@ function customAlertProblems(input: Record<string, unknown>): CrossFieldProblem[
 }
 
 function warningsFor(settings: Settings): string[] {
-  const warnings: string[] = [];
-  if (settings.prometheus.replicas === 1 && settings.alerts.prometheusDown.enabled) {
-    warnings.push(
-      `prometheus.replicas is 1: the ${alertNames.prometheusDown} alert cannot fire, because a Prometheus cannot report its own death and no other replica scrapes it; use 2 or more replicas`,
-    );
-  }
+  const warnings = [...alertSettingFindings(settings).warnings];
   const { bindAddress } = settings.network;
   if (bindAddress === "0.0.0.0" || bindAddress === "::") {
     warnings.push(
       `network.bindAddress is ${bindAddress}: every published port, including Prometheus and Alertmanager, which have no authentication, is reachable from any network this host is on; Docker's published ports bypass host firewalls`,
-    );
-  }
-  const { p95Seconds } = settings.alerts.highLatency;
-  if (settings.alerts.highLatency.enabled && !requestDurationBuckets.includes(p95Seconds)) {
-    const upper = requestDurationBuckets.find((bound) => bound > p95Seconds);
-    const lower = [...requestDurationBuckets].reverse().find((bound) => bound < p95Seconds) ?? 0;
-    warnings.push(
-      `alerts.highLatency.p95Seconds is ${p95Seconds}, between the histogram buckets ${lower} and ${upper}: the p95 is interpolated within that bucket, so the alert fires on an estimate; a bucket boundary (${requestDurationBuckets.join(", ")}) is exact`,
     );
   }
   return warnings;

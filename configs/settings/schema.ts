@@ -4,32 +4,9 @@
  * and the end-to-end tests all read this object and nothing else.
  */
 import { z } from "zod";
+import { alertSettingsShape, builtInAlertRegistry } from "../prometheus/built-in-alerts";
+import { severitySchema } from "./alert-settings";
 import { durationSchema, positiveDurationSchema } from "./duration";
-
-const severitySchema = z.enum(["critical", "warning", "info"]);
-
-/** Every built-in alert can be switched off and has its own severity. */
-const alertBase = (severity: z.infer<typeof severitySchema>) => ({
-  enabled: z.boolean().default(true),
-  severity: severitySchema.default(severity),
-});
-
-const alertFor = (defaults: { for: string; severity: z.infer<typeof severitySchema> }) =>
-  z.strictObject({ ...alertBase(defaults.severity), for: durationSchema.default(defaults.for) }).prefault({});
-
-/** An alert on a counter's increase, which needs a range to look back over. */
-const windowedAlertFor = (defaults: {
-  for: string;
-  window: string;
-  severity: z.infer<typeof severitySchema>;
-}) =>
-  z
-    .strictObject({
-      ...alertBase(defaults.severity),
-      window: positiveDurationSchema.default(defaults.window),
-      for: durationSchema.default(defaults.for),
-    })
-    .prefault({});
 
 const ruleNameSchema = z
   .string()
@@ -111,47 +88,8 @@ export const settingsSchema = z.strictObject({
 
   alerts: z
     .strictObject({
-      /** More than `maxRequests` requests to the app within the sliding `window`, sustained for `for`. */
-      highRequestVolume: z
-        .strictObject({
-          ...alertBase("warning"),
-          maxRequests: z.number().int().positive().default(500),
-          window: positiveDurationSchema.default("1m"),
-          for: durationSchema.default("10s"),
-        })
-        .prefault({}),
-      /** The app does not answer scrapes. */
-      instanceDown: alertFor({ for: "15s", severity: "critical" }),
-      /** A Prometheus replica does not answer its peers' scrapes; needs at least two replicas to fire. */
-      prometheusDown: alertFor({ for: "15s", severity: "critical" }),
-      /** Alertmanager does not answer scrapes. */
-      alertmanagerDown: alertFor({ for: "30s", severity: "critical" }),
-      /** Share of requests answered with a 5xx status above `maxRatio` over `window`. */
-      highErrorRate: z
-        .strictObject({
-          ...alertBase("warning"),
-          maxRatio: z.number().gt(0).lt(1).default(0.05),
-          window: positiveDurationSchema.default("1m"),
-          for: durationSchema.default("1m"),
-        })
-        .prefault({}),
-      /** 95th percentile request duration above `p95Seconds` over `window`. */
-      highLatency: z
-        .strictObject({
-          ...alertBase("warning"),
-          p95Seconds: z.number().positive().default(0.5),
-          window: positiveDurationSchema.default("1m"),
-          for: durationSchema.default("1m"),
-        })
-        .prefault({}),
-      /** Always firing, so that an external dead man's switch notices when alerting as a whole stops. */
-      watchdog: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
-      /** A Prometheus replica failed to evaluate rules within `window`. */
-      ruleEvaluationFailures: windowedAlertFor({ window: "5m", for: "1m", severity: "warning" }),
-      /** A Prometheus replica has no Alertmanager to send to. */
-      notConnectedToAlertmanager: alertFor({ for: "1m", severity: "critical" }),
-      /** Prometheus failed to hand alerts to Alertmanager, or Alertmanager to deliver them, within `window`. */
-      notificationsFailing: windowedAlertFor({ window: "5m", for: "1m", severity: "critical" }),
+      /** One key per built-in alert, from its entry in the registry. */
+      ...alertSettingsShape(builtInAlertRegistry),
       /** Rules of the user's own, validated like the built-in ones. */
       custom: z.array(customAlertSchema).default([]),
     })
@@ -286,7 +224,6 @@ export const settingsSchema = z.strictObject({
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type SettingsInput = z.input<typeof settingsSchema>;
-export type Severity = z.infer<typeof severitySchema>;
 export type CustomAlert = z.infer<typeof customAlertSchema>;
 
 /**

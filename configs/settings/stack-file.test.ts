@@ -126,7 +126,7 @@ describe("readStackConfig", () => {
   });
 
   it("reads the repository's own dev stack as valid settings", () => {
-    const repository = join(__dirname, "..");
+    const repository = join(__dirname, "..", "..");
     expect(() => loadSettings(readStackConfig(repository, "dev"))).not.to.throw();
   });
 });

@@ -7,11 +7,13 @@
  * The steps build on one another (one stack, brought up once: two minutes on two cores), in order; each
  * prints its measured time beside its budget.
  */
+
 import { join } from "node:path";
 import { expect } from "chai";
 import { loadtestServiceKey } from "../../configs/deployment/plan";
 import { loadtestPlan } from "../../configs/loadtest/plan";
-import { alertNames, jobs } from "../../configs/names";
+import { jobs } from "../../configs/names";
+import { alertNames } from "../../configs/prometheus/built-in-alerts";
 import { durationMs } from "../../configs/settings/duration";
 import { loadSettings } from "../../configs/settings/load";
 import type { SettingsInput } from "../../configs/settings/schema";

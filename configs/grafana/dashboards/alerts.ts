@@ -3,8 +3,10 @@
  * Prometheus replica sees it, the alerts it evaluates, whether its rules evaluate, whether notifications
  * leave Prometheus and Alertmanager, and whether the last configuration reload succeeded.
  */
+
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
-import { alertNames, jobs } from "../../names";
+import { jobs } from "../../names";
+import { alertNames } from "../../prometheus/built-in-alerts";
 import { jobSelector } from "../../promql/queries";
 import {
   alertStates,

@@ -3,9 +3,11 @@
  * fires on use the alert's own expression from configs/promql/queries.ts and draw the alert's threshold as a line,
  * so what a user sees and what pages them cannot drift apart.
  */
+
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { type inFlightLabels, metricNames, type RequestLabel } from "../../../service/metrics-contract";
-import { alertNames, jobs } from "../../names";
+import { jobs } from "../../names";
+import { alertNames } from "../../prometheus/built-in-alerts";
 import {
   alertedLatencyQuantile,
   errorRatio,
