@@ -341,7 +341,9 @@ export const builtInAlertRegistry = {
         " Alertmanagers; the alerts it evaluates reach nobody.",
       ],
     }),
-    unitTests: (alert, context) => [notConnectedTest(alert, context)],
+    unitTests: (alert, context) => [
+      notConnectedTest(alert, context, stackMetricNames.alertmanagersDiscovered),
+    ],
     readme: { firesWhen: "a replica has no Alertmanager to send to", defaults: forText },
   }),
   notificationsFailing: defineAlert({

@@ -1,34 +1,31 @@
 /**
  * The scenario families of the generated rule unit tests: each builds the input series of one kind of alert
- * (a windowed counter rate, a target going down, a gauge below its floor...) and the checks that it fires when
- * it should, with its labels and value, not before, and that it resolves. The registry of built-in alerts
- * (built-in-alerts.ts) picks the family of each alert.
+ * and the checks that it fires when it should, with its labels and value, not before, and that it resolves.
+ * The registry of built-in alerts (built-in-alerts.ts) picks the family of each alert.
  *
- * Every expected time and value comes from a model of what Prometheus computes (rule-test-model.ts), run on
- * the very series written into the test; the series are designed so that the outcome does not sit on a
- * boundary (see the comments on each design). promtool checks the model against the real engine.
+ * The expectations are exact by construction, not by modelling Prometheus's arithmetic:
+ * - Counters grow at a constant rate, on a sample grid that divides the evaluation interval and the window,
+ *   from a value far above zero (as on a long-lived process). increase() over a window that holds only busy
+ *   samples then extrapolates to exactly rate x window, and a ratio of two such counters, or a quantile of
+ *   one histogram bucket, is exact as soon as the window holds one busy increase.
+ * - Each expected value has at most four significant digits (rule-test-series.ts), so rounding noise cannot
+ *   change its text.
+ * - A time is asserted only where the outcome does not depend on how far into a window extrapolation reaches:
+ *   not firing before the busy phase plus `for`, firing once a whole window plus `for` was busy, resolved once
+ *   a whole window was idle. Gauges, ratios and "any failure" counters switch at a known sample, so their
+ *   alerts are checked at the exact evaluation at which they fire.
  */
 import { posix } from "node:path";
 import { apiRoutes, metricNames, requestDurationBuckets } from "../../service/metrics-contract";
 import { jobs, type RuleGroup } from "../names";
 import { alertedLatencyQuantile } from "../promql/queries";
-import { prometheusSyntheticSeries, stackMetricNames } from "../promql/upstream-metrics";
+import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
-import { durationMs, formatDuration } from "../settings/duration";
+import { durationMs } from "../settings/duration";
 import type { BuiltInAlert } from "./built-in-alerts";
 import { ruleFilesGlob } from "./config";
-import {
-  counterIncrease,
-  counterPhases,
-  evaluateAlert,
-  filter,
-  instantValue,
-  type Segment,
-  samplesOf,
-  singleBucketQuantile,
-  type TestSeries,
-} from "./rule-test-model";
+import { counterPhases, fourDigits, type Segment, type TestSeries } from "./rule-test-series";
 
 /** One expectation: at `at`, the alert fires with these labels and this value, or does not fire. */
 export interface AlertCheck {
@@ -45,9 +42,9 @@ export interface TestGroup {
 }
 
 export interface TestContext {
-  readonly scrapeIntervalMs: number;
   readonly endpoints: Endpoints;
   readonly evaluationMs: number;
+  readonly scrapeIntervalMs: number;
 }
 
 export function firstPrometheus(endpoints: Endpoints): string {
@@ -61,7 +58,6 @@ export function ruleGroupLabel(group: RuleGroup): string {
   return `${posix.dirname(ruleFilesGlob)}/${posix.basename(renderedPaths.alertRules)};${group}`;
 }
 
-/** Greatest common divisor of durations in ms. */
 function gcd(...values: number[]): number {
   return values.reduce((a, b) => {
     let x = a;
@@ -71,198 +67,325 @@ function gcd(...values: number[]): number {
   });
 }
 
-/**
- * Sample interval of a test on a counter over `windowMs`: it divides the evaluation interval, so that every
- * evaluation falls on a sample, and the window, so that every window holds the same number of samples; and it
- * is no longer than the scrape interval, the spacing Prometheus really sees.
- */
-function counterSampleInterval(context: TestContext, windowMs: number): number {
-  return gcd(context.scrapeIntervalMs, context.evaluationMs, windowMs);
+/** The first evaluation at or after `ms`. */
+function evaluationAtOrAfter(context: TestContext, ms: number): number {
+  return Math.ceil(ms / context.evaluationMs) * context.evaluationMs;
 }
 
-/** Samples needed to cover `ms`. */
-function samplesFor(ms: number, intervalMs: number): number {
-  return Math.ceil(ms / intervalMs);
+/** The last evaluation before `ms`. */
+function evaluationBefore(context: TestContext, ms: number): number {
+  return evaluationAtOrAfter(context, ms) - context.evaluationMs;
+}
+
+/** How long after becoming true a condition fires: the first evaluation at least `for` later. */
+function forOnGrid(alert: BuiltInAlert, context: TestContext): number {
+  return evaluationAtOrAfter(context, durationMs(alert.for));
 }
 
 /**
- * The sample grid of a windowed-rate test: idle for a window, busy for a window plus `for` plus two
- * evaluations, then idle for a window plus two evaluations so that the alert resolves.
+ * A counter test's timeline: idle for a window and a sample, busy until a whole window plus `for` has been
+ * busy and one evaluation more, then idle until a whole window has been idle and one evaluation more. The
+ * sample interval divides the scrape interval (the spacing Prometheus really sees), the evaluation interval (so
+ * every evaluation falls on a sample) and the window (so every window holds the same number of samples).
  */
-function windowedPhases(context: TestContext, window: string, alertFor: string) {
+function counterTimeline(context: TestContext, window: string, alert: BuiltInAlert) {
   const windowMs = durationMs(window);
-  const intervalMs = counterSampleInterval(context, windowMs);
+  const intervalMs = gcd(context.scrapeIntervalMs, context.evaluationMs, windowMs);
   const perWindow = windowMs / intervalMs;
+  const busyFromMs = (perWindow + 1) * intervalMs;
+  /** Firing with the value of a whole busy window, whenever the condition first held. */
+  const fullWindowFiringMs = evaluationAtOrAfter(context, busyFromMs + windowMs) + forOnGrid(alert, context);
+  const idleFromMs = fullWindowFiringMs + context.evaluationMs + intervalMs;
+  const resolvedMs = evaluationAtOrAfter(context, idleFromMs + windowMs);
+  const samples = (ms: number) => ms / intervalMs;
   return {
     windowMs,
     intervalMs,
     perWindow,
-    idle: perWindow + 1,
-    busy: perWindow + samplesFor(durationMs(alertFor) + 2 * context.evaluationMs, intervalMs) + 1,
-    after: perWindow + samplesFor(2 * context.evaluationMs, intervalMs) + 1,
+    busyFromMs,
+    fullWindowFiringMs,
+    idleFromMs,
+    resolvedMs,
+    /** Phases for counterPhases, with this many increases per sample while busy. */
+    phases: (perSample: number) => [
+      { step: 0, count: samples(busyFromMs) },
+      { step: perSample, count: samples(idleFromMs - busyFromMs) },
+      { step: 0, count: samples(resolvedMs - idleFromMs + context.evaluationMs) + 1 },
+    ],
   };
 }
 
-function pick(labels: Readonly<Record<string, string>>, names: readonly string[]): Record<string, string> {
-  return Object.fromEntries(names.map((name) => [name, labels[name] ?? ""]));
+/** Far above anything a test adds, so that increase() never extrapolates towards the counter's zero. */
+const longLivedCount = 1e6;
+
+const appRequestLabels = (context: TestContext, route: string, status: string) => ({
+  job: jobs.app,
+  instance: context.endpoints.app,
+  method: "GET",
+  route,
+  status_code: status,
+});
+
+function distinctTimes(checks: readonly AlertCheck[]): AlertCheck[] {
+  return checks.filter((check, index) => checks.findIndex((other) => other.at === check.at) === index);
+}
+
+/** Checks that a scenario never fires: at the times another scenario fires or resolves, and at its end. */
+function neverFiring(times: readonly number[]): AlertCheck[] {
+  return distinctTimes(times.map((at) => ({ at })));
 }
 
 /**
- * Checks for an alert that must fire: the evaluation before it fires (not yet), the one at which it fires (with
- * its value), and the first one at which it no longer fires.
- */
-function firesAndResolves(
-  alert: BuiltInAlert,
-  context: TestContext,
-  horizonMs: number,
-  labels: Readonly<Record<string, string>>,
-  condition: (at: number) => number | undefined,
-): AlertCheck[] {
-  const steps = evaluateAlert(condition, context.evaluationMs, durationMs(alert.for), horizonMs);
-  const firingIndex = steps.findIndex((step) => step.state === "firing");
-  const firing = steps[firingIndex];
-  const resolved = steps.slice(firingIndex + 1).find((step) => step.state === "inactive");
-  if (!firing || firing.value === undefined || !resolved) {
-    throw new Error(
-      `the generated unit test of ${alert.name} does not ${firing ? "resolve" : "fire"} within ${formatDuration(horizonMs)}`,
-    );
-  }
-  const before = steps[firingIndex - 1];
-  return [
-    ...(before ? [{ at: before.at }] : []),
-    { at: firing.at, firing: { labels, value: firing.value } },
-    { at: resolved.at },
-  ];
-}
-
-/** Checks for an alert that must never fire; `times` are the evaluations to assert it on. */
-function neverFires(
-  alert: BuiltInAlert,
-  context: TestContext,
-  horizonMs: number,
-  condition: (at: number) => number | undefined,
-  times: readonly number[],
-): AlertCheck[] {
-  const steps = evaluateAlert(condition, context.evaluationMs, durationMs(alert.for), horizonMs);
-  const firing = steps.find((step) => step.state === "firing");
-  if (firing) {
-    throw new Error(
-      `the generated unit test of ${alert.name} expects no alert, but it would fire at ${formatDuration(firing.at)}`,
-    );
-  }
-  const onEvaluation = (at: number) => Math.floor(at / context.evaluationMs) * context.evaluationMs;
-  return [...new Set(times.map(onEvaluation))].filter((at) => at <= horizonMs).map((at) => ({ at }));
-}
-
-/** The time of the last sample of the longest series. */
-function horizon(series: readonly TestSeries[], intervalMs: number): number {
-  const length = Math.max(...series.map((s) => s.segments.reduce((total, { count }) => total + count, 0)));
-  return (length - 1) * intervalMs;
-}
-
-/**
- * HighRequestVolume, three ways.
- *
- * increase() does not count the requests in the window: it takes the difference between the first and last
- * samples inside the window, which span one sample interval less than the window, and scales it up to the
- * whole window (here by m / (m - 1) with m samples per window). For a constant request rate that scaling is
- * exact, so the tests drive the app at constant rates: `maxRequests + 1` and `maxRequests - 1` requests per
- * window, one request above and below the threshold, far more than any rounding. A burst would not do: the
- * same scaling turns a burst of `maxRequests - 1` requests between two samples into more than `maxRequests`.
- *
- * The counter starts at a value far above `maxRequests`, as on any long-lived process, where comparing the raw
- * counter with the threshold would fire from the start.
+ * HighRequestVolume: a rate just above `maxRequests` per window fires and resolves, one just below never
+ * fires, nor does one just below across an app restart (a counter reset, which increase() adds back).
+ * "Just above" is `maxRequests + 1`, "just below" `maxRequests - 1`, each rounded away from the threshold to
+ * four significant digits.
  */
 export function requestVolumeTests(
   alert: BuiltInAlert,
   context: TestContext,
   { maxRequests, window }: { readonly maxRequests: number; readonly window: string },
 ): TestGroup[] {
-  const { windowMs, intervalMs, perWindow, idle, busy, after } = windowedPhases(context, window, alert.for);
-  const forMs = durationMs(alert.for);
-  const longLivedCount = 1000 * (maxRequests + 1);
-  const labels = {
-    job: jobs.app,
-    instance: context.endpoints.app,
-    method: "GET",
-    route: apiRoutes.items,
-    status_code: "200",
-  };
+  const timeline = counterTimeline(context, window, alert);
+  const { intervalMs, perWindow } = timeline;
+  const above = fourDigits(maxRequests + 1, "up");
+  const below = fourDigits(maxRequests - 1, "down");
   const series = (segments: Segment[]): TestSeries => ({
     metric: metricNames.requestsTotal,
-    labels,
+    labels: appRequestLabels(context, apiRoutes.items, "200"),
     segments,
   });
-  const condition =
-    (s: TestSeries) =>
-    (at: number): number | undefined =>
-      filter(counterIncrease(samplesOf(s, intervalMs), at, windowMs), (value) => value > maxRequests);
+  const firing = windowedCounterChecks(alert, context, timeline, { job: jobs.app }, above);
 
-  const atRate = (requestsPerWindow: number): Segment[] =>
-    counterPhases(longLivedCount, [
-      { step: 0, count: idle },
-      { step: requestsPerWindow / perWindow, count: busy },
-      { step: 0, count: after },
-    ]);
-
-  const above = series(atRate(maxRequests + 1));
-  const aboveHorizon = horizon([above], intervalMs);
-  const aboveChecks = firesAndResolves(alert, context, aboveHorizon, { job: jobs.app }, condition(above));
-
-  const below = series(atRate(maxRequests - 1));
-  const belowHorizon = horizon([below], intervalMs);
-  const belowChecks = neverFires(alert, context, belowHorizon, condition(below), [
-    ...aboveChecks.map((check) => check.at),
-    (idle + busy - 1) * intervalMs,
-  ]);
-
-  // The app restarts in the middle of steady traffic just below the threshold: its counter drops to 0 and
-  // counts on. increase() adds the value before the drop, so the window still holds the true count; a raw
-  // counter comparison would fire before the restart and go silent after it.
-  const perSampleBelow = (maxRequests - 1) / perWindow;
-  const beforeRestart = 2 * perWindow;
-  const afterRestart = 2 * perWindow + samplesFor(forMs, intervalMs) + 1;
-  const restart = series([
-    { start: longLivedCount, step: perSampleBelow, count: beforeRestart },
-    { start: 0, step: perSampleBelow, count: afterRestart },
-  ]);
-  const restartAt = beforeRestart * intervalMs;
-  const restartHorizon = horizon([restart], intervalMs);
-  const restartChecks = neverFires(alert, context, restartHorizon, condition(restart), [
-    restartAt - context.evaluationMs,
-    restartAt,
-    restartAt + context.evaluationMs,
-    restartAt + windowMs / 2,
-    restartAt + windowMs,
-    restartHorizon,
-  ]);
-
+  // The app restarts after two windows of steady traffic just below the threshold, and counts on from 0.
+  const perSampleBelow = below / perWindow;
+  const restartAtSample = 2 * perWindow;
+  const restartMs = restartAtSample * intervalMs;
+  const afterRestart = 2 * perWindow + Math.ceil(durationMs(alert.for) / intervalMs) + 1;
+  const restartEndMs = (restartAtSample + afterRestart - 1) * intervalMs;
   return [
     {
-      name: `${alert.name}: ${maxRequests + 1} requests per ${window} fire after ${alert.for}, then resolve`,
+      name: `${alert.name}: ${above} requests per ${window} fire after ${alert.for}, then resolve`,
       alert,
       intervalMs,
-      series: [above],
-      checks: [{ at: 0 }, ...aboveChecks],
+      series: [series(counterPhases(longLivedCount, timeline.phases(above / perWindow)))],
+      checks: firing,
     },
     {
-      name: `${alert.name}: ${maxRequests - 1} requests per ${window} do not fire`,
+      name: `${alert.name}: ${below} requests per ${window} do not fire`,
       alert,
       intervalMs,
-      series: [below],
-      checks: belowChecks,
+      series: [series(counterPhases(longLivedCount, timeline.phases(perSampleBelow)))],
+      checks: neverFiring(firing.map((check) => check.at)),
     },
     {
       name: `${alert.name}: an app restart (counter reset) does not fire`,
       alert,
       intervalMs,
-      series: [restart],
-      checks: restartChecks,
+      series: [
+        series([
+          { start: longLivedCount, step: perSampleBelow, count: restartAtSample },
+          { start: 0, step: perSampleBelow, count: afterRestart },
+        ]),
+      ],
+      checks: neverFiring(
+        [
+          restartMs - context.evaluationMs,
+          restartMs,
+          restartMs + context.evaluationMs,
+          restartMs + timeline.windowMs / 2,
+          restartMs + timeline.windowMs,
+          restartEndMs,
+        ].map((at) => Math.floor(at / context.evaluationMs) * context.evaluationMs),
+      ),
     },
   ];
 }
 
-/** `up == 0` alerts: the target answers, stops answering for `for` and two evaluations more, then answers. */
+/**
+ * An alert on increase() above a threshold, with `valuePerWindow` increases per window while busy: not firing
+ * before the busy phase has lasted `for` (it cannot hold before the phase), firing with exactly that value
+ * once a whole window and `for` were busy, resolved once a whole window was idle.
+ */
+function windowedCounterChecks(
+  alert: BuiltInAlert,
+  context: TestContext,
+  timeline: ReturnType<typeof counterTimeline>,
+  labels: Readonly<Record<string, string>>,
+  valuePerWindow: number,
+): AlertCheck[] {
+  return distinctTimes([
+    { at: 0 },
+    { at: evaluationBefore(context, timeline.busyFromMs + durationMs(alert.for)) },
+    { at: timeline.fullWindowFiringMs, firing: { labels, value: valuePerWindow } },
+    { at: timeline.resolvedMs },
+  ]);
+}
+
+/**
+ * An alert on a ratio of counters (or a quantile of their buckets), which takes its busy value as soon as the
+ * window holds one busy increase: it becomes true at the first evaluation of the busy phase, fires exactly
+ * `for` later, and resolves once a whole window was idle.
+ */
+function windowedRatioChecks(
+  alert: BuiltInAlert,
+  context: TestContext,
+  timeline: ReturnType<typeof counterTimeline>,
+  labels: Readonly<Record<string, string>>,
+  value: number,
+): AlertCheck[] {
+  const firesMs = evaluationAtOrAfter(context, timeline.busyFromMs) + forOnGrid(alert, context);
+  return distinctTimes([
+    { at: evaluationBefore(context, firesMs) },
+    { at: firesMs, firing: { labels, value } },
+    { at: timeline.fullWindowFiringMs, firing: { labels, value } },
+    { at: timeline.resolvedMs },
+  ]);
+}
+
+/** A share strictly between `low` and `high`, near their middle, with at most three significant digits. */
+function shareBetween(low: number, high: number): number {
+  const share = Number(((low + high) / 2).toPrecision(3));
+  if (share <= low || share >= high) throw new Error(`no short share lies between ${low} and ${high}`);
+  return share;
+}
+
+/** Requests per sample in the ratio and latency tests. */
+const requestsPerSample = 10;
+
+/** HighErrorRate: a constant 5xx share above `maxRatio` fires and resolves; one below never fires. */
+export function errorRateTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  { maxRatio, window }: { readonly maxRatio: number; readonly window: string },
+): TestGroup[] {
+  const timeline = counterTimeline(context, window, alert);
+  const counters = (errorShare: number): TestSeries[] =>
+    (
+      [
+        ["200", 1 - errorShare],
+        ["500", errorShare],
+      ] as const
+    ).map(([status, share]) => ({
+      metric: metricNames.requestsTotal,
+      labels: appRequestLabels(context, apiRoutes.items, status),
+      segments: counterPhases(longLivedCount, timeline.phases(requestsPerSample * share)),
+    }));
+  const above = shareBetween(maxRatio, 1);
+  const below = shareBetween(0, maxRatio);
+  const firing = windowedRatioChecks(alert, context, timeline, { job: jobs.app }, above);
+  return [
+    {
+      name: `${alert.name}: a 5xx share above ${maxRatio} over ${window} fires after ${alert.for}, then resolves`,
+      alert,
+      intervalMs: timeline.intervalMs,
+      series: counters(above),
+      checks: firing,
+    },
+    {
+      name: `${alert.name}: a 5xx share below ${maxRatio} does not fire`,
+      alert,
+      intervalMs: timeline.intervalMs,
+      series: counters(below),
+      checks: neverFiring(firing.map((check) => check.at)),
+    },
+  ];
+}
+
+/**
+ * HighLatency: every request in one bucket of the duration histogram. histogram_quantile() interpolates
+ * within the bucket (lower + (upper - lower) x q; the largest finite bound for the +Inf bucket), so the slow
+ * case uses the first bucket whose estimate lies above the threshold, and the fast case the last bucket that
+ * ends at or below it (none when the threshold is below every bucket).
+ */
+export function latencyTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  { p95Seconds, window }: { readonly p95Seconds: number; readonly window: string },
+): TestGroup[] {
+  const timeline = counterTimeline(context, window, alert);
+  const bounds = [...requestDurationBuckets, Number.POSITIVE_INFINITY];
+  const largestFinite = Math.max(...requestDurationBuckets);
+  const lowerOf = (index: number) => (index === 0 ? 0 : (bounds[index - 1] ?? 0));
+  const estimate = (index: number) => {
+    const upper = bounds[index] ?? Number.POSITIVE_INFINITY;
+    if (upper === Number.POSITIVE_INFINITY) return largestFinite;
+    return lowerOf(index) + (upper - lowerOf(index)) * alertedLatencyQuantile;
+  };
+  const histogram = (bucket: number): TestSeries[] =>
+    bounds.map((bound, index) => ({
+      metric: `${metricNames.requestDurationSeconds}_bucket`,
+      labels: {
+        ...appRequestLabels(context, apiRoutes.slow, "200"),
+        le: bound === Number.POSITIVE_INFINITY ? "+Inf" : String(bound),
+      },
+      segments: counterPhases(longLivedCount, timeline.phases(index >= bucket ? requestsPerSample : 0)),
+    }));
+  const describe = (bucket: number) =>
+    `requests between ${lowerOf(bucket)}s and ${bounds[bucket] === Number.POSITIVE_INFINITY ? "+Inf" : `${bounds[bucket]}s`}`;
+
+  const foundSlow = bounds.findIndex((_, index) => estimate(index) > p95Seconds);
+  const slow = foundSlow === -1 ? bounds.length - 1 : foundSlow;
+  const firing = windowedRatioChecks(alert, context, timeline, { job: jobs.app }, estimate(slow));
+  const groups: TestGroup[] = [
+    {
+      name: `${alert.name}: ${describe(slow)} fire after ${alert.for}, then resolve`,
+      alert,
+      intervalMs: timeline.intervalMs,
+      series: histogram(slow),
+      checks: firing,
+    },
+  ];
+  const fast = bounds.findLastIndex((bound) => bound <= p95Seconds);
+  if (fast !== -1) {
+    groups.push({
+      name: `${alert.name}: ${describe(fast)} do not fire`,
+      alert,
+      intervalMs: timeline.intervalMs,
+      series: histogram(fast),
+      checks: neverFiring(firing.map((check) => check.at)),
+    });
+  }
+  return groups;
+}
+
+/**
+ * A gauge that leaves its healthy value for `for` and two evaluations, sampled at every evaluation: the alert
+ * becomes true at the first unhealthy sample, fires exactly `for` later, and resolves at the first healthy one.
+ */
+function gaugeDropTest(
+  alert: BuiltInAlert,
+  context: TestContext,
+  gauge: { readonly metric: string; readonly labels: Readonly<Record<string, string>> },
+  alertLabels: Readonly<Record<string, string>>,
+  others: readonly TestSeries[] = [],
+): { series: TestSeries[]; checks: AlertCheck[] } {
+  const evaluationMs = context.evaluationMs;
+  const healthyBefore = 2;
+  const unhealthy = forOnGrid(alert, context) / evaluationMs + 2;
+  const dropMs = healthyBefore * evaluationMs;
+  const firesMs = dropMs + forOnGrid(alert, context);
+  return {
+    series: [
+      {
+        ...gauge,
+        segments: [
+          { start: 1, step: 0, count: healthyBefore },
+          { start: 0, step: 0, count: unhealthy },
+          { start: 1, step: 0, count: 2 },
+        ],
+      },
+      ...others,
+    ],
+    checks: distinctTimes([
+      { at: evaluationBefore(context, firesMs) },
+      { at: firesMs, firing: { labels: alertLabels, value: 0 } },
+      { at: dropMs + unhealthy * evaluationMs },
+    ]),
+  };
+}
+
+/** `up == 0`: the target answers, stops answering for `for` and two evaluations more, then answers. */
 export function targetDownTest(
   alert: BuiltInAlert,
   context: TestContext,
@@ -270,216 +393,58 @@ export function targetDownTest(
   down: string,
   alive: readonly string[],
 ): TestGroup {
-  const intervalMs = context.evaluationMs;
-  const downSamples = samplesFor(durationMs(alert.for), intervalMs) + 2;
-  const upSeries = (instance: string, segments: Segment[]): TestSeries => ({
+  const upSeries = (instance: string) => ({
     metric: prometheusSyntheticSeries.up,
     labels: { job, instance },
-    segments,
   });
-  const dead = upSeries(down, [
-    { start: 1, step: 0, count: 2 },
-    { start: 0, step: 0, count: downSamples },
-    { start: 1, step: 0, count: 2 },
-  ]);
-  const total = 4 + downSamples;
-  const series = [
-    dead,
-    ...alive.map((instance) => upSeries(instance, [{ start: 1, step: 0, count: total }])),
-  ];
-  const deadSamples = samplesOf(dead, intervalMs);
-  const checks = firesAndResolves(
-    alert,
-    context,
-    horizon(series, intervalMs),
-    { job, instance: down },
-    (at) => filter(instantValue(deadSamples, at), (value) => value === 0),
-  );
+  const { series, checks } = gaugeDropTest(alert, context, upSeries(down), { job, instance: down });
+  const samples = series[0]?.segments.reduce((total, { count }) => total + count, 0) ?? 0;
+  const others = alive.map((instance) => ({
+    ...upSeries(instance),
+    segments: [{ start: 1, step: 0, count: samples }],
+  }));
   return {
     name: `${alert.name}: ${down} stops answering scrapes for ${alert.for}, then answers again`,
     alert,
-    intervalMs,
+    intervalMs: context.evaluationMs,
+    series: [...series, ...others],
+    checks,
+  };
+}
+
+/** The Alertmanager count of a Prometheus drops to zero for `for` and two evaluations, then comes back. */
+export function notConnectedTest(alert: BuiltInAlert, context: TestContext, metric: string): TestGroup {
+  const instance = firstPrometheus(context.endpoints);
+  const labels = { job: jobs.prometheus, instance };
+  const { series, checks } = gaugeDropTest(alert, context, { metric, labels }, labels);
+  return {
+    name: `${alert.name}: ${instance} loses its Alertmanager for ${alert.for}, then finds it again`,
+    alert,
+    intervalMs: context.evaluationMs,
     series,
     checks,
   };
 }
 
-/** Error ratio: idle, then a constant share of 5xx answers, then idle; above and below the threshold. */
-export function errorRateTests(
-  alert: BuiltInAlert,
-  context: TestContext,
-  { maxRatio, window }: { readonly maxRatio: number; readonly window: string },
-): TestGroup[] {
-  const { windowMs, intervalMs, perWindow, idle, busy, after } = windowedPhases(context, window, alert.for);
-  const requestsPerSample = 10;
-  // Far from zero, so that increase() never extrapolates towards the counters' zero point.
-  const longLivedCount = 1000 * requestsPerSample * perWindow;
-  const labels = (status: string) => ({
-    job: jobs.app,
-    instance: context.endpoints.app,
-    method: "GET",
-    route: apiRoutes.items,
-    status_code: status,
-  });
-  const counter = (status: string, perSample: number): TestSeries => ({
-    metric: metricNames.requestsTotal,
-    labels: labels(status),
-    segments: counterPhases(longLivedCount, [
-      { step: 0, count: idle },
-      { step: perSample, count: busy },
-      { step: 0, count: after },
-    ]),
-  });
-  const scenario = (errorShare: number) => {
-    const ok = counter("200", requestsPerSample * (1 - errorShare));
-    const failed = counter("500", requestsPerSample * errorShare);
-    const okSamples = samplesOf(ok, intervalMs);
-    const failedSamples = samplesOf(failed, intervalMs);
-    const condition = (at: number) => {
-      const errors = counterIncrease(failedSamples, at, windowMs, true);
-      const successes = counterIncrease(okSamples, at, windowMs, true);
-      if (errors === undefined || successes === undefined) return undefined;
-      // Series are summed in label order; the sum of two values does not depend on it.
-      return filter(errors / (successes + errors), (ratio) => ratio > maxRatio);
-    };
-    return { series: [ok, failed], condition, horizonMs: horizon([ok, failed], intervalMs) };
-  };
-  // Halfway between the threshold and 100% errors, and half the threshold: both far from it.
-  const above = scenario((maxRatio + 1) / 2);
-  const below = scenario(maxRatio / 2);
-  const aboveChecks = firesAndResolves(alert, context, above.horizonMs, { job: jobs.app }, above.condition);
-  return [
-    {
-      name: `${alert.name}: a 5xx share above ${maxRatio} over ${window} fires after ${alert.for}, then resolves`,
-      alert,
-      intervalMs,
-      series: above.series,
-      checks: aboveChecks,
-    },
-    {
-      name: `${alert.name}: a 5xx share below ${maxRatio} does not fire`,
-      alert,
-      intervalMs,
-      series: below.series,
-      checks: neverFires(
-        alert,
-        context,
-        below.horizonMs,
-        below.condition,
-        aboveChecks.map((check) => check.at),
-      ),
-    },
-  ];
-}
-
-/**
- * Latency: idle, then every request in one bucket of the histogram, then idle. histogram_quantile()
- * interpolates within the bucket, so the slow case uses the first bucket whose estimate lies above the
- * threshold and the fast case the last bucket that ends at or below it.
- */
-export function latencyTests(
-  alert: BuiltInAlert,
-  context: TestContext,
-  { p95Seconds, window }: { readonly p95Seconds: number; readonly window: string },
-): TestGroup[] {
-  const { windowMs, intervalMs, perWindow, idle, busy, after } = windowedPhases(context, window, alert.for);
-  const requestsPerSample = 10;
-  const longLivedCount = 1000 * requestsPerSample * perWindow;
-  const bounds = [...requestDurationBuckets, Number.POSITIVE_INFINITY];
-  const lowerOf = (index: number) => (index === 0 ? 0 : (bounds[index - 1] ?? 0));
-  const largestFinite = Math.max(...requestDurationBuckets);
-
-  const scenario = (bucket: number) => {
-    const upper = bounds[bucket] ?? Number.POSITIVE_INFINITY;
-    const lower = upper === Number.POSITIVE_INFINITY ? largestFinite : lowerOf(bucket);
-    const series: TestSeries[] = bounds.map((bound) => {
-      const perSample = bound >= upper ? requestsPerSample : 0;
-      return {
-        metric: `${metricNames.requestDurationSeconds}_bucket`,
-        labels: {
-          job: jobs.app,
-          instance: context.endpoints.app,
-          method: "GET",
-          route: apiRoutes.slow,
-          status_code: "200",
-          le: bound === Number.POSITIVE_INFINITY ? "+Inf" : String(bound),
-        },
-        segments: counterPhases(longLivedCount, [
-          { step: 0, count: idle },
-          { step: perSample, count: busy },
-          { step: 0, count: after },
-        ]),
-      };
-    });
-    const infSeries = series[series.length - 1];
-    if (!infSeries) throw new Error("the request duration histogram has no buckets");
-    const infSamples = samplesOf(infSeries, intervalMs);
-    const condition = (at: number) => {
-      const observations = counterIncrease(infSamples, at, windowMs, true);
-      if (observations === undefined || observations === 0) return undefined;
-      return filter(
-        singleBucketQuantile(alertedLatencyQuantile, lower, upper, observations),
-        (quantile) => quantile > p95Seconds,
-      );
-    };
-    return { series, condition, horizonMs: horizon(series, intervalMs), lower, upper };
-  };
-
-  const estimate = (index: number) => {
-    const upper = bounds[index] ?? Number.POSITIVE_INFINITY;
-    if (upper === Number.POSITIVE_INFINITY) return largestFinite;
-    const lower = lowerOf(index);
-    return lower + (upper - lower) * alertedLatencyQuantile;
-  };
-  const slowBucket = bounds.findIndex((_, index) => estimate(index) > p95Seconds);
-  const slow = scenario(slowBucket === -1 ? bounds.length - 1 : slowBucket);
-  const slowChecks = firesAndResolves(alert, context, slow.horizonMs, { job: jobs.app }, slow.condition);
-  const groups: TestGroup[] = [
-    {
-      name: `${alert.name}: requests between ${slow.lower}s and ${slow.upper}s fire after ${alert.for}, then resolve`,
-      alert,
-      intervalMs,
-      series: slow.series,
-      checks: slowChecks,
-    },
-  ];
-  const fastBucket = bounds.findLastIndex((bound) => bound <= p95Seconds);
-  if (fastBucket !== -1) {
-    const fast = scenario(fastBucket);
-    groups.push({
-      name: `${alert.name}: requests between ${fast.lower}s and ${fast.upper}s do not fire`,
-      alert,
-      intervalMs,
-      series: fast.series,
-      checks: neverFires(
-        alert,
-        context,
-        fast.horizonMs,
-        fast.condition,
-        slowChecks.map((check) => check.at),
-      ),
-    });
-  }
-  return groups;
-}
-
 /** The Watchdog fires from the first evaluation on and never stops. */
 export function watchdogTest(alert: BuiltInAlert, context: TestContext): TestGroup {
-  const later = 10 * context.evaluationMs;
-  const condition = () => 1;
-  const steps = evaluateAlert(condition, context.evaluationMs, 0, later);
   return {
     name: `${alert.name}: fires from the first evaluation and keeps firing`,
     alert,
     intervalMs: context.evaluationMs,
     series: [],
-    checks: steps
-      .filter((step) => step.at === 0 || step.at === later)
-      .map((step) => ({ at: step.at, firing: { labels: {}, value: step.value ?? 1 } })),
+    checks: [0, 10 * context.evaluationMs].map((at) => ({ at, firing: { labels: {}, value: 1 } })),
   };
 }
 
-/** A failure counter: zero, then one failure per sample for `for` and two evaluations more, then no more. */
+/**
+ * A failure counter of a long-running process: no failures, then failures at a constant rate, then none. Any
+ * failure makes the condition (increase > 0) true, so the alert becomes true at the first evaluation of the
+ * failing phase and fires exactly `for` later. At that moment the window holds j of its m - 1 increases, and
+ * increase() extrapolates them by m / (m - 1) (a window of m samples spans m - 1 intervals; Prometheus's
+ * extrapolatedRate extends it to the window's start, one interval away): the rate is chosen so that this
+ * value is a short number of failures.
+ */
 export function counterFailureTest(
   alert: BuiltInAlert,
   context: TestContext,
@@ -491,63 +456,28 @@ export function counterFailureTest(
     what: string;
   },
 ): TestGroup {
-  const windowMs = durationMs(window);
-  const intervalMs = counterSampleInterval(context, windowMs);
-  const perWindow = windowMs / intervalMs;
-  const quiet = 2;
-  const failing = samplesFor(durationMs(alert.for) + 2 * context.evaluationMs, intervalMs) + 1;
-  const after = perWindow + samplesFor(2 * context.evaluationMs, intervalMs) + 1;
-  const series: TestSeries = {
-    metric: metric.name,
-    labels: metric.labels,
-    segments: counterPhases(0, [
-      { step: 0, count: quiet },
-      { step: 1, count: failing },
-      { step: 0, count: after },
-    ]),
-  };
-  const samples = samplesOf(series, intervalMs);
+  const timeline = counterTimeline(context, window, alert);
+  const { intervalMs, perWindow } = timeline;
+  const firesMs = evaluationAtOrAfter(context, timeline.busyFromMs) + forOnGrid(alert, context);
+  const increases = Math.min((firesMs - timeline.busyFromMs) / intervalMs + 1, perWindow - 1);
+  const failures = fourDigits(increases, "up");
+  const perSample = (failures * (perWindow - 1)) / (increases * perWindow);
+  const alertLabels = Object.fromEntries(metric.alertLabels.map((name) => [name, metric.labels[name] ?? ""]));
   return {
     name: `${alert.name}: ${metric.what} for ${alert.for}, then recovers`,
     alert,
     intervalMs,
-    series: [series],
-    checks: firesAndResolves(
-      alert,
-      context,
-      horizon([series], intervalMs),
-      pick(metric.labels, metric.alertLabels),
-      (at) => filter(counterIncrease(samples, at, windowMs), (value) => value > 0),
-    ),
-  };
-}
-
-/** The Alertmanager count of a Prometheus drops to zero for `for` and two evaluations, then comes back. */
-export function notConnectedTest(alert: BuiltInAlert, context: TestContext): TestGroup {
-  const intervalMs = context.evaluationMs;
-  const instance = firstPrometheus(context.endpoints);
-  const disconnected = samplesFor(durationMs(alert.for), intervalMs) + 2;
-  const series: TestSeries = {
-    metric: stackMetricNames.alertmanagersDiscovered,
-    labels: { job: jobs.prometheus, instance },
-    segments: [
-      { start: 1, step: 0, count: 2 },
-      { start: 0, step: 0, count: disconnected },
-      { start: 1, step: 0, count: 2 },
+    series: [
+      {
+        metric: metric.name,
+        labels: metric.labels,
+        segments: counterPhases(longLivedCount, timeline.phases(perSample)),
+      },
     ],
-  };
-  const samples = samplesOf(series, intervalMs);
-  return {
-    name: `${alert.name}: ${instance} loses its Alertmanager for ${alert.for}, then finds it again`,
-    alert,
-    intervalMs,
-    series: [series],
-    checks: firesAndResolves(
-      alert,
-      context,
-      horizon([series], intervalMs),
-      { job: jobs.prometheus, instance },
-      (at) => filter(instantValue(samples, at), (value) => value < 1),
-    ),
+    checks: distinctTimes([
+      { at: evaluationBefore(context, firesMs) },
+      { at: firesMs, firing: { labels: alertLabels, value: failures } },
+      { at: timeline.resolvedMs },
+    ]),
   };
 }

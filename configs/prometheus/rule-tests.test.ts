@@ -9,15 +9,13 @@ import { renderedPaths } from "../runtime/layout";
 import { loadSettings } from "../settings/load";
 import { alertNames } from "./built-in-alerts";
 import {
-  counterIncrease,
-  evaluateAlert,
-  expandSegments,
-  formatG4,
+  counterPhases,
+  fourDigits,
   humanize,
   humanizeDuration,
   humanizePercentage,
   seriesValues,
-} from "./rule-test-model";
+} from "./rule-test-series";
 import { renderAlertRuleTests } from "./rule-tests";
 import { renderAlertRules } from "./rules";
 
@@ -108,7 +106,7 @@ describe("renderAlertRuleTests", () => {
     expect(fired?.exp_alerts[0]?.exp_annotations.description).to.include(
       "served 501 requests in the last 1m",
     );
-    expect(fired?.eval_time).to.equal("2m5s");
+    expect(fired?.eval_time).to.equal("2m15s");
   });
 
   describe("with promtool", () => {
@@ -145,6 +143,15 @@ describe("renderAlertRuleTests", () => {
       ],
       ["a latency threshold only the +Inf bucket exceeds", { alerts: { highLatency: { p95Seconds: 9.99 } } }],
       ["a latency threshold below every bucket", { alerts: { highLatency: { p95Seconds: 0.001 } } }],
+      [
+        "thresholds and windows whose plain values would not print in four digits",
+        {
+          alerts: {
+            highErrorRate: { maxRatio: 0.0333 },
+            ruleEvaluationFailures: { window: "3h25m45s" },
+          },
+        },
+      ],
     ];
 
     for (const [name, input] of variants) {
@@ -175,6 +182,18 @@ describe("renderAlertRuleTests", () => {
         { alerts: { highErrorRate: { maxRatio: 0.02 } } },
         "a 5xx share below 0.05",
       ],
+      [
+        "a latency threshold on the next bucket",
+        {},
+        { alerts: { highLatency: { p95Seconds: 0.75 } } },
+        "HighLatency",
+      ],
+      [
+        "a longer `for` on a failure counter",
+        {},
+        { alerts: { notificationsFailing: { for: "2m" } } },
+        "AlertNotificationsFailing",
+      ],
     ] as const) {
       it(`fails when the rules have ${name} than the tests expect`, async () => {
         const testedSettings = loadSettings(tested).settings;
@@ -195,73 +214,47 @@ describe("renderAlertRuleTests", () => {
   });
 });
 
-describe("rule-test-model", () => {
-  it("prints %.4g exactly as Go does", () => {
-    // Go: fmt.Sprintf("%.4g", v) for each v.
-    const goPrints: [number, string][] = [
-      [501, "501"],
-      [100, "100"],
-      [0.5, "0.5"],
-      [1e4, "1e+04"],
-      [1e-5, "1e-05"],
-      [0.0001, "0.0001"],
-      [1234.5, "1234"],
-      [1235.5, "1236"],
-      [100.25, "100.2"],
-      [455.45454545, "455.5"],
-      [0.000123456, "0.0001235"],
-      [-3.25, "-3.25"],
-    ];
-    for (const [value, text] of goPrints) expect(formatG4(value), String(value)).to.equal(text);
-  });
-
-  it("humanizes values as Prometheus's templates do", () => {
+describe("rule-test-series", () => {
+  it("prints the short values the tests expect as Prometheus's templates do", () => {
     expect(humanize(0)).to.equal("0");
     expect(humanize(501)).to.equal("501");
-    expect(humanize(12345)).to.equal("12.35k");
+    expect(humanize(12350)).to.equal("12.35k");
     expect(humanize(0.25)).to.equal("250m");
     expect(humanizePercentage(0.525)).to.equal("52.5%");
+    expect(humanizePercentage(0.025)).to.equal("2.5%");
     expect(humanizeDuration(0.7375)).to.equal("737.5ms");
+    expect(humanizeDuration(0.00475)).to.equal("4.75ms");
+    expect(humanizeDuration(4.875)).to.equal("4.875s");
     expect(humanizeDuration(10)).to.equal("10s");
-    expect(humanizeDuration(90)).to.equal("1m 30s");
   });
 
-  it("writes series in promtool's notation and expands them the same way", () => {
-    const segments = [
-      { start: 5, step: 0, count: 3 },
-      { start: 6, step: 1.5, count: 3 },
-      { start: 0, step: 0, count: 1 },
-    ];
-    expect(seriesValues(segments)).to.equal("5x2 6+1.5x2 0");
-    expect(expandSegments(segments)).to.deep.equal([5, 5, 5, 6, 7.5, 9, 0]);
+  it("refuses a value whose text would depend on rounding", () => {
+    expect(() => humanize(12345)).to.throw(/more than four significant digits/);
+    expect(() => humanizePercentage(0.516651)).to.throw(/more than four significant digits/);
+    // Floating-point noise of the engine's arithmetic is not rounding.
+    expect(humanize(501.00000000001)).to.equal("501");
   });
 
-  it("extrapolates increase() to the window, and adds the value before a counter reset", () => {
-    // +2 every 5s. The window (0s, 60s] holds the 12 samples from 5s to 60s: 11 steps, 22, over 55s of the
-    // 60s window; extrapolated to the window, 22 x 60 / 55 = 24, a rate of 0.4/s.
-    const steady = Array.from({ length: 13 }, (_, i) => ({ t: i * 5000, v: 1000 + 2 * i }));
-    expect(counterIncrease(steady, 60_000, 60_000)).to.be.closeTo(24, 1e-9);
-    expect(counterIncrease(steady, 60_000, 60_000, true)).to.be.closeTo(0.4, 1e-12);
-    // The app restarts after 25s: 1002 to 1010 before, 0 to 12 after, 20 in all.
-    const reset = steady.map((sample, i) => (i < 6 ? sample : { t: sample.t, v: 2 * (i - 6) }));
-    expect(counterIncrease(reset, 60_000, 60_000)).to.be.closeTo((1010 - 1002 + 12) * (60 / 55), 1e-9);
-    expect(counterIncrease(steady.slice(0, 1), 60_000, 60_000)).to.equal(undefined);
+  it("rounds away from a threshold to four significant digits", () => {
+    expect(fourDigits(501, "up")).to.equal(501);
+    expect(fourDigits(12345, "up")).to.equal(12350);
+    expect(fourDigits(12343, "down")).to.equal(12340);
+    expect(fourDigits(3.00049, "up")).to.equal(3.001);
+    expect(fourDigits(0, "down")).to.equal(0);
   });
 
-  it("fires an alert once active for `for`, and resolves it as soon as the condition stops", () => {
-    const condition = (at: number) => (at >= 10 && at < 40 ? 1 : undefined);
-    const states = evaluateAlert(condition, 5, 10, 45).map((step) => step.state);
-    expect(states).to.deep.equal([
-      "inactive",
-      "inactive",
-      "pending",
-      "pending",
-      "firing",
-      "firing",
-      "firing",
-      "firing",
-      "inactive",
-      "inactive",
+  it("writes series in promtool's notation, each phase one step after the last sample", () => {
+    const segments = counterPhases(5, [
+      { step: 0, count: 3 },
+      { step: 1.5, count: 3 },
+      { step: 0, count: 1 },
     ]);
+    expect(seriesValues(segments)).to.equal("5x2 6.5+1.5x2 9.5");
+    // 0.1 added ten times is not 1 in floating point: the next phase starts from the sum promtool computes.
+    const tenths = counterPhases(0, [
+      { step: 0.1, count: 11 },
+      { step: 0, count: 2 },
+    ]);
+    expect(tenths[1]?.start).to.equal(0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1 + 0.1);
   });
 });

@@ -15,8 +15,8 @@ import { durationMs, formatDuration } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 import { type BuiltInAlertRegistry, builtInAlertRegistry, builtInAlerts } from "./built-in-alerts";
-import { humanize, humanizeDuration, humanizePercentage, seriesValues } from "./rule-test-model";
 import type { TestContext, TestGroup } from "./rule-test-scenarios";
+import { humanize, humanizeDuration, humanizePercentage, seriesValues } from "./rule-test-series";
 import { type AlertRule, alertRules, type DescriptionPart, type ValueFormat, valueFormatOf } from "./rules";
 
 export function renderAlertRuleTests(
