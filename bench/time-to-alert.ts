@@ -11,15 +11,14 @@
  * Each cause is started at a random point of the scrape and evaluation cycle, as a real one comes, and each
  * round runs on a fresh stack, so that every alert group is new and waits its whole group_wait.
  *
- * Each is printed beside `for` + scrape interval + evaluation interval + group wait, from the same settings:
- * what they impose in the worst case, when the event just misses a scrape and then an evaluation. A luckier
- * phase comes in up to one scrape and one evaluation interval under it, so one measurement lies anywhere from
- * `for` + group wait to that sum, plus delivery.
+ * Each is printed beside the latest e-mail the timing model (configs/prometheus/alert-timing.ts) allows for the
+ * same settings, term by term, and the earliest: one measurement lies anywhere between, plus delivery.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { loadtestPlan } from "../configs/loadtest/plan";
 import { jobs } from "../configs/names";
+import { firingEmailTiming } from "../configs/prometheus/alert-timing";
 import { alertNames } from "../configs/prometheus/built-in-alerts";
 import { requestsInWindow, targetUp } from "../configs/promql/queries";
 import { durationMs } from "../configs/settings/duration";
@@ -187,16 +186,8 @@ function alertFigure(
   forDuration: string,
   how: string,
 ): Figure {
-  const { scrape, alertmanager } = settings;
-  const terms: [string, string][] = [
-    ["for", forDuration],
-    ["scrape", scrape.interval],
-    ["evaluation", scrape.evaluationInterval],
-    ["group wait", alertmanager.groupWait],
-  ];
-  // The worst case: the event just missed a scrape and then an evaluation.
-  const worstPhaseSeconds = terms.reduce((sum, [, duration]) => sum + durationMs(duration), 0) / 1000;
-  const luckiestSeconds = (durationMs(forDuration) + durationMs(alertmanager.groupWait)) / 1000;
+  // Both causes are timed from the moment they hold: a window, if any, is already full.
+  const timing = firingEmailTiming(settings, { for: forDuration });
   return {
     part: "alert",
     ...measured(
@@ -204,13 +195,12 @@ function alertFigure(
       "s",
       roundsMs.map((ms) => ms / 1000),
     ),
-    baseline: measured(terms.map(([term, duration]) => `${term} ${duration}`).join(" + "), "s", [
-      worstPhaseSeconds,
+    baseline: measured(timing.terms.map((term) => `${term.name} ${term.ms / 1000}s`).join(" + "), "s", [
+      timing.latestMs / 1000,
     ]),
     note:
-      `${how}; shipped default settings, a fresh stack per round; the baseline is the settings' worst case, ` +
-      `when the event just misses a scrape and then an evaluation; with the luckiest phase they allow ` +
-      `${luckiestSeconds} s (for + group wait)`,
+      `${how}; shipped default settings, a fresh stack per round; the baseline is the latest e-mail the timing ` +
+      `model allows; the earliest it allows is ${timing.earliestMs / 1000} s (for + group wait)`,
   };
 }
 

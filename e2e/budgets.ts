@@ -1,7 +1,12 @@
 /**
- * How long each step of the pipeline may take, derived from the settings under test. A scenario waits exactly
- * its budget, so a slower pipeline fails the test rather than stretching it, and prints what it measured.
+ * How long each step of the pipeline may take: the timing model (configs/prometheus/alert-timing.ts) for the
+ * settings under test, plus a margin. A scenario waits exactly its budget, so a slower pipeline fails the test rather than stretching it, and prints what it measured.
  */
+import {
+  afterAlertmanagerRestartTiming,
+  firingEmailTiming,
+  resolvedEmailTiming,
+} from "../configs/prometheus/alert-timing";
 import { durationMs } from "../configs/settings/duration";
 import type { Settings } from "../configs/settings/schema";
 import { requestTimeoutMs } from "../test-support/http";
@@ -29,13 +34,6 @@ export function mochaTimeoutMs(...stepsMs: readonly number[]): number {
 }
 
 /**
- * Prometheus re-sends a firing alert to Alertmanager at most this often (`--rules.alert.resend-delay`, left at
- * its default by the stack); an Alertmanager that restarted, and so forgot its alerts, hears of them again
- * only then.
- */
-export const prometheusResendDelayMs = 60_000;
-
-/**
  * Alertmanager's shortest notification timeout (`notify.MinTimeout`): one flush keeps retrying a failing
  * receiver, with growing pauses, for max(group_interval, this) before giving up until the next flush.
  */
@@ -43,46 +41,29 @@ const alertmanagerMinNotifyTimeoutMs = 10_000;
 
 const ms = durationMs;
 
-/**
- * From the moment a condition starts to its e-mail: a scrape to see it (two, as the first may have started just
- * before), an evaluation to start `for`, `for` itself, then group_wait in Alertmanager.
- */
+/** From the moment a condition starts to its e-mail: the timing model's latest, and the margin. */
 export function firingEmailBudgetMs(settings: Settings, forDuration: string): number {
-  const { scrape, alertmanager } = settings;
-  return (
-    ms(forDuration) +
-    2 * ms(scrape.interval) +
-    ms(scrape.evaluationInterval) +
-    ms(alertmanager.groupWait) +
-    marginMs
-  );
+  return firingEmailTiming(settings, { for: forDuration }).latestMs + marginMs;
 }
 
-/**
- * From the moment a condition ends to its resolved e-mail: scrapes and an evaluation to see it end, then the
- * group's next flush, which comes every group_interval.
- */
+/** From the moment a condition ends to its resolved e-mail. */
 export function resolvedEmailBudgetMs(settings: Settings): number {
-  const { scrape, alertmanager } = settings;
-  return 2 * ms(scrape.interval) + ms(scrape.evaluationInterval) + ms(alertmanager.groupInterval) + marginMs;
+  return resolvedEmailTiming(settings, { for: "0s" }).latestMs + marginMs;
 }
 
-/**
- * From the moment the stored samples first satisfy an alert's expression to its e-mail: the rule sees it at its
- * next evaluation, waits `for` (counted in whole evaluations), then Alertmanager waits group_wait.
- */
+/** From the moment the stored samples first satisfy an alert's expression to its e-mail. */
 export function afterConditionBudgetMs(settings: Settings, forDuration: string): number {
-  const { scrape, alertmanager } = settings;
-  return ms(forDuration) + 2 * ms(scrape.evaluationInterval) + ms(alertmanager.groupWait) + marginMs;
+  return firingEmailTiming(settings, { for: forDuration }, "stored samples").latestMs + marginMs;
 }
 
-/**
- * From the moment the stored samples stop satisfying an alert's expression to its resolved e-mail: the rule's
- * next evaluation resolves it, and the group's next flush, every group_interval, sends the news.
- */
+/** From the moment the stored samples stop satisfying an alert's expression to its resolved e-mail. */
 export function afterRecoveryBudgetMs(settings: Settings): number {
-  const { scrape, alertmanager } = settings;
-  return 2 * ms(scrape.evaluationInterval) + ms(alertmanager.groupInterval) + marginMs;
+  return resolvedEmailTiming(settings, { for: "0s" }, "stored samples").latestMs + marginMs;
+}
+
+/** From an Alertmanager restart to the e-mail of an alert that was already firing. */
+export function afterAlertmanagerRestartBudgetMs(settings: Settings): number {
+  return afterAlertmanagerRestartTiming(settings).latestMs + marginMs;
 }
 
 /**

@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { jobs } from "../configs/names";
+import { prometheusResendDelayMs } from "../configs/prometheus/alert-timing";
 import { alertNames } from "../configs/prometheus/built-in-alerts";
 import { durationMs } from "../configs/settings/duration";
 import { stopGraceMs } from "../test-support/processes";
@@ -16,7 +17,6 @@ import {
   formatMeasurement,
   marginMs,
   mochaTimeoutMs,
-  prometheusResendDelayMs,
   redeliveryBudgetMs,
   resolvedEmailBudgetMs,
 } from "./budgets";

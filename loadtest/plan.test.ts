@@ -63,9 +63,9 @@ describe("load test plan", () => {
         loadtest: { warmupDuration: "45s" },
       }),
     );
-    const detection = 2 * (5_000 + 10_000);
-    expect(plan.alertFiresWithinMs).to.equal(120_000 + 30_000 + detection);
-    expect(plan.alertResolvesWithinMs).to.equal(120_000 + detection);
+    // The window, a scrape and one in flight, an evaluation; for firing, `for` and the evaluation rounding it.
+    expect(plan.alertFiresWithinMs).to.equal(120_000 + 2 * 5_000 + 10_000 + 30_000 + 10_000);
+    expect(plan.alertResolvesWithinMs).to.equal(120_000 + 2 * 5_000 + 10_000);
     expect(plan.phases.warmup).to.include({ startMs: 0, durationMs: 45_000 });
     expect(plan.phases.spike).to.include({ startMs: 45_000, durationMs: plan.alertFiresWithinMs + 20_000 });
     expect(plan.phases.cooldown).to.include({

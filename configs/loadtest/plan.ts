@@ -13,6 +13,12 @@ import {
   requestsPerIteration,
 } from "../../loadtest/contract";
 import { maxSlowMs } from "../../service/metrics-contract";
+import {
+  alertFiringTiming,
+  alertResolvedTiming,
+  firingEmailTiming,
+  resolvedEmailTiming,
+} from "../prometheus/alert-timing";
 import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { durationMs } from "../settings/duration";
 import { SettingsError } from "../settings/error";
@@ -70,15 +76,6 @@ export interface LoadtestPlan {
 }
 
 /**
- * The most a change in traffic takes to change a rule's verdict: one scrape interval until a sample shows it,
- * one more for `increase()`'s extrapolation at the window's edge, one evaluation interval until the rule runs
- * next, and one more because `for` is counted in whole evaluations.
- */
-function detectionDelayMs(settings: Settings): number {
-  return 2 * (durationMs(settings.scrape.interval) + durationMs(settings.scrape.evaluationInterval));
-}
-
-/**
  * Requests per HighRequestVolume window during the warm-up and the cool-down. Below the threshold rounds down
  * and above it (the spike) rounds up, so neither side of the threshold is blurred.
  */
@@ -112,24 +109,22 @@ export function loadtestProblems(settings: Settings): string[] {
 export function loadtestPlan(settings: Settings): LoadtestPlan {
   const problems = loadtestProblems(settings);
   if (problems.length > 0) throw new SettingsError(problems);
-  const { loadtest, alerts, alertmanager } = settings;
+  const { loadtest, alerts } = settings;
   const windowMs = durationMs(alerts.highRequestVolume.window);
   const belowPerWindow = belowThresholdPerWindow(settings);
   const abovePerWindow = aboveThresholdPerWindow(settings);
 
-  const alertFiresWithinMs = windowMs + durationMs(alerts.highRequestVolume.for) + detectionDelayMs(settings);
-  const alertResolvesWithinMs = windowMs + detectionDelayMs(settings);
+  const alertFiresWithinMs = alertFiringTiming(settings, alerts.highRequestVolume).latestMs;
+  const alertResolvesWithinMs = alertResolvedTiming(settings, alerts.highRequestVolume).latestMs;
   const warmupMs = durationMs(loadtest.warmupDuration);
-  // The firing alert waits group_wait in Alertmanager before its e-mail leaves.
   const spikeMs =
     loadtest.spikeDuration !== undefined
       ? durationMs(loadtest.spikeDuration)
-      : alertFiresWithinMs + durationMs(alertmanager.groupWait);
-  // A resolved alert goes out with its group's next flush, which comes every group_interval.
+      : firingEmailTiming(settings, alerts.highRequestVolume).latestMs;
   const cooldownMs =
     loadtest.cooldownDuration !== undefined
       ? durationMs(loadtest.cooldownDuration)
-      : alertResolvesWithinMs + durationMs(alertmanager.groupInterval);
+      : resolvedEmailTiming(settings, alerts.highRequestVolume).latestMs;
 
   const phase = (startMs: number, phaseMs: number, requestsPerWindow: number): LoadtestPhase => ({
     startMs,

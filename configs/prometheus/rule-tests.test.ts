@@ -144,13 +144,8 @@ describe("renderAlertRuleTests", () => {
       ["a latency threshold only the +Inf bucket exceeds", { alerts: { highLatency: { p95Seconds: 9.99 } } }],
       ["a latency threshold below every bucket", { alerts: { highLatency: { p95Seconds: 0.001 } } }],
       [
-        "thresholds and windows whose plain values would not print in four digits",
-        {
-          alerts: {
-            highErrorRate: { maxRatio: 0.0333 },
-            ruleEvaluationFailures: { window: "3h25m45s" },
-          },
-        },
+        "thresholds whose plain neighbours would not print in four digits",
+        { alerts: { highErrorRate: { maxRatio: 0.0333 }, highRequestVolume: { maxRequests: 99999 } } },
       ],
     ];
 

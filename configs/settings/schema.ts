@@ -197,12 +197,12 @@ export const settingsSchema = z.strictObject({
       /** Spike rate as a multiple of the threshold rate. */
       spikeFactor: z.number().gt(1).max(20).default(2),
       /**
-       * Spike length; unset means window + for + 2 x (scrape + evaluation) + group wait: long enough for the
-       * alert to fire and its e-mail to leave.
+       * Spike length; unset means the latest HighRequestVolume e-mail after the spike starts
+       * (configs/prometheus/alert-timing.ts): long enough for the alert to fire and its e-mail to leave.
        */
       spikeDuration: positiveDurationSchema.optional(),
       /**
-       * Cool-down length; unset means window + 2 x (scrape + evaluation) + group interval: long enough for the
+       * Cool-down length; unset means the latest resolved e-mail after the spike ends: long enough for the
        * alert to resolve and the resolved e-mail to leave with its group's next flush.
        */
       cooldownDuration: positiveDurationSchema.optional(),

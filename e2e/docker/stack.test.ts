@@ -24,12 +24,12 @@ import { freePort } from "../../test-support/ports";
 import { PrometheusClient } from "../../test-support/prometheus-client";
 import { waitFor } from "../../test-support/wait";
 import {
+  afterAlertmanagerRestartBudgetMs,
   afterConditionBudgetMs,
   firingEmailBudgetMs,
   formatMeasurement,
   marginMs,
   mochaTimeoutMs,
-  prometheusResendDelayMs,
   resolvedEmailBudgetMs,
 } from "../budgets";
 import { bodyField, parseHumanized } from "../notifications";
@@ -203,7 +203,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
   it("4. e-mails InstanceDown when the app container stops, and keeps it sent once across an Alertmanager restart", async function () {
     const budgetMs = firingEmailBudgetMs(settings, settings.alerts.instanceDown.for);
     // Prometheus re-sends firing alerts to a restarted Alertmanager within its resend delay; then group_wait.
-    const quietMs = prometheusResendDelayMs + durationMs(settings.alertmanager.groupWait) + marginMs;
+    const quietMs = afterAlertmanagerRestartBudgetMs(settings);
     this.timeout(mochaTimeoutMs(budgetMs, quietMs, resolvedEmailBudgetMs(settings)));
     const stoppedAt = performance.now();
     stack.containerCommand("stop", "app");
