@@ -4,7 +4,7 @@
  */
 import { median } from "./stats";
 
-export const partNames = ["http", "instructions", "scrape", "cardinality", "alert"] as const;
+export const partNames = ["http", "instructions", "scrape", "cardinality", "alert", "footprint"] as const;
 export type PartName = (typeof partNames)[number];
 
 export interface Measured {

@@ -4,7 +4,8 @@
  * stderr) and, with --json <file>, writes the same figures as JSON. Exits 1 if a part failed to run; goals
  * that are not met are reported, not failed: a benchmark measures, it does not assert.
  *
- *   npm run bench                              every part, about 7 minutes on 2 cores
+ *   npm run bench                              every part, about 30 minutes on 2 cores
+ *   npm run bench -- --only footprint          what the stack costs its host, on Docker: about 10 minutes
  *   npm run bench -- --only http,scrape        some parts
  *   npm run bench -- --skip alert --json out.json
  */
@@ -13,6 +14,7 @@ import { availableParallelism, cpus, loadavg, platform, release, totalmem } from
 import { parseArgs } from "node:util";
 import { benchCardinality } from "./cardinality";
 import { type Figure, formatTable, type PartName, partNames } from "./figures";
+import { benchFootprint } from "./footprint";
 import { benchHttp } from "./http";
 import { benchInstructions } from "./instructions";
 import { benchScrape } from "./scrape";
@@ -31,6 +33,7 @@ interface BenchOptions {
   readonly renders: number;
   readonly attackRequests: number;
   readonly alertRounds: number;
+  readonly footprintMinutes: number;
 }
 
 const defaults = {
@@ -44,6 +47,7 @@ const defaults = {
   renders: 50,
   attackRequests: 100_000,
   alertRounds: 3,
+  footprintMinutes: 5,
 } as const;
 
 /** The attack is read after each of these batches, to show whether series or memory grow with the requests. */
@@ -66,6 +70,7 @@ const usage = `usage: npm run bench -- [options]
   --renders <n>               /metrics renders and scrapes per scrape round (default ${defaults.renders})
   --attack-requests <n>       random requests of the cardinality attack (default ${defaults.attackRequests})
   --alert-rounds <n>          rounds of the time-to-alert part, each on a fresh stack (default ${defaults.alertRounds})
+  --footprint-minutes <n>     quiet minutes the footprint part measures after the load test (default ${defaults.footprintMinutes})
   --help                      print this`;
 
 class UsageError extends Error {
@@ -112,6 +117,7 @@ function parseBenchArgs(args: readonly string[]): BenchOptions | "help" {
     renders: integer("--renders", values.renders, defaults.renders),
     attackRequests: integer("--attack-requests", values["attack-requests"], defaults.attackRequests),
     alertRounds: integer("--alert-rounds", values["alert-rounds"], defaults.alertRounds),
+    footprintMinutes: integer("--footprint-minutes", values["footprint-minutes"], defaults.footprintMinutes),
   };
 }
 
@@ -134,6 +140,7 @@ function parse(args: readonly string[]) {
       renders: { type: "string" },
       "attack-requests": { type: "string" },
       "alert-rounds": { type: "string" },
+      "footprint-minutes": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -218,6 +225,7 @@ async function runBench(options: BenchOptions, log: (line: string) => void): Pro
         log,
       }),
     alert: () => benchTimeToAlert({ rounds: options.alertRounds, log }),
+    footprint: () => benchFootprint({ steadyMinutes: options.footprintMinutes, log }),
   };
   for (const part of options.parts) {
     const partStarted = performance.now();

@@ -6,10 +6,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { appImageTag, stackPrefix } from "../../configs/deployment/plan";
+import { appImageTag, type DeploymentPlan, stackPrefix } from "../../configs/deployment/plan";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { composeFile } from "../../scripts/render";
 import { repositoryRoot } from "../../scripts/repository";
+import { stackInputs } from "../../scripts/stack-inputs";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";
 import { type CommandResult, type DockerTools, runBounded } from "../../test-support/docker";
 
@@ -40,8 +41,15 @@ export class ComposeStack {
   private readonly dir: TempDir;
   private readonly removeOnExit: () => void;
   readonly renderedDir: string;
+  /** `<project>-<stack>`: the Compose project's name and the prefix of every Docker object it creates. */
+  readonly prefix: string;
 
-  constructor(private readonly tools: DockerTools) {
+  /** `stack` names the Compose project; a caller other than the Docker tests picks its own, so neither removes the other's. */
+  constructor(
+    private readonly tools: DockerTools,
+    readonly stack: string = testStack,
+  ) {
+    this.prefix = stackPrefix(project, stack);
     this.dir = makeTempDir("watchtower-compose-");
     this.renderedDir = join(this.dir.path, "rendered");
     writeFileSync(join(this.dir.path, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
@@ -53,7 +61,7 @@ export class ComposeStack {
     const config = Object.entries(settings)
       .map(([key, value]) => `  ${project}:${key}: ${JSON.stringify(value)}`)
       .join("\n");
-    writeFileSync(join(this.dir.path, `Pulumi.${testStack}.yaml`), `config:\n${config}\n`);
+    writeFileSync(join(this.dir.path, `Pulumi.${this.stack}.yaml`), `config:\n${config}\n`);
     const rendered = runBounded(
       join(repositoryRoot, "node_modules", ".bin", "tsx"),
       [
@@ -61,7 +69,7 @@ export class ComposeStack {
         "--project",
         this.dir.path,
         "--stack",
-        testStack,
+        this.stack,
         "--out",
         this.renderedDir,
       ],
@@ -71,9 +79,14 @@ export class ComposeStack {
       throw new Error(`npm run render failed:\n${rendered.stderr}${rendered.stdout}`);
   }
 
+  /** The deployment plan `render` maps into compose.yaml for these settings: what each service is given. */
+  plan(settings: SettingsInput): DeploymentPlan {
+    return stackInputs(settings, project, this.stack).plan;
+  }
+
   /** The app image's tag in the rendered compose.yaml: built beforehand, so `up` finds it and builds nothing. */
   get appImage(): string {
-    return appImageTag(prefix, testStack);
+    return appImageTag(this.prefix, this.stack);
   }
 
   /** A compose command on the rendered folder; `env` adds variables, such as a secret's. */
@@ -124,7 +137,7 @@ export class ComposeStack {
 
   /** `docker stop`/`start`/`restart` of one service's container, by its planned name. */
   containerCommand(command: "stop" | "start" | "restart", service: string): void {
-    const result = this.docker([command, containerName(service)]);
+    const result = this.docker([command, `${this.prefix}-${service}`]);
     if (result.status !== 0) throw new Error(`docker ${command} ${service} failed: ${result.stderr}`);
   }
 
@@ -143,7 +156,7 @@ export class ComposeStack {
       this.docker(args)
         .stdout.split("\n")
         .map((line) => line.trim())
-        .filter((name) => name.startsWith(prefix));
+        .filter((name) => name.startsWith(this.prefix));
     return {
       containers: names(["ps", "--all", "--format", "{{.Names}}"]),
       volumes: names(["volume", "ls", "--format", "{{.Name}}"]),
