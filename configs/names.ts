@@ -27,6 +27,12 @@ export const ruleGroups = {
 
 export type RuleGroup = (typeof ruleGroups)[keyof typeof ruleGroups];
 
+/** The alerts generated from the service level objectives (configs/slo/), one name each for every SLO. */
+export const sloAlertNames = {
+  errorBudgetBurn: "ErrorBudgetBurn",
+  metricsAbsent: "SLOMetricsAbsent",
+} as const;
+
 /**
  * The synthetic alert that `npm run check-delivery` (and `pulumi up`) sends to prove that alert e-mail reaches a
  * person. Not a rule: no Prometheus evaluates it, so it is not in the registry of built-in alerts.

@@ -13,6 +13,8 @@ import { assertPromql } from "./promql/lint";
 import type { Endpoints } from "./runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "./runtime/layout";
 import type { Settings } from "./settings/schema";
+import { renderSloRuleTests } from "./slo/rule-tests";
+import { renderSloRules, sloRuleExpressions } from "./slo/rules";
 
 /** Settings are expected to come from `loadSettings`; endpoints must list one address per Prometheus replica. */
 export function renderAll(settings: Settings, endpoints: Endpoints): RenderedFiles {
@@ -26,6 +28,7 @@ export function renderAll(settings: Settings, endpoints: Endpoints): RenderedFil
       origin: `alert rule ${rule.name} (${rule.group})`,
       expr: rule.expr,
     })),
+    ...sloRuleExpressions(settings),
     ...dashboardPanelQueries(settings).map((query) => ({
       origin: `dashboard "${query.dashboard}", panel "${query.panel}"`,
       expr: query.expr,
@@ -38,6 +41,8 @@ export function renderAll(settings: Settings, endpoints: Endpoints): RenderedFil
   });
   files[renderedPaths.alertRules] = renderAlertRules(settings);
   files[renderedPaths.alertRuleTests] = renderAlertRuleTests(settings, endpoints);
+  files[renderedPaths.sloRules] = renderSloRules(settings);
+  Object.assign(files, renderSloRuleTests(settings, endpoints));
   files[renderedPaths.alertmanagerConfig] = renderAlertmanagerConfig(settings, endpoints);
   Object.assign(files, renderGrafana(settings, endpoints));
   // Only an enabled load test is planned: a disabled one may hold settings no plan can be made from.

@@ -270,13 +270,16 @@ describe("end to end: the alerting pipeline on real binaries", () => {
 });
 
 /** The alerting rules of the rendered rules file: what every replica must have loaded. */
+/** The alerting rules of every rule file the replicas load: the alerts and the SLOs. */
 function renderedRules(stack: Stack): { alert: string; expr: string }[] {
-  const file = parseYaml(readFileSync(stack.renderedFile(renderedPaths.alertRules), "utf8")) as {
-    groups: { rules: { alert?: string; expr: string }[] }[];
-  };
-  return file.groups.flatMap((group) =>
-    group.rules.flatMap((rule) => (rule.alert ? [{ alert: rule.alert, expr: rule.expr }] : [])),
-  );
+  return [renderedPaths.alertRules, renderedPaths.sloRules].flatMap((ruleFile) => {
+    const file = parseYaml(readFileSync(stack.renderedFile(ruleFile), "utf8")) as {
+      groups: { rules: { alert?: string; expr: string }[] }[];
+    };
+    return file.groups.flatMap((group) =>
+      group.rules.flatMap((rule) => (rule.alert ? [{ alert: rule.alert, expr: rule.expr }] : [])),
+    );
+  });
 }
 
 async function expectRulesHealthy(

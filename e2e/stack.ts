@@ -141,16 +141,24 @@ export class Stack {
 
   /** Starts the service (again), on the same port, and waits until it answers /readyz. */
   async startApp(): Promise<void> {
-    const [, port] = this.endpoints.app.split(":");
+    await this.startAppInstance(appName, this.endpoints.app);
+  }
+
+  /**
+   * Starts another instance of the service at `address` (a target of the settings, say), under `name`, and
+   * waits until it answers /readyz; the stack stops it with the rest.
+   */
+  async startAppInstance(name: string, address: HostPort): Promise<void> {
+    const [, port] = address.split(":");
     await this.startProcess(
-      appName,
+      name,
       {
         command: process.execPath,
         args: ["--import", "tsx", "service/main.ts"],
         cwd: repoRoot,
         env: { ...process.env, HOST: loopback, PORT: port, LOG_LEVEL: "warn" },
       },
-      async () => (await boundedFetch(`http://${this.endpoints.app}${probePaths.readiness}`)).ok,
+      async () => (await boundedFetch(`http://${address}${probePaths.readiness}`)).ok,
     );
   }
 

@@ -26,14 +26,21 @@ export interface RunningSuite {
  * Registers the hooks of the calling `describe` and returns an accessor for its stack. Missing binaries skip
  * the suite outside CI and fail it under CI=true (see test-support/binaries.ts).
  */
-export function useStack(settings: SettingsInput, options: { withK6: boolean }): () => RunningSuite {
+/** The suite's settings, or a function that makes them when the suite starts (to pick free ports, say). */
+export type SuiteSettings = SettingsInput | (() => Promise<SettingsInput>);
+
+export function useStack(settings: SuiteSettings, options: { withK6: boolean }): () => RunningSuite {
   let running: RunningSuite | undefined;
   before(async function () {
     this.timeout(startTimeoutMs);
     const { prometheus, alertmanager, k6 } = options.withK6
       ? requireBinaries(this, "prometheus", "alertmanager", "k6")
       : { ...requireBinaries(this, "prometheus", "alertmanager"), k6: undefined };
-    running = { stack: await Stack.start({ settings, binaries: { prometheus, alertmanager } }), k6 };
+    const resolved = typeof settings === "function" ? await settings() : settings;
+    running = {
+      stack: await Stack.start({ settings: resolved, binaries: { prometheus, alertmanager } }),
+      k6,
+    };
   });
   after(async function () {
     this.timeout(stopTimeoutMs);

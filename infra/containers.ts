@@ -76,6 +76,7 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
       ip: hostIp,
       protocol: "tcp",
     })),
+    hosts: service.extraHosts?.map(({ host, ip }) => ({ host, ip })),
     entrypoints: service.entrypoint ? [...service.entrypoint] : undefined,
     command: service.command ? [...service.command] : undefined,
     envs: envs.length > 0 ? envs : undefined,

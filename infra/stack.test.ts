@@ -289,11 +289,12 @@ describe("the Pulumi program under mocks", function () {
     it("uploads exactly what the renderers produce", () => {
       const prometheus0 = uploadedFiles(resource(run, "monitoring-prometheus-0"));
       const prometheus1 = uploadedFiles(resource(run, "monitoring-prometheus-1"));
+      const ruleFiles = [files[renderedPaths.alertRules], files[renderedPaths.sloRules]];
       expect(Object.values(prometheus0).sort()).to.deep.equal(
-        [files[renderedPaths.prometheusConfig(0)], files[renderedPaths.alertRules]].sort(),
+        [files[renderedPaths.prometheusConfig(0)], ...ruleFiles].sort(),
       );
       expect(Object.values(prometheus1).sort()).to.deep.equal(
-        [files[renderedPaths.prometheusConfig(1)], files[renderedPaths.alertRules]].sort(),
+        [files[renderedPaths.prometheusConfig(1)], ...ruleFiles].sort(),
       );
       expect(Object.values(uploadedFiles(resource(run, "monitoring-alertmanager-container")))).to.deep.equal([
         files[renderedPaths.alertmanagerConfig],
@@ -318,8 +319,9 @@ describe("the Pulumi program under mocks", function () {
       const everythingUploaded = byType(run, types.container).flatMap((container) =>
         Object.values(uploadedFiles(container)),
       );
+      const ruleTestsDir = `${path.posix.dirname(renderedPaths.alertRuleTests)}/`;
       for (const [renderedPath, content] of Object.entries(files)) {
-        if (renderedPath === renderedPaths.alertRuleTests) continue;
+        if (renderedPath.startsWith(ruleTestsDir)) continue;
         expect(everythingUploaded, renderedPath).to.include(content);
       }
     });
@@ -336,11 +338,12 @@ describe("the Pulumi program under mocks", function () {
           globToRegExp(path.posix.resolve(path.posix.dirname(configFile), pattern)),
         );
         const others = Object.keys(uploaded).filter((file) => file !== configFile);
-        expect(others, name).to.have.length(1);
-        expect(
-          rulePatterns.some((pattern) => pattern.test(others[0] ?? "")),
-          `${name} ${others[0]}`,
-        ).to.equal(true);
+        expect(others, name).to.have.length(2);
+        for (const ruleFile of others)
+          expect(
+            rulePatterns.some((pattern) => pattern.test(ruleFile)),
+            `${name} ${ruleFile}`,
+          ).to.equal(true);
       }
 
       const alertmanager = resource(run, "monitoring-alertmanager-container");
@@ -727,6 +730,71 @@ describe("the Pulumi program under mocks", function () {
         expect(scrapedHosts, replica.name).to.include.members(aliases as string[]);
       }
       expect(run.outputs.prometheusUrls).to.have.length(3);
+    });
+  });
+
+  describe("with targets and services of the user's own", () => {
+    const orders = {
+      job: "orders",
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      env: { LOG_LEVEL: "info" },
+      httpContract: true,
+      healthcheck: ["wget", "-q", "-O-", "http://localhost:8080/healthz"],
+    };
+    let run: StackRun;
+    before(async () => {
+      run = await runStack({
+        targets: [{ job: "billing", addresses: ["host.docker.internal:8080"] }],
+        services: [orders],
+      });
+    });
+
+    it("runs the service's pinned image, hardened like the stack's own, reachable by its job name and not published", () => {
+      const container = resource(run, "monitoring-service-orders-container");
+      const { inputs } = container;
+      expect(resource(run, "monitoring-service-orders-image").inputs.name).to.equal(orders.image);
+      expect(inputs.securityOpts).to.deep.equal(["no-new-privileges"]);
+      expect(inputs.capabilities).to.deep.equal({ drops: ["ALL"] });
+      expect(inputs.memory).to.be.a("number").greaterThan(0);
+      expect(inputs.memorySwap).to.equal(inputs.memory);
+      expect(inputs.logOpts).to.deep.equal({ "max-size": "10m", "max-file": "3" });
+      expect(inputs.restart).to.equal("unless-stopped");
+      expect(inputs.ports).to.deep.equal([]);
+      expect(inputs.envs).to.deep.equal(["LOG_LEVEL=info"]);
+      expect((inputs.networksAdvanced as NetworkAttachment[])[0]?.aliases).to.deep.equal(["orders"]);
+      expect((inputs.healthcheck as { tests: string[] }).tests).to.deep.equal(["CMD", ...orders.healthcheck]);
+      // Its image's own user: nothing here knows which one it runs as.
+      expect(inputs.user).to.equal(undefined);
+    });
+
+    it("maps host.docker.internal to the Docker host in every Prometheus and in the service", () => {
+      for (const name of [
+        "monitoring-prometheus-0",
+        "monitoring-prometheus-1",
+        "monitoring-service-orders-container",
+      ]) {
+        expect(resource(run, name).inputs.hosts, name).to.deep.equal([
+          { host: "host.docker.internal", ip: "host-gateway" },
+        ]);
+      }
+    });
+
+    it("starts the Prometheus replicas after the service, so a fresh stack fires no InstanceDown for it", () => {
+      expect(resource(run, "monitoring-prometheus-0").dependsOn).to.include(
+        "monitoring-service-orders-container",
+      );
+    });
+
+    it("runs no demo app when app.enabled is false, and says so", async () => {
+      const off = await runStack({
+        app: { enabled: false },
+        loadtest: { enabled: false },
+        services: [orders],
+      });
+      expect(byType(off, types.app)).to.deep.equal([]);
+      expect(byType(off, types.image)).to.deep.equal([]);
+      expect(off.outputs.appUrl).to.equal("the demo app is off: app.enabled is false");
     });
   });
 

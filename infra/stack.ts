@@ -25,6 +25,7 @@ import { LoadTest } from "./loadtest";
 import { PrometheusReplicas } from "./prometheus";
 import { plannedService, type StackContext } from "./service";
 import { readStackSettings } from "./stack-config";
+import { UserService } from "./user-service";
 
 /** What `pulumi up` prints: where to look, how to log in, how to run the load test again. */
 export interface StackOutputs {
@@ -56,7 +57,10 @@ export interface MonitoringStackArgs {
 
 export class MonitoringStack extends pulumi.ComponentResource {
   readonly network: docker.Network;
-  readonly app: AppService;
+  /** Present when `app.enabled`. */
+  readonly app?: AppService;
+  /** One per entry of `services`. */
+  readonly userServices: readonly UserService[];
   readonly prometheus: PrometheusReplicas;
   readonly alertmanager: AlertmanagerService;
   readonly grafana: GrafanaService;
@@ -89,7 +93,15 @@ export class MonitoringStack extends pulumi.ComponentResource {
     const has = (key: string) => plan.services.some((candidate) => candidate.key === key);
 
     // Declared in the plan's start order: each service's `after` names only services declared before it.
-    this.app = new AppService(`${name}-app`, service(dockerAliases.app), context, { parent: this });
+    if (has(dockerAliases.app)) {
+      this.app = new AppService(`${name}-app`, service(dockerAliases.app), context, { parent: this });
+    }
+    this.userServices = settings.services.map(
+      (userService) =>
+        new UserService(`${name}-service-${userService.job}`, service(userService.job), context, {
+          parent: this,
+        }),
+    );
     if (has(dockerAliases.mailpit)) {
       this.inbox = new MailpitInbox(`${name}-inbox`, service(dockerAliases.mailpit), context, {
         parent: this,
@@ -147,7 +159,9 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
 
     this.outputs = {
-      appUrl: publishedUrl(settings, settings.ports.app),
+      appUrl: this.app
+        ? publishedUrl(settings, settings.ports.app)
+        : "the demo app is off: app.enabled is false",
       prometheusUrls: endpoints.links.prometheus,
       alertmanagerUrl: endpoints.links.alertmanager,
       grafanaUrl: endpoints.links.grafana,

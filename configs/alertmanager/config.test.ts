@@ -130,21 +130,21 @@ describe("renderAlertmanagerConfig", () => {
   });
 
   describe("inhibition", () => {
-    it("lets the app's InstanceDown silence its traffic, error and latency alerts", () => {
+    it("lets a job's InstanceDown silence that job's traffic, error and latency alerts, whatever the job", () => {
       const rule = render().inhibit_rules.find((r) =>
         r.source_matchers.includes(`alertname="${alertNames.instanceDown}"`),
       );
-      expect(rule?.source_matchers).to.include(`job="${jobs.app}"`);
+      expect(rule?.source_matchers).to.deep.equal([`alertname="${alertNames.instanceDown}"`]);
       expect(rule?.target_matchers).to.deep.equal([
         `alertname=~"${alertNames.highRequestVolume}|${alertNames.highErrorRate}|${alertNames.highLatency}"`,
       ]);
       expect(rule?.equal).to.deep.equal(["job"]);
     });
 
-    it("lets a critical alert silence the warning of the same alert, job and instance", () => {
+    it("lets a critical alert silence the warning of the same alert, job, instance and SLO", () => {
       const rule = render().inhibit_rules.find((r) => r.source_matchers.includes(`severity="critical"`));
       expect(rule?.target_matchers).to.deep.equal([`severity="warning"`]);
-      expect(rule?.equal).to.have.members(["alertname", "job", "instance"]);
+      expect(rule?.equal).to.have.members(["alertname", "job", "instance", "slo"]);
     });
   });
 

@@ -6,11 +6,12 @@
  * `match`/`match_re` forms.
  */
 
-import { deliveryCheck, jobs } from "../names";
+import { deliveryCheck, sloAlertNames } from "../names";
 import { alertNames } from "../prometheus/built-in-alerts";
 import type { Endpoints } from "../runtime/endpoints";
 import type { Severity } from "../settings/alert-settings";
 import type { Settings } from "../settings/schema";
+import { objectives, sloLabel } from "../slo/rules";
 import { generatedYaml } from "../yaml";
 import { type ConsoleLink, emailHtml, emailSubject, emailText } from "./email-templates";
 
@@ -40,7 +41,8 @@ export const receiverNames = {
 
 /** Labels that make two alerts "the same problem" for grouping and for inhibition. */
 const groupLabels = ["alertname", "job"] as const;
-const sameAlertLabels = ["alertname", "job", "instance"] as const;
+/** `slo` too: an availability page must not mute a latency ticket, which is another problem. */
+const sameAlertLabels = ["alertname", "job", "instance", sloLabel] as const;
 
 /** The app's symptoms that an unreachable app explains: they are noise while InstanceDown fires. */
 const appSymptomAlerts = [
@@ -126,7 +128,7 @@ export interface AlertmanagerConfig {
 export function renderAlertmanagerConfig(settings: Settings, endpoints: Endpoints): string {
   const config: AlertmanagerConfig = {
     route: buildRoute(settings),
-    inhibit_rules: buildInhibitRules(),
+    inhibit_rules: buildInhibitRules(settings),
     receivers: [
       { name: receiverNames.email, email_configs: [buildEmailConfig(settings, endpoints, true)] },
       // Resolving a check is cleanup: the person reading the inbox needs its one e-mail, not a resolution.
@@ -172,23 +174,30 @@ function buildRoute(settings: Settings): RouteConfig {
     group_by: ["alertname", deliveryCheck.idLabel],
     ...deliveryCheckTiming,
   };
+  // The e-mail receiver and timings of every other alert of its severity; grouped per SLO and severity too, so
+  // that a page and a ticket, or the availability and the latency SLO, never share one e-mail and its subject.
+  const sloRoute: RouteConfig = {
+    receiver: receiverNames.email,
+    matchers: [matcher("alertname", "=~", anyOf(Object.values(sloAlertNames)))],
+    group_by: [...groupLabels, sloLabel, "severity"],
+  };
   return {
     receiver: receiverNames.email,
     group_by: [...groupLabels],
     group_wait: groupWait,
     group_interval: groupInterval,
     repeat_interval: repeatInterval,
-    routes: [deliveryCheckRoute, watchdogRoute],
+    routes: [deliveryCheckRoute, watchdogRoute, sloRoute],
   };
 }
 
-function buildInhibitRules(): InhibitRuleConfig[] {
+function buildInhibitRules(settings: Settings): InhibitRuleConfig[] {
   return [
     {
-      // The symptom alerts aggregate over the app's instances and keep only `job` (configs/promql/queries.ts): any
-      // instance of the app being down silences them, so they are compared on the job alone.
-      name: "app-down-silences-app-symptoms",
-      source_matchers: [matcher("alertname", "=", alertNames.instanceDown), matcher("job", "=", jobs.app)],
+      // The symptom alerts aggregate over a job's instances and keep only `job` (configs/promql/queries.ts): any
+      // instance of a job being down silences that job's symptoms, so they are compared on the job alone.
+      name: "service-down-silences-its-symptoms",
+      source_matchers: [matcher("alertname", "=", alertNames.instanceDown)],
       target_matchers: [matcher("alertname", "=~", anyOf(appSymptomAlerts))],
       equal: ["job"],
     },
@@ -204,6 +213,63 @@ function buildInhibitRules(): InhibitRuleConfig[] {
       target_matchers: [severityIs("info")],
       equal: [...sameAlertLabels],
     },
+    ...sloInhibitRules(settings),
+  ];
+}
+
+/**
+ * Inhibition between the SLO alerts and the rest, so that one cause sends one e-mail:
+ * - The app being down explains a burning or blind SLO, as it explains the threshold alerts.
+ * - ErrorBudgetBurn wins over its threshold twin (HighErrorRate for availability, HighLatency for latency):
+ *   both watch the same requests, and the burn alert also says how much of the promise to users is at stake,
+ *   and so whether it is a page or a ticket. The threshold alert still fires alone for a spike too short to
+ *   threaten the budget, and stays visible in Prometheus and Alertmanager while muted.
+ * - Within one SLO and severity the faster pair wins over the slower: once the 1h/5m pair has paged, the 6h/30m
+ *   pair firing a little later says nothing new. (A critical pair already mutes the warnings of its SLO.)
+ */
+function sloInhibitRules(settings: Settings): InhibitRuleConfig[] {
+  const all = objectives(settings);
+  const burn = matcher("alertname", "=", sloAlertNames.errorBudgetBurn);
+  const twins = all.flatMap((objective): InhibitRuleConfig[] => {
+    if (!settings.alerts[objective.thresholdTwin].enabled) return [];
+    return [
+      {
+        name: `${objective.name}-burn-silences-${alertNames[objective.thresholdTwin]}`,
+        source_matchers: [burn, matcher(sloLabel, "=", objective.name)],
+        target_matchers: [matcher("alertname", "=", alertNames[objective.thresholdTwin])],
+        equal: ["job"],
+      },
+    ];
+  });
+  // Compression is global, so every SLO has the same windows: one rule per pair of pairs serves them all.
+  const pairs = all[0]?.pairs ?? [];
+  const slower = pairs.flatMap((fast, i) =>
+    pairs.slice(i + 1).flatMap((slow): InhibitRuleConfig[] =>
+      slow.severity === fast.severity
+        ? [
+            {
+              name: `burn-${fast.long}-silences-burn-${slow.long}`,
+              source_matchers: [burn, matcher("long", "=", fast.long)],
+              target_matchers: [burn, matcher("long", "=", slow.long)],
+              equal: ["job", sloLabel],
+            },
+          ]
+        : [],
+    ),
+  );
+  return [
+    ...(all.length === 0
+      ? []
+      : [
+          {
+            name: "service-down-silences-its-slo-alerts",
+            source_matchers: [matcher("alertname", "=", alertNames.instanceDown)],
+            target_matchers: [matcher("alertname", "=~", anyOf(Object.values(sloAlertNames)))],
+            equal: ["job"],
+          },
+        ]),
+    ...twins,
+    ...slower,
   ];
 }
 

@@ -99,6 +99,7 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
         }
       : {}),
     networks: { stack: service.aliases.length > 0 ? { aliases: [...service.aliases] } : {} },
+    ...(service.extraHosts ? { extra_hosts: service.extraHosts.map(({ host, ip }) => `${host}:${ip}`) } : {}),
     ...(mounts.length > 0 ? { volumes: mounts } : {}),
     ...(service.secrets.length > 0
       ? {

@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { stackInputs } from "../../scripts/stack-inputs";
@@ -40,17 +41,22 @@ describe("Go durations, as the Docker provider reads healthchecks back", () => {
   });
 });
 
+/** Where the rule unit tests are rendered: for promtool, never for a container. */
+const ruleTestsDir = `${dirname(renderedPaths.alertRuleTests)}/`;
+
 describe("the deployment plan", () => {
-  it("hands every rendered file but the rule tests to exactly one service, or the same one to every replica", () => {
+  it("hands every rendered file but the rule tests to exactly one service, or the rule files to every replica", () => {
     const { plan, files } = planFor();
     const sources = plan.services.flatMap((service) => service.files.map((file) => file.source));
     for (const renderedPath of Object.keys(files)) {
-      if (renderedPath === renderedPaths.alertRuleTests) {
+      if (renderedPath === renderedPaths.alertRuleTests || renderedPath.startsWith(ruleTestsDir)) {
         expect(sources).not.to.include(renderedPath);
         continue;
       }
       const count = sources.filter((source) => source === renderedPath).length;
-      expect(count, renderedPath).to.equal(renderedPath === renderedPaths.alertRules ? 2 : 1);
+      const everyReplica =
+        renderedPath === renderedPaths.alertRules || renderedPath === renderedPaths.sloRules;
+      expect(count, renderedPath).to.equal(everyReplica ? 2 : 1);
     }
     for (const service of plan.services) {
       for (const file of service.files)

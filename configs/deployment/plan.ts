@@ -24,6 +24,7 @@ import {
   prometheus,
 } from "../runtime/versions";
 import type { Settings } from "../settings/schema";
+import type { UserService } from "../settings/targets";
 
 /** The secrets a service may be handed as a file; the plan names them, the renderings supply their content. */
 export type SecretName = "grafanaAdminPassword" | "smtpPassword";
@@ -88,8 +89,11 @@ export interface ServicePlan {
   /** Names on the private network that the rendered configs dial. */
   readonly aliases: readonly string[];
   readonly image: PlannedImage;
-  /** `uid:gid` or a user name the image defines; every service runs unprivileged. */
-  readonly user: string;
+  /**
+   * `uid:gid` or a user name the image defines; every service of the stack runs unprivileged. Unset for a user
+   * service: its image's own USER.
+   */
+  readonly user?: string;
   readonly entrypoint?: readonly string[];
   readonly command?: readonly string[];
   readonly environment: Readonly<Record<string, string>>;
@@ -100,6 +104,8 @@ export interface ServicePlan {
   readonly secrets: readonly PlannedSecret[];
   readonly volumes: readonly PlannedVolume[];
   readonly healthcheck?: PlannedHealthcheck;
+  /** `/etc/hosts` entries; `host-gateway` is the Docker host, as Docker Desktop's host.docker.internal is. */
+  readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
   /** Longest wait for the healthcheck to pass once created; creation fails after it. */
   readonly healthyWithinSeconds?: number;
   /** Services that must be healthy before this one starts, and that are replaced before it. */
@@ -147,6 +153,34 @@ function healthcheck(test: readonly string[], startPeriodMs = 30_000): PlannedHe
   return { test, intervalMs: 5000, timeoutMs: 3000, retries: 3, startPeriodMs };
 }
 
+/** The Docker host, for `extraHosts`. */
+export const dockerHostGateway = { host: "host.docker.internal", ip: "host-gateway" } as const;
+
+/**
+ * A container of the user's own: their pinned image on the private network, reached by its job name, with the
+ * stack's hardening (containerBaseline), no published port and the healthcheck they give.
+ */
+function userService(service: UserService, name: (what: string) => string): ServicePlan {
+  return {
+    key: service.job,
+    containerName: name(service.job),
+    aliases: [service.job],
+    image: { kind: "pinned", ref: service.image },
+    environment: service.env,
+    ports: [],
+    files: [],
+    secrets: [],
+    volumes: [],
+    healthcheck: healthcheck(service.healthcheck),
+    healthyWithinSeconds: 120,
+    extraHosts: [dockerHostGateway],
+    after: [],
+    // A default for a small HTTP service; nothing measured it, as nothing knows the image.
+    memoryMb: 512,
+    lifecycle: "service",
+  };
+}
+
 /** The k6 run's key; the other services are keyed by their network alias (`dockerAliases`). */
 export const loadtestServiceKey = "loadtest";
 
@@ -166,14 +200,12 @@ export const containerPaths = {
 } as const;
 
 /**
- * Path of the rules file inside a Prometheus container. The rendered config names its rule files relative to
- * itself (`rules/*.yml`), so they keep the position they have next to the config in the rendered layout.
+ * Path of a rules file (the alerts by default, or the SLOs') inside a Prometheus container. The rendered config
+ * names its rule files relative to itself (`rules/*.yml`), so they keep the position they have next to the
+ * config in the rendered layout.
  */
-export function prometheusRulesTarget(): string {
-  const relative = path.posix.relative(
-    path.posix.dirname(renderedPaths.prometheusConfig(0)),
-    renderedPaths.alertRules,
-  );
+export function prometheusRulesTarget(rulesFile: string = renderedPaths.alertRules): string {
+  const relative = path.posix.relative(path.posix.dirname(renderedPaths.prometheusConfig(0)), rulesFile);
   return path.posix.join(path.posix.dirname(containerPaths.prometheusConfig), relative);
 }
 
@@ -292,7 +324,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
   };
 
   const appPort = port(endpoints.app);
-  const app: ServicePlan = {
+  const demoApp: ServicePlan = {
     key: dockerAliases.app,
     containerName: name(dockerAliases.app),
     aliases: [alias(endpoints.app)],
@@ -316,9 +348,13 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ]),
     healthyWithinSeconds: 60,
     after: [],
+    // Peaks near a third of this under the load test (README, "What the stack costs its host").
     memoryMb: 256,
     lifecycle: "service",
   };
+
+  const app = settings.app.enabled ? demoApp : undefined;
+  const userServices = settings.services.map((service) => userService(service, name));
 
   const inbox: ServicePlan | undefined =
     settings.email.smarthost === undefined
@@ -342,6 +378,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
           healthcheck: healthcheck(["/mailpit", "readyz"]),
           healthyWithinSeconds: 60,
           after: [],
+          // Peaks at a fifth of this at most; Mailpit keeps at most 500 messages, so a long run adds little.
           memoryMb: 128,
           lifecycle: "service",
         }
@@ -380,6 +417,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ]),
     healthyWithinSeconds: 60,
     after: inbox ? [inbox.key] : [],
+    // Peaks at a fifth to two fifths of this under the load test (README, "What the stack costs its host").
     memoryMb: 128,
     lifecycle: "service",
   };
@@ -409,9 +447,13 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       files: [
         file(files, renderedPaths.prometheusConfig(replica), containerPaths.prometheusConfig),
         file(files, renderedPaths.alertRules, prometheusRulesTarget()),
+        file(files, renderedPaths.sloRules, prometheusRulesTarget(renderedPaths.sloRules)),
       ],
       secrets: [],
       volumes: [volume(`${key}-data`, containerPaths.prometheusData)],
+      // Targets on the Docker host are written host.docker.internal:<port>, which Linux engines only resolve
+      // when asked (Engine 20.10 added host-gateway for this).
+      extraHosts: [dockerHostGateway],
       // The image has promtool, and no shell utilities are guaranteed: it asks the server whether it is ready.
       healthcheck: healthcheck(["/bin/promtool", "check", "ready", `--url=http://127.0.0.1:${listenPort}`]),
       // Replaying a large write-ahead log after a restart can take a while.
@@ -420,10 +462,13 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       // replica after the one before it: a change that replaces them all then replaces one at a time, and a
       // healthy replica is always watching.
       after: [
-        app.key,
+        ...(app ? [app.key] : []),
+        ...userServices.map((service) => service.key),
         alertmanagerService.key,
         ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
       ],
+      // The load test peaks below a sixth of this (README, "What the stack costs its host"). The rest is for
+      // what it does not exercise: dashboard queries over the retention, compaction after 3 h, WAL replay.
       memoryMb: 1024,
       lifecycle: "service",
     };
@@ -476,11 +521,19 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ),
     healthyWithinSeconds: 180,
     after: [],
+    // Not measured: only a stand-in of Grafana runs where the footprint bench ran.
     memoryMb: 512,
     lifecycle: "service",
   };
 
-  const services = [app, ...(inbox ? [inbox] : []), alertmanagerService, ...replicas, grafana];
+  const services = [
+    ...(app ? [app] : []),
+    ...userServices,
+    ...(inbox ? [inbox] : []),
+    alertmanagerService,
+    ...replicas,
+    grafana,
+  ];
   const remoteWrite = endpoints.prometheus[0];
   if (settings.loadtest.enabled && remoteWrite !== undefined) {
     services.push(loadtestService(inputs, remoteWrite, name, services));
@@ -547,6 +600,8 @@ function loadtestService(
     secrets: [],
     volumes: [],
     after: before.map((service) => service.key).filter((key) => key !== dockerAliases.grafana),
+    // Under a tenth of this with the default maxVUs (README, "What the stack costs its host"); each VU has
+    // a JavaScript runtime of its own, and loadtest.maxVUs allows 1000.
     memoryMb: 512,
     lifecycle: "one-off",
   };

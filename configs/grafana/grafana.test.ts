@@ -23,9 +23,12 @@ import {
 import { type Endpoints, hostPort } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { type Settings, type SettingsInput, settingsSchema } from "../settings/schema";
+import { burnRate, errorRatioRecord, objectives } from "../slo/rules";
+import { alertWindowsMs } from "../slo/windows";
 import { alertsDashboard } from "./dashboards/alerts";
 import { loadtestDashboard } from "./dashboards/loadtest";
-import { serviceDashboard } from "./dashboards/service";
+import { selectedJob, serviceDashboard } from "./dashboards/service";
+import { sloDashboard } from "./dashboards/slo";
 import { prometheusDatasourceName } from "./datasources";
 import {
   buildDashboards,
@@ -54,7 +57,7 @@ function endpointsFor(settings: Settings): Endpoints {
   };
 }
 
-const dashboardUids = [serviceDashboard.uid, alertsDashboard.uid, loadtestDashboard.uid];
+const dashboardUids = [serviceDashboard.uid, alertsDashboard.uid, loadtestDashboard.uid, sloDashboard.uid];
 
 interface ProvisionedDatasource {
   name: string;
@@ -315,15 +318,15 @@ describe("Grafana provisioning and dashboards", () => {
 
     it("draw each alert's threshold as a line on the panel that shows the alert's series", () => {
       const { highRequestVolume, highErrorRate, highLatency } = defaults.alerts;
-      expect(lineOf(defaults, requestsInWindow(highRequestVolume.window))).to.deep.equal({
+      expect(lineOf(defaults, requestsInWindow(highRequestVolume.window, selectedJob))).to.deep.equal({
         style: "line",
         lines: [highRequestVolume.maxRequests],
       });
-      expect(lineOf(defaults, errorRatio(highErrorRate.window))).to.deep.equal({
+      expect(lineOf(defaults, errorRatio(highErrorRate.window, selectedJob))).to.deep.equal({
         style: "line",
         lines: [highErrorRate.maxRatio],
       });
-      expect(lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window))).to.deep.equal({
+      expect(lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window, selectedJob))).to.deep.equal({
         style: "line",
         lines: [highLatency.p95Seconds],
       });
@@ -337,9 +340,9 @@ describe("Grafana provisioning and dashboards", () => {
           highLatency: { p95Seconds: 1.5, window: "3m" },
         },
       });
-      expect(lineOf(settings, requestsInWindow("2m")).lines).to.deep.equal([1234]);
-      expect(lineOf(settings, errorRatio("5m")).lines).to.deep.equal([0.2]);
-      expect(lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m")).lines).to.deep.equal([1.5]);
+      expect(lineOf(settings, requestsInWindow("2m", selectedJob)).lines).to.deep.equal([1234]);
+      expect(lineOf(settings, errorRatio("5m", selectedJob)).lines).to.deep.equal([0.2]);
+      expect(lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m", selectedJob)).lines).to.deep.equal([1.5]);
     });
 
     it("disappear when the alert is disabled", () => {
@@ -352,9 +355,9 @@ describe("Grafana provisioning and dashboards", () => {
       });
       const { highRequestVolume, highErrorRate, highLatency } = settings.alerts;
       for (const expr of [
-        requestsInWindow(highRequestVolume.window),
-        errorRatio(highErrorRate.window),
-        latencyQuantile(alertedLatencyQuantile, highLatency.window),
+        requestsInWindow(highRequestVolume.window, selectedJob),
+        errorRatio(highErrorRate.window, selectedJob),
+        latencyQuantile(alertedLatencyQuantile, highLatency.window, selectedJob),
       ]) {
         expect(lineOf(settings, expr), expr).to.deep.equal({ style: "off", lines: [] });
       }
@@ -390,6 +393,39 @@ describe("Grafana provisioning and dashboards", () => {
         );
       });
     }
+  });
+
+  describe("the SLOs dashboard", () => {
+    it("draws every ErrorBudgetBurn factor on the burn rates the alerts compare, pages red and tickets orange", () => {
+      const board = dashboard(defaults, sloDashboard.uid);
+      for (const objective of objectives(defaults)) {
+        const panel = panelRunning(board, burnRate(objective, alertWindowsMs(defaults)[0] ?? 0));
+        expect(exprs(panel)).to.deep.equal(
+          alertWindowsMs(defaults).map((windowMs) => burnRate(objective, windowMs)),
+        );
+        expect(thresholdsOf(panel)).to.deep.equal({ style: "line", lines: [1, 3, 6, 14.4] });
+        const colours = (panel.fieldConfig?.defaults?.thresholds?.steps ?? [])
+          .slice(1)
+          .map((step) => step.color);
+        expect(colours).to.deep.equal(["orange", "orange", "red", "red"]);
+      }
+    });
+
+    it("shows each SLO's budget and SLI over its window, and the objective beside the SLI", () => {
+      const settings = settingsWith({ slo: { availability: { objective: 0.995, window: "28d" } } });
+      const panels = dashboardPanels(dashboard(settings, sloDashboard.uid));
+      const titles = panels.map((panel) => panel.title);
+      expect(titles).to.include("Error budget left over 4w").and.include("SLI and objective over 4w");
+      expect(panels.flatMap(exprs)).to.include("vector(0.995)");
+    });
+
+    it("is left out while every SLO is disabled, and loses the row of a disabled SLO", () => {
+      const none = settingsWith({ slo: { availability: { enabled: false }, latency: { enabled: false } } });
+      expect(buildDashboards(none).map((board) => board.uid)).to.not.include(sloDashboard.uid);
+      const one = settingsWith({ slo: { latency: { enabled: false } } });
+      const rows = (dashboard(one, sloDashboard.uid).panels ?? []).filter((panel) => panel.type === "row");
+      expect(rows.map((row) => row.title)).to.deep.equal([`availability: ${objectives(one)[0]?.promise}`]);
+    });
   });
 
   describe("dashboardPanelQueries", () => {
@@ -472,6 +508,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(nodeProcessMetrics),
       ]);
       for (const [, settings] of variants) {
+        for (const windowMs of alertWindowsMs(settings)) known.add(errorRatioRecord(windowMs));
         for (const { dashboard: board, panel, expr } of dashboardPanelQueries(settings)) {
           const unknown = selectedMetrics(expr).filter((name) => !known.has(name));
           expect(unknown, `${board} / ${panel}: ${expr}`).to.deep.equal([]);

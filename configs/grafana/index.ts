@@ -11,6 +11,7 @@ import type { Settings } from "../settings/schema";
 import { buildAlertsDashboard } from "./dashboards/alerts";
 import { buildLoadtestDashboard } from "./dashboards/loadtest";
 import { buildServiceDashboard } from "./dashboards/service";
+import { buildSloDashboard } from "./dashboards/slo";
 import { renderDatasources } from "./datasources";
 import { rateInterval } from "./panels";
 import { renderDashboardProvider } from "./provider";
@@ -19,7 +20,13 @@ export { grafanaDashboardsDir } from "./provider";
 
 /** Every dashboard of the stack, in the order they are listed. */
 export function buildDashboards(settings: Settings): Dashboard[] {
-  return [buildServiceDashboard(settings), buildAlertsDashboard(settings), buildLoadtestDashboard(settings)];
+  const slo = buildSloDashboard(settings);
+  return [
+    buildServiceDashboard(settings),
+    buildAlertsDashboard(settings),
+    buildLoadtestDashboard(settings),
+    ...(slo ? [slo] : []),
+  ];
 }
 
 function dashboardUid(dashboard: Dashboard): string {
@@ -57,7 +64,8 @@ function queryExpression(target: cog.Dataquery, where: string): string {
 /**
  * Replaces Grafana's variables the way Grafana does when the dashboard opens: `$__rate_interval` with its
  * smallest value (four times the panel's minimum interval, or the scrape interval Grafana's datasource is told
- * about), and each "All"-able variable with its "All" value, the default selection.
+ * about), each "All"-able variable with its "All" value, the default selection, and every other query
+ * variable with its default, unless `choices` picks another value.
  */
 function resolveVariables(
   expr: string,
@@ -65,13 +73,21 @@ function resolveVariables(
   panel: Panel,
   settings: Settings,
   where: string,
+  choices: VariableChoices,
 ): string {
   const scrapeInterval = panel.interval ?? settings.scrape.interval;
   let resolved = expr.replaceAll(rateInterval, formatDuration(4 * durationMs(scrapeInterval)));
   for (const variable of dashboard.templating.list ?? []) {
-    if (!variable.includeAll || variable.allValue === undefined) continue;
     const reference = new RegExp(`\\$\\{${variable.name}\\}|\\$${variable.name}\\b`, "g");
-    resolved = resolved.replace(reference, variable.allValue);
+    const chosen = choices[variable.name];
+    const value =
+      chosen ??
+      (variable.includeAll
+        ? variable.allValue
+        : variable.type === "query"
+          ? variable.current?.value
+          : undefined);
+    if (typeof value === "string") resolved = resolved.replace(reference, value);
   }
   const unresolved = /\$\{?\w+/.exec(resolved);
   if (unresolved) throw new Error(`${where}: the query uses ${unresolved[0]}, which no default resolves`);
@@ -92,8 +108,14 @@ export interface DashboardPanelQuery {
   readonly expr: string;
 }
 
+/** Values picked for dashboard variables by name, such as `{ job: "billing" }`. */
+export type VariableChoices = Readonly<Record<string, string>>;
+
 /** Every PromQL expression of every panel, read back from the built dashboards. */
-export function dashboardPanelQueries(settings: Settings): DashboardPanelQuery[] {
+export function dashboardPanelQueries(
+  settings: Settings,
+  choices: VariableChoices = {},
+): DashboardPanelQuery[] {
   return buildDashboards(settings).flatMap((dashboard) =>
     dashboardPanels(dashboard).flatMap((panel) =>
       (panel.targets ?? []).map((target) => {
@@ -101,7 +123,7 @@ export function dashboardPanelQueries(settings: Settings): DashboardPanelQuery[]
         return {
           dashboard: dashboard.title ?? dashboardUid(dashboard),
           panel: panel.title ?? "",
-          expr: resolveVariables(queryExpression(target, where), dashboard, panel, settings, where),
+          expr: resolveVariables(queryExpression(target, where), dashboard, panel, settings, where, choices),
         };
       }),
     ),

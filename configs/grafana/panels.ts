@@ -61,7 +61,7 @@ const dashboardTag = "watchtower";
  */
 export const rateInterval = "$__rate_interval";
 
-const colors = { ok: "green", bad: "red" } as const;
+export const colors = { ok: "green", warn: "orange", bad: "red" } as const;
 
 interface DashboardIdentity {
   readonly uid: string;
@@ -120,15 +120,26 @@ interface TimeSeriesOptions {
   /** Grafana unit id: reqps, percentunit, s, bytes, short, opm... */
   readonly unit: string;
   readonly queries: readonly PanelQuery[];
-  /** A red line at this value, for the setting that governs the series; none when undefined. */
-  readonly thresholdLine?: number | undefined;
+  /** Lines at these values, for the settings that govern the series, in ascending order; none when empty. */
+  readonly thresholdLines?: readonly ThresholdLine[];
   /** Minimum query interval, for series written less often than the scrape interval. */
   readonly minInterval?: string;
 }
 
+/** A threshold line: red for what pages or alerts, orange for what opens a ticket. */
+export interface ThresholdLine {
+  readonly value: number;
+  readonly color: (typeof colors)["bad" | "warn"];
+}
+
+/** The one red line of an alert's threshold. */
+export function alertThreshold(value: number): ThresholdLine[] {
+  return [{ value, color: colors.bad }];
+}
+
 export function timeSeries(options: TimeSeriesOptions): TimeSeriesPanelBuilder {
-  const steps: Threshold[] = [{ value: null, color: colors.ok }];
-  if (options.thresholdLine !== undefined) steps.push({ value: options.thresholdLine, color: colors.bad });
+  const lines = options.thresholdLines ?? [];
+  const steps: Threshold[] = [{ value: null, color: colors.ok }, ...lines];
   const panel = new TimeSeriesPanelBuilder()
     .title(options.title)
     .description(options.description)
@@ -140,7 +151,7 @@ export function timeSeries(options: TimeSeriesOptions): TimeSeriesPanelBuilder {
     .thresholds(new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps))
     .thresholdsStyle(
       new GraphThresholdsStyleConfigBuilder().mode(
-        options.thresholdLine === undefined ? GraphThresholdsStyleMode.Off : GraphThresholdsStyleMode.Line,
+        lines.length === 0 ? GraphThresholdsStyleMode.Off : GraphThresholdsStyleMode.Line,
       ),
     )
     .legend(

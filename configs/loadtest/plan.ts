@@ -22,6 +22,7 @@ import {
 import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { durationMs } from "../settings/duration";
 import { SettingsError } from "../settings/error";
+import { jobAlertSettings, loadtestJob, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { k6PushInterval, k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
 
@@ -79,13 +80,29 @@ export interface LoadtestPlan {
  * Requests per HighRequestVolume window during the warm-up and the cool-down. Below the threshold rounds down
  * and above it (the spike) rounds up, so neither side of the threshold is blurred.
  */
-function belowThresholdPerWindow({ loadtest, alerts }: Settings): number {
-  return Math.floor(loadtest.warmupFraction * alerts.highRequestVolume.maxRequests);
+function belowThresholdPerWindow(settings: Settings): number {
+  return Math.floor(settings.loadtest.warmupFraction * loadtestThreshold(settings).maxRequests);
 }
 
 /** Requests per HighRequestVolume window during the spike. */
-function aboveThresholdPerWindow({ loadtest, alerts }: Settings): number {
-  return Math.ceil(loadtest.spikeFactor * alerts.highRequestVolume.maxRequests);
+function aboveThresholdPerWindow(settings: Settings): number {
+  return Math.ceil(settings.loadtest.spikeFactor * loadtestThreshold(settings).maxRequests);
+}
+
+/** The load-test job, which `loadSettings` has checked to exist while the load test is enabled. */
+function targetJob(settings: Settings): MonitoredJob {
+  const job = loadtestJob(settings);
+  if (job === undefined) {
+    throw new SettingsError([
+      `loadtest.target: "${settings.loadtest.target}" is not a monitored job with httpContract; the load test has no target`,
+    ]);
+  }
+  return job;
+}
+
+/** The HighRequestVolume settings of the job the load test drives: its shape follows them. */
+function loadtestThreshold(settings: Settings) {
+  return jobAlertSettings(settings.alerts, targetJob(settings), "highRequestVolume");
 }
 
 /**
@@ -93,9 +110,19 @@ function aboveThresholdPerWindow({ loadtest, alerts }: Settings): number {
  * when one can. `loadSettings` reports these with every other problem whenever the load test is enabled.
  */
 export function loadtestProblems(settings: Settings): string[] {
+  if (loadtestJob(settings) === undefined) {
+    const candidates = monitoredJobs(settings)
+      .filter((job) => job.httpContract)
+      .map((job) => job.job);
+    return [
+      `loadtest.target: "${settings.loadtest.target}" is not a monitored job with httpContract; ` +
+        (candidates.length > 0 ? `choose one of ${candidates.join(", ")}, ` : "") +
+        "or set loadtest.enabled to false",
+    ];
+  }
   if (belowThresholdPerWindow(settings) >= 1) return [];
   const { warmupFraction } = settings.loadtest;
-  const { maxRequests } = settings.alerts.highRequestVolume;
+  const { maxRequests } = loadtestThreshold(settings);
   return [
     `loadtest.warmupFraction: ${warmupFraction} × alerts.highRequestVolume.maxRequests (${maxRequests}) ` +
       "is less than one request per window; raise either so that the warm-up sends traffic, or set loadtest.enabled to false",
@@ -109,22 +136,24 @@ export function loadtestProblems(settings: Settings): string[] {
 export function loadtestPlan(settings: Settings): LoadtestPlan {
   const problems = loadtestProblems(settings);
   if (problems.length > 0) throw new SettingsError(problems);
-  const { loadtest, alerts } = settings;
-  const windowMs = durationMs(alerts.highRequestVolume.window);
+  const { loadtest } = settings;
+  const job = targetJob(settings);
+  const threshold = jobAlertSettings(settings.alerts, job, "highRequestVolume");
+  const windowMs = durationMs(threshold.window);
   const belowPerWindow = belowThresholdPerWindow(settings);
   const abovePerWindow = aboveThresholdPerWindow(settings);
 
-  const alertFiresWithinMs = alertFiringTiming(settings, alerts.highRequestVolume).latestMs;
-  const alertResolvesWithinMs = alertResolvedTiming(settings, alerts.highRequestVolume).latestMs;
+  const alertFiresWithinMs = alertFiringTiming(settings, threshold).latestMs;
+  const alertResolvesWithinMs = alertResolvedTiming(settings, threshold).latestMs;
   const warmupMs = durationMs(loadtest.warmupDuration);
   const spikeMs =
     loadtest.spikeDuration !== undefined
       ? durationMs(loadtest.spikeDuration)
-      : firingEmailTiming(settings, alerts.highRequestVolume).latestMs;
+      : firingEmailTiming(settings, threshold).latestMs;
   const cooldownMs =
     loadtest.cooldownDuration !== undefined
       ? durationMs(loadtest.cooldownDuration)
-      : resolvedEmailTiming(settings, alerts.highRequestVolume).latestMs;
+      : resolvedEmailTiming(settings, threshold).latestMs;
 
   const phase = (startMs: number, phaseMs: number, requestsPerWindow: number): LoadtestPhase => ({
     startMs,
@@ -136,13 +165,13 @@ export function loadtestPlan(settings: Settings): LoadtestPlan {
   const spike = phase(warmupMs, spikeMs, abovePerWindow);
   const cooldown = phase(warmupMs + spikeMs, cooldownMs, belowPerWindow);
 
-  const { p95Seconds } = alerts.highLatency;
+  const { p95Seconds } = jobAlertSettings(settings.alerts, job, "highLatency");
   // A VU makes one request at a time: enough of them to hold the spike's rate even while every request takes
   // as long as HighLatency allows.
   const vusAtLatencyLimit = Math.ceil(spike.requestsPerSecond * p95Seconds);
 
   return {
-    thresholdRequestsPerSecond: (alerts.highRequestVolume.maxRequests * 1000) / windowMs,
+    thresholdRequestsPerSecond: (threshold.maxRequests * 1000) / windowMs,
     phases: { warmup, spike, cooldown },
     totalMs: warmupMs + spikeMs + cooldownMs,
     timeUnitMs: requestsPerIteration * windowMs,
@@ -192,7 +221,8 @@ function scenario(plan: LoadtestPlan): RampingArrivalRateScenario {
 const loadtestScenarioName = "request_volume";
 
 function loadtestOptions(settings: Settings, plan: LoadtestPlan): LoadtestOptions {
-  const p95Ms = Math.round(settings.alerts.highLatency.p95Seconds * 1e6) / 1e3;
+  const p95Ms =
+    Math.round(jobAlertSettings(settings.alerts, targetJob(settings), "highLatency").p95Seconds * 1e6) / 1e3;
   return {
     scenarios: { [loadtestScenarioName]: scenario(plan) },
     // The script marks /api/error's 500 as the expected answer, so http_req_failed counts only real failures.
@@ -209,7 +239,7 @@ function loadtestOptions(settings: Settings, plan: LoadtestPlan): LoadtestOption
 export function renderLoadtestOptions(settings: Settings, endpoints: Pick<Endpoints, "app">): string {
   const plan = loadtestPlan(settings);
   const file: LoadtestFile = {
-    target: `http://${endpoints.app}`,
+    target: `http://${targetJob(settings).addresses?.[0] ?? endpoints.app}`,
     slowMs: plan.slowMs,
     options: loadtestOptions(settings, plan),
   };

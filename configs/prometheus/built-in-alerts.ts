@@ -21,6 +21,7 @@ import {
 } from "../promql/queries";
 import { stackMetricNames } from "../promql/upstream-metrics";
 import { forSetting, switchable, windowSetting } from "../settings/alert-settings";
+import { monitoredJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import {
   counterFailureTest,
@@ -33,6 +34,7 @@ import {
   type TestContext,
   type TestGroup,
   targetDownTest,
+  testTarget,
   watchdogTest,
 } from "./rule-test-scenarios";
 import type { DescriptionPart } from "./rules";
@@ -63,7 +65,13 @@ export interface AlertDefinition<Shape extends z.core.$ZodLooseShape = z.core.$Z
   readonly doc: string;
   /** Its keys under `alerts.<key>`, with their defaults. A `window` makes it a windowed alert. */
   readonly settings: Shape;
-  rule(config: z.output<z.ZodObject<Shape>>): AlertRuleText;
+  /**
+   * Made once per monitored job (the app, each target and service) rather than once for the stack: for every
+   * job, or only for those that expose the HTTP metrics contract. A job's `alerts.<key>` overrides its keys.
+   */
+  readonly perJob?: "every job" | "httpContract";
+  /** Its rule; `job` is the job a per-job alert watches. */
+  rule(config: z.output<z.ZodObject<Shape>>, job: string): AlertRuleText;
   /** Its generated promtool unit tests: one of the scenario families of rule-test-scenarios.ts. */
   unitTests(alert: BuiltInAlert, context: TestContext, config: z.output<z.ZodObject<Shape>>): TestGroup[];
   /** Its row of the README's table: when it fires, and its default settings in a few words. */
@@ -90,7 +98,7 @@ export function defineAlert<Shape extends z.core.$ZodLooseShape>(definition: Ale
 /** The Watchdog is not an incident: it has a severity of its own that no receiver pages on. */
 export const watchdogSeverity = "none";
 
-const up = (job: (typeof jobs)[keyof typeof jobs]) => `${targetUp(job)} == 0`;
+const up = (job: string) => `${targetUp(job)} == 0`;
 const forText = (config: { readonly for: string }) => `for ${config.for}`;
 
 export const builtInAlertRegistry = {
@@ -98,6 +106,7 @@ export const builtInAlertRegistry = {
     name: "HighRequestVolume",
     group: ruleGroups.app,
     doc: "More than `maxRequests` requests to the app within the sliding `window`, sustained for `for`.",
+    perJob: "httpContract",
     settings: {
       ...switchable("warning"),
       maxRequests: z.number().int().positive().default(500),
@@ -106,9 +115,9 @@ export const builtInAlertRegistry = {
     },
     // increase() over the window rather than the raw counter: the counter only grows, so comparing it with a
     // threshold fires forever on a long-lived process and stops after every restart.
-    rule: (config) => ({
-      expr: `${requestsInWindow(config.window)} > ${config.maxRequests}`,
-      summary: "The app is serving more requests than its configured maximum.",
+    rule: (config, job) => ({
+      expr: `${requestsInWindow(config.window, job)} > ${config.maxRequests}`,
+      summary: "A service is serving more requests than its configured maximum.",
       description: [
         "Job ",
         { label: "job" },
@@ -127,10 +136,11 @@ export const builtInAlertRegistry = {
     name: "InstanceDown",
     group: ruleGroups.app,
     doc: "The app does not answer scrapes.",
+    perJob: "every job",
     settings: { ...switchable("critical"), for: forSetting("15s") },
-    rule: (config) => ({
-      expr: up(jobs.app),
-      summary: "The app does not answer Prometheus's scrapes.",
+    rule: (config, job) => ({
+      expr: up(job),
+      summary: "A monitored service does not answer Prometheus's scrapes.",
       description: [
         { label: "instance" },
         " of job ",
@@ -140,7 +150,10 @@ export const builtInAlertRegistry = {
         ").",
       ],
     }),
-    unitTests: (alert, context) => [targetDownTest(alert, context, jobs.app, context.endpoints.app, [])],
+    unitTests: (alert, context) => {
+      const { job, instance } = testTarget(alert, context);
+      return [targetDownTest(alert, context, job, instance, [])];
+    },
     readme: { firesWhen: "the app does not answer scrapes", defaults: forText },
   }),
   prometheusDown: defineAlert({
@@ -200,15 +213,16 @@ export const builtInAlertRegistry = {
     name: "HighErrorRate",
     group: ruleGroups.app,
     doc: "More than `maxRatio` (0 to 1) of the requests answered with a 5xx status over `window`.",
+    perJob: "httpContract",
     settings: {
       ...switchable("warning"),
       maxRatio: z.number().gt(0).lt(1).default(0.05),
       window: windowSetting("1m"),
       for: forSetting("1m"),
     },
-    rule: (config) => ({
-      expr: `${errorRatio(config.window)} > ${config.maxRatio}`,
-      summary: "The app answers too many requests with a server error.",
+    rule: (config, job) => ({
+      expr: `${errorRatio(config.window, job)} > ${config.maxRatio}`,
+      summary: "A service answers too many requests with a server error.",
       description: [
         { value: "humanizePercentage" },
         " of the requests to job ",
@@ -226,15 +240,16 @@ export const builtInAlertRegistry = {
     name: "HighLatency",
     group: ruleGroups.app,
     doc: "95th percentile request duration above `p95Seconds` over `window`.",
+    perJob: "httpContract",
     settings: {
       ...switchable("warning"),
       p95Seconds: z.number().positive().default(0.5),
       window: windowSetting("1m"),
       for: forSetting("1m"),
     },
-    rule: (config) => ({
-      expr: `${latencyQuantile(alertedLatencyQuantile, config.window)} > ${config.p95Seconds}`,
-      summary: "The app responds slowly.",
+    rule: (config, job) => ({
+      expr: `${latencyQuantile(alertedLatencyQuantile, config.window, job)} > ${config.p95Seconds}`,
+      summary: "A service responds slowly.",
       description: [
         `The ${alertedLatencyQuantile * 100}th percentile of request duration of job `,
         { label: "job" },
@@ -444,38 +459,46 @@ function configOf(
   return config;
 }
 
-/** A built-in alert, as configured by `settings.alerts[key]`. */
+/** A built-in alert, as configured by `settings.alerts[key]` (and, per job, the job's overrides). */
 export interface BuiltInAlert extends AlertRuleText {
   readonly key: string;
   readonly name: string;
   readonly group: RuleGroup;
   readonly for: string;
   readonly severity: string;
+  /** The job a per-job alert watches, and its instances when the settings know them. */
+  readonly target?: { readonly job: string; readonly addresses?: readonly string[] };
   /** Its unit tests, with its settings bound. */
   readonly unitTests: (alert: BuiltInAlert, context: TestContext) => TestGroup[];
 }
 
-/** The enabled built-in alerts, in registry order. */
+/** The enabled built-in alerts, in registry order; a per-job alert once for each of its jobs. */
 export function builtInAlerts(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): BuiltInAlert[] {
   const alerts = settings.alerts as unknown as AlertConfigs;
+  const jobsToWatch = monitoredJobs(settings);
   return Object.entries(registry).flatMap(([key, definition]) => {
-    const config = configOf(alerts, key);
-    if (!config.enabled) return [];
-    return [
-      {
+    const stackWide = configOf(alerts, key);
+    const instances = definition.perJob
+      ? jobsToWatch
+          .filter((job) => definition.perJob === "every job" || job.httpContract)
+          .map((job) => ({ config: { ...stackWide, ...job.overrides[key] }, target: job }))
+      : [{ config: stackWide, target: undefined }];
+    return instances
+      .filter(({ config }) => config.enabled)
+      .map(({ config, target }) => ({
         key,
         name: definition.name,
         group: definition.group,
         for: typeof config.for === "string" ? config.for : "0s",
         severity: typeof config.severity === "string" ? config.severity : watchdogSeverity,
+        ...(target ? { target: { job: target.job, addresses: target.addresses } } : {}),
         unitTests: (alert: BuiltInAlert, context: TestContext) =>
           definition.unitTests(alert, context, config as never),
-        ...definition.rule(config as never),
-      },
-    ];
+        ...definition.rule(config as never, target?.job ?? jobs.app),
+      }));
   });
 }
 

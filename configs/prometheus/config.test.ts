@@ -129,7 +129,8 @@ describe("renderPrometheusConfig", () => {
               dir.path,
             );
             expect(result.exitCode, result.output).to.equal(0);
-            expect(result.output).to.include("SUCCESS: 1 rule files found");
+            // The alerts and the SLOs.
+            expect(result.output).to.include("SUCCESS: 2 rule files found");
           }
         } finally {
           dir.remove();

@@ -1,11 +1,12 @@
 /**
  * `prometheus-<i>.yml`: the configuration of Prometheus replica i. The replicas are identical except for their
  * `replica` external label: each scrapes the app, Alertmanager and every replica including itself, so that a
- * surviving replica reports the death of another. Only fields that Prometheus 2.x and 3.x both accept are used.
+ * surviving replica reports the death of another, and every target and service of the settings. Only fields that Prometheus 2.x and 3.x both accept are used.
  */
 
 import { jobs, replicaLabel, replicaName } from "../names";
 import type { Endpoints } from "../runtime/endpoints";
+import { serviceAddress } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 
@@ -36,9 +37,26 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
     },
     rule_files: [ruleFilesGlob],
     scrape_configs: [
-      staticJob(jobs.app, [endpoints.app]),
+      ...(settings.app.enabled ? [staticJob(jobs.app, [endpoints.app])] : []),
       staticJob(jobs.prometheus, endpoints.prometheus),
       staticJob(jobs.alertmanager, [endpoints.alertmanager]),
+      ...settings.targets.map((target) => ({
+        job_name: target.job,
+        ...(target.scrapeInterval === undefined ? {} : { scrape_interval: target.scrapeInterval }),
+        metrics_path: target.metricsPath,
+        scheme: target.scheme,
+        static_configs: [
+          {
+            targets: [...target.addresses],
+            ...(Object.keys(target.labels).length === 0 ? {} : { labels: target.labels }),
+          },
+        ],
+      })),
+      ...settings.services.map((service) => ({
+        job_name: service.job,
+        metrics_path: service.metricsPath,
+        static_configs: [{ targets: [serviceAddress(service)] }],
+      })),
     ],
   });
 }

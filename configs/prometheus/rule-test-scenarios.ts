@@ -118,13 +118,26 @@ function counterTimeline(context: TestContext, window: string, alert: BuiltInAle
 /** Far above anything a test adds, so that increase() never extrapolates towards the counter's zero. */
 const longLivedCount = 1e6;
 
-const appRequestLabels = (context: TestContext, route: string, status: string) => ({
-  job: jobs.app,
-  instance: context.endpoints.app,
+/** The job and one instance a per-job alert's test writes its series for: the demo app's unless it names one. */
+export function testTarget(alert: BuiltInAlert, context: TestContext): { job: string; instance: string } {
+  const job = alert.target?.job ?? jobs.app;
+  return { job, instance: alert.target?.addresses?.[0] ?? context.endpoints.app };
+}
+
+const requestLabels = (alert: BuiltInAlert, context: TestContext, route: string, status: string) => ({
+  ...testTarget(alert, context),
   method: "GET",
   route,
   status_code: status,
 });
+
+/** A test's name: a per-job alert of a job other than the demo app names its job. */
+function testName(alert: BuiltInAlert, what: string): string {
+  const job = alert.target?.job;
+  return job === undefined || job === jobs.app
+    ? `${alert.name}: ${what}`
+    : `${alert.name} (job ${job}): ${what}`;
+}
 
 function distinctTimes(checks: readonly AlertCheck[]): AlertCheck[] {
   return checks.filter((check, index) => checks.findIndex((other) => other.at === check.at) === index);
@@ -152,10 +165,16 @@ export function requestVolumeTests(
   const below = fourDigits(maxRequests - 1, "down");
   const series = (segments: Segment[]): TestSeries => ({
     metric: metricNames.requestsTotal,
-    labels: appRequestLabels(context, apiRoutes.items, "200"),
+    labels: requestLabels(alert, context, apiRoutes.items, "200"),
     segments,
   });
-  const firing = windowedCounterChecks(alert, context, timeline, { job: jobs.app }, above);
+  const firing = windowedCounterChecks(
+    alert,
+    context,
+    timeline,
+    { job: testTarget(alert, context).job },
+    above,
+  );
 
   // The app restarts after two windows of steady traffic just below the threshold, and counts on from 0.
   const perSampleBelow = below / perWindow;
@@ -165,21 +184,21 @@ export function requestVolumeTests(
   const restartEndMs = (restartAtSample + afterRestart - 1) * intervalMs;
   return [
     {
-      name: `${alert.name}: ${above} requests per ${window} fire after ${alert.for}, then resolve`,
+      name: testName(alert, `${above} requests per ${window} fire after ${alert.for}, then resolve`),
       alert,
       intervalMs,
       series: [series(counterPhases(longLivedCount, timeline.phases(above / perWindow)))],
       checks: firing,
     },
     {
-      name: `${alert.name}: ${below} requests per ${window} do not fire`,
+      name: testName(alert, `${below} requests per ${window} do not fire`),
       alert,
       intervalMs,
       series: [series(counterPhases(longLivedCount, timeline.phases(perSampleBelow)))],
       checks: neverFiring(firing.map((check) => check.at)),
     },
     {
-      name: `${alert.name}: an app restart (counter reset) does not fire`,
+      name: testName(alert, `an app restart (counter reset) does not fire`),
       alert,
       intervalMs,
       series: [
@@ -268,22 +287,31 @@ export function errorRateTests(
       ] as const
     ).map(([status, share]) => ({
       metric: metricNames.requestsTotal,
-      labels: appRequestLabels(context, apiRoutes.items, status),
+      labels: requestLabels(alert, context, apiRoutes.items, status),
       segments: counterPhases(longLivedCount, timeline.phases(requestsPerSample * share)),
     }));
   const above = shareBetween(maxRatio, 1);
   const below = shareBetween(0, maxRatio);
-  const firing = windowedRatioChecks(alert, context, timeline, { job: jobs.app }, above);
+  const firing = windowedRatioChecks(
+    alert,
+    context,
+    timeline,
+    { job: testTarget(alert, context).job },
+    above,
+  );
   return [
     {
-      name: `${alert.name}: a 5xx share above ${maxRatio} over ${window} fires after ${alert.for}, then resolves`,
+      name: testName(
+        alert,
+        `a 5xx share above ${maxRatio} over ${window} fires after ${alert.for}, then resolves`,
+      ),
       alert,
       intervalMs: timeline.intervalMs,
       series: counters(above),
       checks: firing,
     },
     {
-      name: `${alert.name}: a 5xx share below ${maxRatio} does not fire`,
+      name: testName(alert, `a 5xx share below ${maxRatio} does not fire`),
       alert,
       intervalMs: timeline.intervalMs,
       series: counters(below),
@@ -316,7 +344,7 @@ export function latencyTests(
     bounds.map((bound, index) => ({
       metric: `${metricNames.requestDurationSeconds}_bucket`,
       labels: {
-        ...appRequestLabels(context, apiRoutes.slow, "200"),
+        ...requestLabels(alert, context, apiRoutes.slow, "200"),
         le: bound === Number.POSITIVE_INFINITY ? "+Inf" : String(bound),
       },
       segments: counterPhases(longLivedCount, timeline.phases(index >= bucket ? requestsPerSample : 0)),
@@ -326,10 +354,16 @@ export function latencyTests(
 
   const foundSlow = bounds.findIndex((_, index) => estimate(index) > p95Seconds);
   const slow = foundSlow === -1 ? bounds.length - 1 : foundSlow;
-  const firing = windowedRatioChecks(alert, context, timeline, { job: jobs.app }, estimate(slow));
+  const firing = windowedRatioChecks(
+    alert,
+    context,
+    timeline,
+    { job: testTarget(alert, context).job },
+    estimate(slow),
+  );
   const groups: TestGroup[] = [
     {
-      name: `${alert.name}: ${describe(slow)} fire after ${alert.for}, then resolve`,
+      name: testName(alert, `${describe(slow)} fire after ${alert.for}, then resolve`),
       alert,
       intervalMs: timeline.intervalMs,
       series: histogram(slow),
@@ -339,7 +373,7 @@ export function latencyTests(
   const fast = bounds.findLastIndex((bound) => bound <= p95Seconds);
   if (fast !== -1) {
     groups.push({
-      name: `${alert.name}: ${describe(fast)} do not fire`,
+      name: testName(alert, `${describe(fast)} do not fire`),
       alert,
       intervalMs: timeline.intervalMs,
       series: histogram(fast),
@@ -389,7 +423,7 @@ function gaugeDropTest(
 export function targetDownTest(
   alert: BuiltInAlert,
   context: TestContext,
-  job: (typeof jobs)[keyof typeof jobs],
+  job: string,
   down: string,
   alive: readonly string[],
 ): TestGroup {
@@ -404,7 +438,7 @@ export function targetDownTest(
     segments: [{ start: 1, step: 0, count: samples }],
   }));
   return {
-    name: `${alert.name}: ${down} stops answering scrapes for ${alert.for}, then answers again`,
+    name: testName(alert, `${down} stops answering scrapes for ${alert.for}, then answers again`),
     alert,
     intervalMs: context.evaluationMs,
     series: [...series, ...others],
@@ -418,7 +452,7 @@ export function notConnectedTest(alert: BuiltInAlert, context: TestContext, metr
   const labels = { job: jobs.prometheus, instance };
   const { series, checks } = gaugeDropTest(alert, context, { metric, labels }, labels);
   return {
-    name: `${alert.name}: ${instance} loses its Alertmanager for ${alert.for}, then finds it again`,
+    name: testName(alert, `${instance} loses its Alertmanager for ${alert.for}, then finds it again`),
     alert,
     intervalMs: context.evaluationMs,
     series,
@@ -429,7 +463,7 @@ export function notConnectedTest(alert: BuiltInAlert, context: TestContext, metr
 /** The Watchdog fires from the first evaluation on and never stops. */
 export function watchdogTest(alert: BuiltInAlert, context: TestContext): TestGroup {
   return {
-    name: `${alert.name}: fires from the first evaluation and keeps firing`,
+    name: testName(alert, `fires from the first evaluation and keeps firing`),
     alert,
     intervalMs: context.evaluationMs,
     series: [],
@@ -464,7 +498,7 @@ export function counterFailureTest(
   const perSample = (failures * (perWindow - 1)) / (increases * perWindow);
   const alertLabels = Object.fromEntries(metric.alertLabels.map((name) => [name, metric.labels[name] ?? ""]));
   return {
-    name: `${alert.name}: ${metric.what} for ${alert.for}, then recovers`,
+    name: testName(alert, `${metric.what} for ${alert.for}, then recovers`),
     alert,
     intervalMs,
     series: [

@@ -29,13 +29,17 @@ export function renderAlertRuleTests(
     evaluationMs: durationMs(settings.scrape.evaluationInterval),
     scrapeIntervalMs: durationMs(settings.scrape.interval),
   };
-  const rules = new Map(alertRules(settings, registry).map((rule) => [rule.name, rule]));
+  // A per-job alert has one rule per job, told apart by its job label.
+  const ruleKey = (name: string, job: string | undefined) => `${name}\u0000${job ?? ""}`;
+  const rules = new Map(
+    alertRules(settings, registry).map((rule) => [ruleKey(rule.name, rule.labels.job), rule]),
+  );
   const groups = builtInAlerts(settings, registry).flatMap((alert) => alert.unitTests(alert, context));
   return generatedYaml({
     rule_files: [posix.relative(posix.dirname(renderedPaths.alertRuleTests), renderedPaths.alertRules)],
     evaluation_interval: settings.scrape.evaluationInterval,
     tests: groups.map((group) => {
-      const rule = rules.get(group.alert.name);
+      const rule = rules.get(ruleKey(group.alert.name, group.alert.target?.job));
       if (!rule) throw new Error(`no rule named ${group.alert.name} for its unit test "${group.name}"`);
       return renderTestGroup(group, rule);
     }),

@@ -27,7 +27,8 @@ export interface AlertRule {
   readonly group: RuleGroup;
   readonly expr: string;
   readonly for: string;
-  readonly labels: { readonly severity: string };
+  /** Its severity, and for a per-job alert its job: rules of one name then differ in their labels. */
+  readonly labels: { readonly severity: string; readonly job?: string };
   /** Summary, description, the value as the description prints it (for e-mail), and the runbook link. */
   readonly annotations: Readonly<Record<AnnotationKey, string>>;
 }
@@ -70,6 +71,7 @@ export function alertRules(
     summary: alert.summary,
     description: descriptionTemplate(alert.description),
     valueFormat: valueFormatOf(alert.description),
+    job: alert.target?.job,
   }));
   const custom = settings.alerts.custom.map((alert) => ({
     ...alert,
@@ -85,7 +87,10 @@ export function alertRules(
     group: rule.group,
     expr: rule.expr,
     for: rule.for,
-    labels: { severity: rule.severity },
+    labels: {
+      severity: rule.severity,
+      ...("job" in rule && rule.job !== undefined ? { job: rule.job } : {}),
+    },
     annotations: {
       [annotationKeys.summary]: rule.summary,
       [annotationKeys.description]: rule.description,

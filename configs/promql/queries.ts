@@ -7,7 +7,7 @@ import { jobs } from "../names";
 import { prometheusSyntheticSeries } from "./upstream-metrics";
 
 /** `{job="<job>"}`: the selector of one scrape job. */
-export function jobSelector(job: (typeof jobs)[keyof typeof jobs]): string {
+export function jobSelector(job: string): string {
   return `job="${job}"`;
 }
 
@@ -16,24 +16,56 @@ const appSelector = jobSelector(jobs.app);
 /** Quantile of request duration that the latency alert watches and the dashboards draw its threshold on. */
 export const alertedLatencyQuantile = 0.95;
 
-/** Requests the app served within the sliding window. */
-export function requestsInWindow(window: string): string {
-  return `sum by (job) (increase(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
+/** Requests the job (by default the demo app) served within the sliding window. */
+export function requestsInWindow(window: string, job: string = jobs.app): string {
+  return `sum by (job) (increase(${metricNames.requestsTotal}{${jobSelector(job)}}[${window}]))`;
 }
 
 /** Share of requests answered with a 5xx status over the window. */
-export function errorRatio(window: string): string {
-  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
-  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector},status_code=~"5.."}[${window}]))`;
+export function errorRatio(window: string, job: string = jobs.app): string {
+  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${jobSelector(job)}}[${window}]))`;
+  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${jobSelector(job)},status_code=~"5.."}[${window}]))`;
   return `${errors} / ${total}`;
 }
 
 /** A quantile of request duration over the window, from the histogram's buckets. */
-export function latencyQuantile(quantile: number, window: string): string {
-  return `histogram_quantile(${quantile}, sum by (job, le) (rate(${metricNames.requestDurationSeconds}_bucket{${appSelector}}[${window}])))`;
+export function latencyQuantile(quantile: number, window: string, job: string = jobs.app): string {
+  return `histogram_quantile(${quantile}, sum by (job, le) (rate(${metricNames.requestDurationSeconds}_bucket{${jobSelector(job)}}[${window}])))`;
 }
 
 /** `up` of every target of the job. */
-export function targetUp(job: (typeof jobs)[keyof typeof jobs]): string {
+export function targetUp(job: string): string {
   return `${prometheusSyntheticSeries.up}{${jobSelector(job)}}`;
+}
+
+/**
+ * The `le` label of a histogram bucket as Prometheus 3 stores it: it normalizes the label to a float's text on
+ * ingestion, so the bucket exposed as `le="1"` is selected as `le="1.0"` (docs/migration.md of Prometheus 3.0,
+ * "le and quantile label values"; model/labels FormatOpenMetricsFloat).
+ */
+export function bucketLabel(bound: number): string {
+  if (bound === Number.POSITIVE_INFINITY) return "+Inf";
+  const text = String(bound);
+  return /[.e]/.test(text) ? text : `${text}.0`;
+}
+
+/** `sum by (job) (rate(<requests>[window]))` of one histogram bucket of request durations. */
+function requestsWithin(bound: number, window: string): string {
+  return `sum by (job) (rate(${metricNames.requestDurationSeconds}_bucket{${appSelector},le="${bucketLabel(bound)}"}[${window}]))`;
+}
+
+/**
+ * Share of requests answered with a 5xx status over the window, as `errorRatio`, but 0 rather than no result
+ * while the app served requests and no 5xx: an SLO over a window without errors is met, not unknown.
+ */
+export function serverErrorShare(window: string): string {
+  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
+  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector},status_code=~"5.."}[${window}]))`;
+  return `(${errors} or ${total} * 0) / ${total}`;
+}
+
+/** Share of requests that took longer than `thresholdSeconds` (a bucket boundary) over the window. */
+export function slowRequestShare(thresholdSeconds: number, window: string): string {
+  const all = requestsWithin(Number.POSITIVE_INFINITY, window);
+  return `(${all} - ${requestsWithin(thresholdSeconds, window)}) / ${all}`;
 }

@@ -5,11 +5,20 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { burnRatePairs } from "../slo/windows";
 
 export const renderedPaths = {
   prometheusConfig: (replica: number) => `prometheus/prometheus-${replica}.yml`,
   alertRules: "prometheus/rules/alerts.yml",
   alertRuleTests: "prometheus/tests/alerts.test.yml",
+  /** The SLOs' recording and alerting rules: a file of their own, loaded by the same `rules/*.yml` glob. */
+  sloRules: "prometheus/rules/slo.yml",
+  /** One file per burn-rate pair, named by the pair's uncompressed windows (configs/slo/windows.ts). */
+  sloRuleTests: (pair: number) => {
+    const windows = burnRatePairs[pair];
+    if (!windows) throw new RangeError(`there is no burn-rate pair ${pair}`);
+    return `prometheus/tests/slo-${windows.long}-${windows.short}.test.yml`;
+  },
   alertmanagerConfig: "alertmanager/alertmanager.yml",
   grafanaDatasources: "grafana/provisioning/datasources/datasources.yml",
   grafanaDashboardProvider: "grafana/provisioning/dashboards/dashboards.yml",

@@ -16,3 +16,6 @@ export const forSetting = (value: string) => durationSchema.default(value);
 
 /** The range a rate() or increase() looks back over. */
 export const windowSetting = (value: string) => positiveDurationSchema.default(value);
+
+/** rate() and increase() need several samples in their range to give a stable value: every window holds this many scrapes. */
+export const minSamplesPerWindow = 4;

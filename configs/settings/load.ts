@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { loadtestProblems } from "../loadtest/plan";
+import { jobs, replicaName } from "../names";
 import {
   alertNames,
   alertSettingFindings,
@@ -16,10 +17,11 @@ import {
   builtInAlertRegistry,
   windowedAlertKeys,
 } from "../prometheus/built-in-alerts";
-
 import { alertTemplateErrors, allowedTemplates } from "../promql/alert-templates";
 import { promqlErrors } from "../promql/lint";
-import { prometheusHostPort } from "../runtime/docker-endpoints";
+import { dockerAliases, prometheusHostPort } from "../runtime/docker-endpoints";
+import { sloProblems } from "../slo/settings";
+import { minSamplesPerWindow } from "./alert-settings";
 import { durationMs, formatDuration } from "./duration";
 import { SettingsError } from "./error";
 import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./schema";
@@ -32,9 +34,6 @@ export interface LoadedSettings {
 
 // Defined apart so that modules loadSettings itself uses (configs/loadtest/plan.ts) can throw it too.
 export { SettingsError };
-
-/** rate() and increase() need several samples in their range to give a stable value. */
-const minSamplesPerWindow = 4;
 
 type Path = readonly (string | number)[];
 
@@ -80,7 +79,9 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
     ...portProblems(settings),
     ...emailProblems(settings),
     ...enabledLoadtestProblems(settings),
+    ...monitoredJobProblems(settings),
     ...customAlertProblems(input),
+    ...sloProblems(settings),
   ];
 }
 
@@ -94,6 +95,40 @@ function enabledLoadtestProblems(settings: Settings): CrossFieldProblem[] {
     paths: [["loadtest"], ["alerts", "highRequestVolume"]],
     message,
   }));
+}
+
+/**
+ * Job names of targets and services: each distinct, none one of the stack's own jobs, and none a name the
+ * stack's containers already use on its network (a service's container is reached by its job name).
+ */
+function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
+  const reserved = new Set<string>([
+    ...Object.values(jobs),
+    ...Object.values(dockerAliases).filter((alias) => typeof alias === "string"),
+    ...Array.from({ length: settings.prometheus.replicas }, (_, replica) => replicaName(replica)),
+  ]);
+  const entries = [
+    ...settings.targets.map((target, index) => ({ job: target.job, path: ["targets", index, "job"] })),
+    ...settings.services.map((service, index) => ({ job: service.job, path: ["services", index, "job"] })),
+  ];
+  return entries.flatMap((entry, index): CrossFieldProblem[] => {
+    if (reserved.has(entry.job)) {
+      return [
+        {
+          paths: [entry.path],
+          message: `${formatPath(entry.path)}: "${entry.job}" is a name of the stack itself (${[...reserved].join(", ")}); choose another`,
+        },
+      ];
+    }
+    const earlier = entries.slice(0, index).find((other) => other.job === entry.job);
+    if (!earlier) return [];
+    return [
+      {
+        paths: [entry.path, earlier.path],
+        message: `${formatPath(entry.path)}: "${entry.job}" is already the job of ${formatPath(earlier.path.slice(0, 2))}; every job name must be distinct`,
+      },
+    ];
+  });
 }
 
 function scrapeProblems({ scrape }: Settings): CrossFieldProblem[] {

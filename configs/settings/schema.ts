@@ -5,8 +5,11 @@
  */
 import { z } from "zod";
 import { alertSettingsShape, builtInAlertRegistry } from "../prometheus/built-in-alerts";
+import { sloSettingsSchema } from "../slo/settings";
 import { severitySchema } from "./alert-settings";
 import { durationSchema, positiveDurationSchema } from "./duration";
+import { hostPortProblem } from "./host-port";
+import { scrapeTargetSchema, userServiceSchema } from "./targets";
 
 const ruleNameSchema = z
   .string()
@@ -29,39 +32,8 @@ export const customAlertSchema = z.strictObject({
 
 const port = z.number().int().min(1).max(65535);
 
-/** One DNS label: letters, digits and inner hyphens. */
-const hostLabel = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-
-/** A host name (optionally fully qualified, with a trailing dot), or an IPv4 address. */
-function isHostName(host: string): boolean {
-  if (/^[\d.]+$/.test(host)) return z.ipv4().safeParse(host).success;
-  const labels = host.replace(/\.$/, "").split(".");
-  return host.length <= 253 && labels.every((label) => hostLabel.test(label));
-}
-
-/**
- * What is wrong with an SMTP server's `host:port` as Alertmanager dials it (Go's net.SplitHostPort): a host
- * name, an IPv4 address or a bracketed IPv6 address, then a port from 1 to 65535. Undefined when it is right.
- */
-function smarthostProblem(text: string): string | undefined {
-  const example = "such as smtp.example.com:587, 192.0.2.25:25 or [2001:db8::25]:587";
-  const match = /^(?:\[([^\]]*)\]|([^:[\]]*)):(\d+)$/.exec(text);
-  if (!match) return `must be host:port, ${example} (an IPv6 address in brackets)`;
-  const [, ipv6, host, portText] = match;
-  if (ipv6 !== undefined && !z.ipv6().safeParse(ipv6).success) {
-    return `"[${ipv6}]" is not an IPv6 address; must be host:port, ${example}`;
-  }
-  if (host !== undefined && !isHostName(host)) {
-    return `"${host}" is not a host name or IPv4 address; must be host:port, ${example}`;
-  }
-  const portNumber = Number(portText);
-  if (portNumber < 1 || portNumber > 65535)
-    return `port ${portText} is out of range; it must be from 1 to 65535`;
-  return undefined;
-}
-
 const smarthostSchema = z.string().superRefine((text, ctx) => {
-  const message = smarthostProblem(text);
+  const message = hostPortProblem(text, "smtp.example.com:587, 192.0.2.25:25 or [2001:db8::25]:587");
   if (message !== undefined) ctx.addIssue({ code: "custom", message });
 });
 
@@ -131,6 +103,19 @@ export const settingsSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+
+  app: z
+    .strictObject({
+      /** Run and monitor the demo app; off when the stack only watches `targets` and `services`. */
+      enabled: z.boolean().default(true),
+    })
+    .prefault({}),
+
+  /** Services the stack scrapes but does not run (see "Monitor your own services" in the README). */
+  targets: z.array(scrapeTargetSchema).default([]),
+
+  /** Containers of your own that the stack runs on its private network and scrapes. */
+  services: z.array(userServiceSchema).default([]),
 
   prometheus: z
     .strictObject({
@@ -206,10 +191,18 @@ export const settingsSchema = z.strictObject({
        * alert to resolve and the resolved e-mail to leave with its group's next flush.
        */
       cooldownDuration: positiveDurationSchema.optional(),
+      /**
+       * The job the load test drives and whose HighRequestVolume threshold shapes it: the demo app, or a target
+       * or service with `httpContract` that serves the demo API's routes.
+       */
+      target: z.string().default("app"),
       /** Upper bound on k6 virtual users. */
       maxVUs: z.number().int().positive().max(1000).default(50),
     })
     .prefault({}),
+
+  /** Service level objectives and their error-budget alerts (configs/slo/). */
+  slo: sloSettingsSchema,
 
   delivery: z
     .strictObject({

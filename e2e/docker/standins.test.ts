@@ -251,8 +251,7 @@ describe("Docker test set-up: stand-in images, egress block, Compose (real engin
       }
       const [entrypoint = "", ...entrypointArgs] = grafana.entrypoint ?? [];
       return [
-        "--user",
-        grafana.user,
+        ...(grafana.user === undefined ? [] : ["--user", grafana.user]),
         ...Object.entries(grafana.environment).flatMap(([key, value]) => ["--env", `${key}=${value}`]),
         ...mounts,
         "--entrypoint",

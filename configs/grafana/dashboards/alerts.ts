@@ -7,7 +7,7 @@
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { jobs } from "../../names";
 import { alertNames } from "../../prometheus/built-in-alerts";
-import { jobSelector } from "../../promql/queries";
+import { jobSelector, targetUp } from "../../promql/queries";
 import {
   alertStates,
   alertsSeriesLabels,
@@ -17,9 +17,11 @@ import {
   targetLabels,
 } from "../../promql/upstream-metrics";
 import { durationMs } from "../../settings/duration";
+import { monitoredJobs } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";
 import {
   addSections,
+  alertThreshold,
   badFromOne,
   booleanMapping,
   goodFromOne,
@@ -64,7 +66,7 @@ export function buildAlertsDashboard(settings: Settings): Dashboard {
       description: `How long each scrape takes; a scrape that reaches the line (scrape.timeout, ${settings.scrape.timeout}) fails.`,
       unit: "s",
       queries: [{ expr: prometheusSyntheticSeries.scrapeDurationSeconds, legend: targetLegend }],
-      thresholdLine: durationMs(settings.scrape.timeout) / 1000,
+      thresholdLines: alertThreshold(durationMs(settings.scrape.timeout) / 1000),
     }).span(24),
   ];
 
@@ -183,8 +185,23 @@ export function buildAlertsDashboard(settings: Settings): Dashboard {
     }).span(24),
   ];
 
+  // One row of panels per monitored job (the app, each target and service): whether each instance answers.
+  const monitored = monitoredJobs(settings).map((monitoredJob) =>
+    stat({
+      title: `${monitoredJob.job} up`,
+      description:
+        `Each instance of job ${monitoredJob.job} as the selected replica sees it: what ${alertNames.instanceDown} ` +
+        "watches for this job.",
+      unit: "short",
+      queries: [{ expr: targetUp(monitoredJob.job), legend: `{{${instance}}}` }],
+      colors: goodFromOne,
+      mappings: booleanMapping("UP", "DOWN"),
+    }).span(8),
+  );
+
   return addSections(newDashboard(alertsDashboard), [
     { title: "Targets", panels: targets },
+    { title: "Monitored services", panels: monitored },
     { title: "Alerts", panels: alerts },
     { title: "Rules", panels: rules },
     { title: "Notifications", panels: notifications },

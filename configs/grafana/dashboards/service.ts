@@ -4,7 +4,12 @@
  * so what a user sees and what pages them cannot drift apart.
  */
 
-import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
+import {
+  type Dashboard,
+  QueryVariableBuilder,
+  VariableRefresh,
+  VariableSort,
+} from "@grafana/grafana-foundation-sdk/dashboard";
 import { type inFlightLabels, metricNames, type RequestLabel } from "../../../service/metrics-contract";
 import { jobs } from "../../names";
 import { alertNames } from "../../prometheus/built-in-alerts";
@@ -16,8 +21,17 @@ import {
   requestsInWindow,
 } from "../../promql/queries";
 import { nodeProcessMetrics, targetLabels } from "../../promql/upstream-metrics";
+import { monitoredJobs } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";
-import { addSections, newDashboard, rateInterval, timeSeries } from "../panels";
+import {
+  addSections,
+  alertThreshold,
+  newDashboard,
+  prometheusDatasource,
+  rateInterval,
+  type ThresholdLine,
+  timeSeries,
+} from "../panels";
 
 export const serviceDashboard = {
   uid: "watchtower-service",
@@ -26,7 +40,26 @@ export const serviceDashboard = {
     "Traffic, errors, latency and process health of the monitored service, with the alert thresholds.",
 } as const;
 
-const app = jobSelector(jobs.app);
+/** The dashboard shows one job at a time: any job with the HTTP contract, the first of them when it opens. */
+export const jobVariable = "job";
+export const selectedJob = `$${jobVariable}`;
+const app = jobSelector(selectedJob);
+
+function jobVariableBuilder(settings: Settings): QueryVariableBuilder {
+  const query = `label_values(${metricNames.requestsTotal}, ${targetLabels.job})`;
+  const first = monitoredJobs(settings).find((job) => job.httpContract)?.job ?? jobs.app;
+  return new QueryVariableBuilder(jobVariable)
+    .label("Job")
+    .description(
+      "Any scrape job that exposes the HTTP metrics contract: the demo app, or a target or service of yours.",
+    )
+    .datasource(prometheusDatasource)
+    .query(query)
+    .definition(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ text: first, value: first });
+}
 const route: RequestLabel = "route";
 const statusCode: RequestLabel = "status_code";
 const method: (typeof inFlightLabels)[number] = "method";
@@ -35,8 +68,8 @@ const method: (typeof inFlightLabels)[number] = "method";
 const latencyQuantiles = [0.5, alertedLatencyQuantile, 0.99] as const;
 
 /** The setting's value while its alert is enabled; a disabled alert draws no line. */
-function alertLine(alert: { readonly enabled: boolean }, value: number): number | undefined {
-  return alert.enabled ? value : undefined;
+function alertLine(alert: { readonly enabled: boolean }, value: number): ThresholdLine[] {
+  return alert.enabled ? alertThreshold(value) : [];
 }
 
 /** Says how the line relates to the alert without repeating settings values, which only the line carries. */
@@ -67,8 +100,8 @@ export function buildServiceDashboard(settings: Settings): Dashboard {
         `Requests within the sliding ${highRequestVolume.window} window: the series ${alertNames.highRequestVolume} watches. ` +
         alertNote(highRequestVolume, "this count"),
       unit: "short",
-      queries: [{ expr: requestsInWindow(highRequestVolume.window), legend: "requests" }],
-      thresholdLine: alertLine(highRequestVolume, highRequestVolume.maxRequests),
+      queries: [{ expr: requestsInWindow(highRequestVolume.window, selectedJob), legend: "requests" }],
+      thresholdLines: alertLine(highRequestVolume, highRequestVolume.maxRequests),
     }),
     timeSeries({
       title: "Error ratio (5xx)",
@@ -77,8 +110,8 @@ export function buildServiceDashboard(settings: Settings): Dashboard {
         "Empty until the service has answered its first 5xx. " +
         alertNote(highErrorRate, "this ratio"),
       unit: "percentunit",
-      queries: [{ expr: errorRatio(highErrorRate.window), legend: "5xx ratio" }],
-      thresholdLine: alertLine(highErrorRate, highErrorRate.maxRatio),
+      queries: [{ expr: errorRatio(highErrorRate.window, selectedJob), legend: "5xx ratio" }],
+      thresholdLines: alertLine(highErrorRate, highErrorRate.maxRatio),
     }),
     timeSeries({
       title: "Latency p50 / p95 / p99",
@@ -87,10 +120,10 @@ export function buildServiceDashboard(settings: Settings): Dashboard {
         alertNote(highLatency, "the p95"),
       unit: "s",
       queries: latencyQuantiles.map((quantile) => ({
-        expr: latencyQuantile(quantile, highLatency.window),
+        expr: latencyQuantile(quantile, highLatency.window, selectedJob),
         legend: `p${Math.round(quantile * 100)}`,
       })),
-      thresholdLine: alertLine(highLatency, highLatency.p95Seconds),
+      thresholdLines: alertLine(highLatency, highLatency.p95Seconds),
     }),
     timeSeries({
       title: "In-flight requests",
@@ -159,7 +192,7 @@ export function buildServiceDashboard(settings: Settings): Dashboard {
     }),
   ];
 
-  return addSections(newDashboard(serviceDashboard), [
+  return addSections(newDashboard(serviceDashboard).withVariable(jobVariableBuilder(settings)), [
     { title: "Traffic", panels: traffic },
     { title: "Items", panels: items },
     { title: "Process", panels: process },

@@ -1,0 +1,62 @@
+/**
+ * The jobs the per-job alerts watch, and where the stack reaches its user services. Apart from targets.ts, which
+ * builds its schema from the registry of built-in alerts, so that the registry can import this.
+ */
+import { jobs } from "../names";
+import type { Settings } from "./schema";
+import type { ScrapeTarget, UserService } from "./targets";
+
+export type JobAlertOverrides = Readonly<Record<string, Readonly<Record<string, unknown>> | undefined>>;
+
+/** Where the stack's own network reaches a user service: its container alias is its job name. */
+export function serviceAddress(service: Pick<UserService, "job" | "port">): string {
+  return `${service.job}:${service.port}`;
+}
+
+/** A scrape job that gets the per-job alerts: the demo app, a target or a user service. */
+export interface MonitoredJob {
+  readonly job: string;
+  readonly httpContract: boolean;
+  readonly overrides: JobAlertOverrides;
+  /** Its instances; unset for the demo app, whose address depends on where the stack runs. */
+  readonly addresses?: readonly string[];
+}
+
+/** The jobs the per-job alerts watch, the demo app first while it is enabled. */
+export function monitoredJobs(settings: {
+  readonly app: { readonly enabled: boolean };
+  readonly targets: readonly ScrapeTarget[];
+  readonly services: readonly UserService[];
+}): MonitoredJob[] {
+  return [
+    ...(settings.app.enabled ? [{ job: jobs.app, httpContract: true, overrides: {} }] : []),
+    ...settings.targets.map((target) => ({
+      job: target.job,
+      httpContract: target.httpContract,
+      overrides: target.alerts,
+      addresses: target.addresses,
+    })),
+    ...settings.services.map((service) => ({
+      job: service.job,
+      httpContract: service.httpContract,
+      overrides: service.alerts,
+      addresses: [serviceAddress(service)],
+    })),
+  ];
+}
+
+type PerJobAlertKey = "instanceDown" | "highRequestVolume" | "highErrorRate" | "highLatency";
+
+/** A per-job alert's settings for one job: the stack-wide `alerts.<key>` with the job's overrides. */
+export function jobAlertSettings<Key extends PerJobAlertKey>(
+  alerts: Settings["alerts"],
+  job: MonitoredJob,
+  key: Key,
+): Settings["alerts"][Key] {
+  return { ...alerts[key], ...job.overrides[key] };
+}
+
+/** The job the load test drives; undefined when `loadtest.target` names none with the HTTP contract. */
+export function loadtestJob(settings: Settings): MonitoredJob | undefined {
+  return monitoredJobs(settings).find((job) => job.job === settings.loadtest.target && job.httpContract);
+}

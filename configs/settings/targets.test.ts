@@ -1,0 +1,213 @@
+import { expect } from "chai";
+import { parse } from "yaml";
+import { requireBinaries } from "../../test-support/binaries";
+import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
+import { buildDashboards, dashboardPanelQueries, dashboardPanels } from "../grafana";
+import { alertsDashboard } from "../grafana/dashboards/alerts";
+import { jobVariable, serviceDashboard } from "../grafana/dashboards/service";
+import { alertNames } from "../prometheus/built-in-alerts";
+import { renderPrometheusConfig } from "../prometheus/config";
+import { renderAlertRules } from "../prometheus/rules";
+import { renderedPaths } from "../runtime/layout";
+import { loadSettings, SettingsError } from "./load";
+
+/** Two targets (one with the HTTP contract and its own thresholds) and one service of the user's own. */
+const monitored = {
+  targets: [
+    {
+      job: "billing",
+      addresses: ["host.docker.internal:8080", "10.0.0.5:8080"],
+      httpContract: true,
+      labels: { team: "payments" },
+      alerts: { highRequestVolume: { maxRequests: 50 }, instanceDown: { for: "1m" } },
+    },
+    {
+      job: "node",
+      addresses: ["10.0.0.5:9100"],
+      scrapeInterval: "15s",
+      metricsPath: "/probe",
+      scheme: "https",
+    },
+  ],
+  services: [
+    {
+      job: "orders",
+      image: "ghcr.io/acme/orders:1.4.2",
+      port: 8080,
+      httpContract: true,
+      healthcheck: ["wget", "-q", "-O-", "http://localhost:8080/healthz"],
+    },
+  ],
+};
+
+function problems(input: object): string[] {
+  try {
+    loadSettings(input);
+  } catch (error) {
+    if (error instanceof SettingsError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+interface RuleFile {
+  groups: { rules: { alert: string; expr: string; for?: string; labels: Record<string, string> }[] }[];
+}
+
+describe("targets and services", () => {
+  it("gives each its own scrape job on every replica, with its path, scheme, interval and labels", () => {
+    const { settings } = loadSettings(monitored);
+    const endpoints = loopbackEndpoints(2);
+    for (const replica of [0, 1]) {
+      const config = parse(renderPrometheusConfig(settings, endpoints, replica)) as {
+        scrape_configs: Record<string, unknown>[];
+      };
+      const byJob = new Map(config.scrape_configs.map((job) => [job.job_name, job]));
+      expect(byJob.get("billing")).to.deep.include({
+        metrics_path: "/metrics",
+        scheme: "http",
+        static_configs: [
+          { targets: ["host.docker.internal:8080", "10.0.0.5:8080"], labels: { team: "payments" } },
+        ],
+      });
+      expect(byJob.get("node")).to.deep.include({
+        scrape_interval: "15s",
+        metrics_path: "/probe",
+        scheme: "https",
+      });
+      expect(byJob.get("orders")).to.deep.include({ static_configs: [{ targets: ["orders:8080"] }] });
+    }
+  });
+
+  it("gives every job InstanceDown, and the jobs with the HTTP contract the request alerts, at their own thresholds", () => {
+    const rules = (parse(renderAlertRules(loadSettings(monitored).settings)) as RuleFile).groups.flatMap(
+      (group) => group.rules,
+    );
+    const jobsOf = (name: string) =>
+      rules.filter((rule) => rule.alert === name).map((rule) => rule.labels.job);
+    expect(jobsOf(alertNames.instanceDown)).to.deep.equal(["app", "billing", "node", "orders"]);
+    for (const name of [alertNames.highRequestVolume, alertNames.highErrorRate, alertNames.highLatency])
+      expect(jobsOf(name), name).to.deep.equal(["app", "billing", "orders"]);
+    const rule = (name: string, job: string) =>
+      rules.find((candidate) => candidate.alert === name && candidate.labels.job === job);
+    expect(rule(alertNames.highRequestVolume, "billing")?.expr).to.match(/\{job="billing"\}\[1m\]\)\) > 50$/);
+    expect(rule(alertNames.highRequestVolume, "orders")?.expr).to.match(/> 500$/);
+    expect(rule(alertNames.instanceDown, "billing")?.for).to.equal("1m");
+    expect(rule(alertNames.instanceDown, "node")?.for).to.equal("15s");
+  });
+
+  it("drops the demo app's job and alerts when app.enabled is false", () => {
+    const { settings } = loadSettings({
+      ...monitored,
+      app: { enabled: false },
+      loadtest: { target: "billing" },
+    });
+    const rules = (parse(renderAlertRules(settings)) as RuleFile).groups.flatMap((group) => group.rules);
+    expect(rules.map((rule) => rule.labels.job)).not.to.include("app");
+    const config = parse(renderPrometheusConfig(settings, loopbackEndpoints(2), 0)) as {
+      scrape_configs: { job_name: string }[];
+    };
+    expect(config.scrape_configs.map((job) => job.job_name)).to.deep.equal([
+      "prometheus",
+      "alertmanager",
+      "billing",
+      "node",
+      "orders",
+    ]);
+  });
+
+  it("gives every job a row in the stack-health dashboard, and the HTTP-contract jobs the Service dashboard's job variable", () => {
+    const { settings } = loadSettings({
+      ...monitored,
+      app: { enabled: false },
+      loadtest: { target: "billing" },
+    });
+    const dashboards = buildDashboards(settings);
+    const panelTitles = (uid: string) => {
+      const board = dashboards.find((candidate) => candidate.uid === uid);
+      return board ? dashboardPanels(board).map((panel) => panel.title) : [];
+    };
+    expect(panelTitles(alertsDashboard.uid)).to.include.members(["billing up", "node up", "orders up"]);
+    expect(panelTitles(alertsDashboard.uid)).not.to.include("app up");
+    const service = dashboards.find((board) => board.uid === serviceDashboard.uid);
+    const variable = service?.templating.list?.find((candidate) => candidate.name === jobVariable);
+    expect(variable?.current?.value).to.equal("billing");
+    const queries = dashboardPanelQueries(settings, { job: "orders" }).filter(
+      (query) => query.dashboard === serviceDashboard.title,
+    );
+    expect(queries.every((query) => !query.expr.includes("$"))).to.equal(true);
+    expect(queries.some((query) => query.expr.includes('job="orders"'))).to.equal(true);
+  });
+
+  it("refuses bad entries, each message naming its key", () => {
+    expect(problems({ targets: [{ job: "prometheus", addresses: ["x:1"] }] })).to.deep.equal([
+      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, grafana, mailpit, prometheus-0, prometheus-1); choose another',
+    ]);
+    expect(
+      problems({
+        targets: [{ job: "api", addresses: ["a:1"] }],
+        services: [{ ...monitored.services[0], job: "api" }],
+      }),
+    ).to.deep.equal([
+      'services[0].job: "api" is already the job of targets[0]; every job name must be distinct',
+    ]);
+    expect(problems({ targets: [{ job: "api", addresses: ["api:99999", "no-port"] }] })).to.deep.equal([
+      'targets[0].addresses[0]: port 99999 is out of range; it must be from 1 to 65535 (got "api:99999")',
+      'targets[0].addresses[1]: must be host:port, such as host.docker.internal:8080, 10.0.0.5:9100 or api.internal:443 (an IPv6 address in brackets) (got "no-port")',
+    ]);
+    const service = monitored.services[0];
+    expect(problems({ services: [{ ...service, image: "ghcr.io/acme/orders" }] })[0]).to.match(
+      /^services\[0\]\.image: must be pinned: a tag other than latest/,
+    );
+    expect(problems({ services: [{ ...service, image: "acme/orders:latest" }] })[0]).to.match(
+      /^services\[0\]\.image/,
+    );
+    expect(
+      problems({ services: [{ ...service, image: `acme/orders@sha256:${"a".repeat(64)}` }] }),
+    ).to.deep.equal([]);
+    expect(problems({ services: [{ ...service, port: 0 }] })[0]).to.match(/^services\[0\]\.port/);
+    expect(problems({ targets: [{ job: "9lives", addresses: ["a:1"] }] })[0]).to.match(/^targets\[0\]\.job/);
+    expect(problems({ targets: [{ ...monitored.targets[0], alerts: { watchdog: {} } }] })[0]).to.match(
+      /^targets\[0\]\.alerts\.watchdog: unknown setting/,
+    );
+  });
+
+  it("lets the load test drive only a known job with the HTTP contract", () => {
+    expect(problems({ ...monitored, loadtest: { target: "node" } })).to.deep.equal([
+      'loadtest.target: "node" is not a monitored job with httpContract; choose one of app, billing, orders, or set loadtest.enabled to false',
+    ]);
+    expect(problems({ app: { enabled: false } })).to.deep.equal([
+      'loadtest.target: "app" is not a monitored job with httpContract; or set loadtest.enabled to false',
+    ]);
+    expect(problems({ app: { enabled: false }, loadtest: { enabled: false } })).to.deep.equal([]);
+  });
+
+  describe("with promtool", () => {
+    it("renders a valid config, lint-clean rules and generated unit tests per job that pass", async function () {
+      this.timeout(60_000);
+      const { promtool } = requireBinaries(this, "promtool");
+      const { settings } = loadSettings(monitored);
+      const dir = renderToDisk(settings, loopbackEndpoints(2));
+      try {
+        const config = await runTool(
+          promtool,
+          ["check", "config", renderedPaths.prometheusConfig(0)],
+          dir.path,
+        );
+        expect(config.exitCode, config.output).to.equal(0);
+        const rules = await runTool(
+          promtool,
+          ["check", "rules", "--lint=all", renderedPaths.alertRules],
+          dir.path,
+        );
+        expect(rules.exitCode, rules.output).to.equal(0);
+        expect(rules.output).not.to.include("duplicate");
+        const tests = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
+        expect(tests.exitCode, tests.output).to.equal(0);
+        expect(tests.output).to.include("SUCCESS");
+      } finally {
+        dir.remove();
+      }
+    });
+  });
+});

@@ -1,0 +1,146 @@
+import { expect } from "chai";
+import { parse } from "yaml";
+import { requireBinaries } from "../../test-support/binaries";
+import { makeTempDir } from "../../test-support/cleanup";
+import { loopbackEndpoints, runTool } from "../../test-support/promtool";
+import { sloAlertNames } from "../names";
+import { dockerEndpoints } from "../runtime/docker-endpoints";
+import { renderedPaths, writeRenderedFiles } from "../runtime/layout";
+import { loadSettings } from "../settings/load";
+import type { Settings } from "../settings/schema";
+import { renderSloRuleTests, sloTestFiles, windowRatio } from "./rule-tests";
+import { objectives, renderSloRules } from "./rules";
+
+const variants = [
+  ["the defaults", {}],
+  [
+    "compressed time, as the end-to-end tests run",
+    { scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" }, slo: { timeCompression: 60 } },
+  ],
+  [
+    "other windows, objectives and a threshold",
+    {
+      slo: {
+        availability: { objective: 0.999, window: "28d" },
+        latency: { objective: 0.995, thresholdSeconds: 1, window: "7d" },
+      },
+    },
+  ],
+] as const;
+
+interface TestFile {
+  rule_files: string[];
+  evaluation_interval: string;
+  tests: {
+    name: string;
+    alert_rule_test: {
+      eval_time: string;
+      alertname: string;
+      exp_alerts: { exp_labels: Record<string, string> }[];
+    }[];
+  }[];
+}
+
+/** The SLO rules and their tests alone, in the rendered layout: nothing else of a render takes part. */
+function renderSloFiles(settings: Settings) {
+  const dir = makeTempDir("slo-rule-tests-");
+  const tests = renderSloRuleTests(settings, loopbackEndpoints(settings.prometheus.replicas));
+  writeRenderedFiles(dir.path, { [renderedPaths.sloRules]: renderSloRules(settings), ...tests });
+  return { dir, paths: Object.keys(tests) };
+}
+
+describe("renderSloRuleTests", () => {
+  it("writes one file per burn-rate pair beside the alert tests, loading the SLO rules relative to itself", () => {
+    const { settings } = loadSettings({});
+    const files = renderSloRuleTests(settings, dockerEndpoints(settings));
+    expect(Object.keys(files)).to.deep.equal([0, 1, 2, 3].map((pair) => renderedPaths.sloRuleTests(pair)));
+    const first = parse(files[renderedPaths.sloRuleTests(0)] ?? "") as TestFile;
+    expect(first.rule_files).to.deep.equal(["../rules/slo.yml"]);
+    expect(first.evaluation_interval).to.equal("1m");
+  });
+
+  it("drives every pair of every SLO above its factor to fire at its severity, and below it never to fire", () => {
+    const { settings } = loadSettings({});
+    const files = sloTestFiles(settings, dockerEndpoints(settings));
+    for (const objective of objectives(settings)) {
+      objective.pairs.forEach((pair, index) => {
+        const cases = files[index]?.cases.filter((test) => test.name.startsWith(`${objective.name} `)) ?? [];
+        const [above, below] = cases;
+        const fires = (test: typeof above, at: number) =>
+          test?.checks[at]?.alerts.some(
+            (alert) => alert.labels.long === pair.long && alert.labels.severity === pair.severity,
+          );
+        expect(fires(above, 0), `${objective.name} ${pair.long} early`).to.equal(false);
+        expect(fires(above, 1), `${objective.name} ${pair.long} after its long window`).to.equal(true);
+        expect(fires(below, 0) || fires(below, 1), `${objective.name} ${pair.long} below`).to.equal(false);
+      });
+    }
+  });
+
+  for (const [name, input] of variants) {
+    it(`keeps every check at least 10% from every pair's threshold, with ${name}`, () => {
+      const { settings } = loadSettings(input);
+      const files = sloTestFiles(settings, dockerEndpoints(settings));
+      for (const objective of objectives(settings)) {
+        for (const test of files
+          .flatMap((file) => file.cases)
+          .filter((t) => t.name.startsWith(`${objective.name} burning`))) {
+          for (const check of test.checks) {
+            expect(check.margin, `${test.name} at ${check.atMs} ms`).to.be.at.least(0.1);
+          }
+        }
+      }
+    });
+  }
+
+  it("computes the error ratio rate() sees: bad over all increments between the samples in the window", () => {
+    const traffic = {
+      intervalMs: 1000,
+      phases: [
+        { steps: 10, bad: 0 },
+        { steps: 10, bad: 1e12 },
+      ],
+    };
+    expect(windowRatio(traffic, 20_000, 10_000)).to.equal(1);
+    expect(windowRatio(traffic, 20_000, 20_000)).to.equal(10 / 19);
+    expect(windowRatio(traffic, 20_000, 40_000)).to.equal(0.5);
+    expect(windowRatio(traffic, 20_000, 1_000)).to.equal(undefined);
+  });
+
+  describe("with promtool", function () {
+    this.timeout(240_000);
+    let promtool: string;
+    before(function () {
+      ({ promtool } = requireBinaries(this, "promtool"));
+    });
+
+    for (const [name, input] of variants) {
+      it(`passes promtool test rules with ${name}`, async () => {
+        const { settings } = loadSettings(input);
+        const { dir, paths } = renderSloFiles(settings);
+        try {
+          const result = await runTool(promtool, ["test", "rules", ...paths], dir.path);
+          expect(result.exitCode, result.output).to.equal(0);
+          expect(result.output.match(/SUCCESS/g)).to.have.lengthOf(paths.length);
+        } finally {
+          dir.remove();
+        }
+      });
+    }
+
+    it("fail a rule with the wrong factor, so they do test the rules", async () => {
+      const { settings } = loadSettings({});
+      const { dir } = renderSloFiles(settings);
+      try {
+        const { readFileSync, writeFileSync } = await import("node:fs");
+        const rulesPath = `${dir.path}/${renderedPaths.sloRules}`;
+        writeFileSync(rulesPath, readFileSync(rulesPath, "utf8").replaceAll("> 14.4", "> 28.8"));
+        const result = await runTool(promtool, ["test", "rules", renderedPaths.sloRuleTests(0)], dir.path);
+        expect(result.exitCode).to.not.equal(0);
+        expect(result.output).to.include(sloAlertNames.errorBudgetBurn);
+      } finally {
+        dir.remove();
+      }
+    });
+  });
+});

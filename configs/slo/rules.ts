@@ -1,0 +1,247 @@
+/**
+ * `rules/slo.yml`: for each enabled SLO, one recording rule per window the alerts read (the SLO's error ratio
+ * over it), the four `ErrorBudgetBurn` alerts of configs/slo/windows.ts, and `SLOMetricsAbsent`, so that an
+ * SLO whose series vanished (a renamed metric, a bucket boundary that moved) cannot silently measure nothing.
+ * A file of its own beside alerts.yml: the replicas load both through `rules/*.yml`.
+ */
+import { metricNames } from "../../service/metrics-contract";
+import { annotationKeys, jobs, sloAlertNames } from "../names";
+import { runbookAnchor, runbookPath } from "../prometheus/rules";
+import { bucketLabel, jobSelector, serverErrorShare, slowRequestShare } from "../promql/queries";
+import { durationMs, formatDuration } from "../settings/duration";
+import type { Settings } from "../settings/schema";
+import { generatedYaml } from "../yaml";
+import { type SloName, sloNames } from "./settings";
+import { alertWindowsMs, type BurnRatePair, effectivePairs, effectiveWindowMs } from "./windows";
+
+/** Label that tells the SLOs' series and alerts apart. */
+export const sloLabel = "slo";
+
+/** Severity of SLOMetricsAbsent: a blind SLO is a ticket; an app that is down pages as InstanceDown. */
+export const absentSeverity = "warning";
+
+/** An enabled SLO with everything its rules, tests and dashboard need. */
+export interface Objective {
+  readonly name: SloName;
+  readonly objective: number;
+  /** The window as the settings write it, such as 30d. */
+  readonly window: string;
+  /** The window in effect, after `slo.timeCompression`. */
+  readonly windowMs: number;
+  readonly pairs: readonly BurnRatePair[];
+  /** What the SLO promises, for people: "99% of requests without a 5xx over 30d". */
+  readonly promise: string;
+  /** The share of bad requests over a window, from the service's own series. */
+  readonly errorRatio: (window: string) => string;
+  /** Selectors of the series the SLO is computed from; SLOMetricsAbsent fires when one is missing. */
+  readonly sourceSelectors: readonly string[];
+  /** Key of the threshold alert that watches the same requests (alerts.<key>), which the SLO alert inhibits. */
+  readonly thresholdTwin: "highErrorRate" | "highLatency";
+}
+
+const app = jobSelector(jobs.app);
+
+/** The enabled SLOs, in settings order. */
+export function objectives(settings: Settings): Objective[] {
+  return sloNames.flatMap((name): Objective[] => {
+    const slo = settings.slo[name];
+    if (!slo.enabled) return [];
+    const common = {
+      name,
+      objective: slo.objective,
+      window: slo.window,
+      windowMs: effectiveWindowMs(settings, slo.window),
+      pairs: effectivePairs(settings, slo.window),
+    };
+    const percent = `${Number((slo.objective * 100).toPrecision(10))}%`;
+    if (name === "availability") {
+      return [
+        {
+          ...common,
+          promise: `${percent} of requests without a 5xx over ${slo.window}`,
+          errorRatio: serverErrorShare,
+          sourceSelectors: [`${metricNames.requestsTotal}{${app}}`],
+          thresholdTwin: "highErrorRate",
+        },
+      ];
+    }
+    const { thresholdSeconds } = settings.slo.latency;
+    const bucket = (bound: number) =>
+      `${metricNames.requestDurationSeconds}_bucket{${app},le="${bucketLabel(bound)}"}`;
+    return [
+      {
+        ...common,
+        promise: `${percent} of requests within ${thresholdSeconds} s over ${slo.window}`,
+        errorRatio: (window) => slowRequestShare(thresholdSeconds, window),
+        sourceSelectors: [bucket(thresholdSeconds), bucket(Number.POSITIVE_INFINITY)],
+        thresholdTwin: "highLatency",
+      },
+    ];
+  });
+}
+
+/** `job:slo_errors_per_request:ratio_rate5m`: the recorded error ratio over a window, one series per SLO. */
+export function errorRatioRecord(windowMs: number): string {
+  return `job:slo_errors_per_request:ratio_rate${formatDuration(windowMs)}`;
+}
+
+/** The recorded error ratio of one SLO over a window. */
+export function recordedErrorRatio(objective: Objective, windowMs: number): string {
+  return `${errorRatioRecord(windowMs)}{${sloLabel}="${objective.name}"}`;
+}
+
+/** PromQL for the burn rate of one SLO over a window: its recorded error ratio divided by the budget. */
+export function burnRate(objective: Objective, windowMs: number): string {
+  return `${recordedErrorRatio(objective, windowMs)} / (1 - ${objective.objective})`;
+}
+
+/**
+ * How long the series may be missing before SLOMetricsAbsent fires: as long as a total outage takes to trip the
+ * fastest page, whose long window must reach its factor times the budget (Pyrra's AbsentDuration). Missing
+ * longer than that, the page could have missed an outage. Whole seconds, rounded up.
+ */
+export function absentFor(objective: Objective): string {
+  const fastest = objective.pairs[0];
+  if (!fastest) throw new Error(`the ${objective.name} SLO has no burn-rate pair`);
+  const ms = fastest.factor * (1 - objective.objective) * fastest.longMs;
+  return formatDuration(Math.ceil(ms / 1000) * 1000);
+}
+
+export interface RecordingRule {
+  readonly record: string;
+  readonly expr: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface SloAlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for?: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+export interface SloRuleGroup {
+  readonly name: string;
+  readonly objective: Objective;
+  readonly recording: readonly RecordingRule[];
+  readonly alerting: readonly SloAlertRule[];
+}
+
+/** Labels of the ErrorBudgetBurn alert of a pair, which routes, inhibition and e-mail read. */
+export function burnAlertLabels(objective: Objective, pair: BurnRatePair): Record<string, string> {
+  return { severity: pair.severity, [sloLabel]: objective.name, long: pair.long, short: pair.short };
+}
+
+function runbookLink(settings: Settings, alertName: string): string {
+  return `${settings.runbook.url ?? runbookPath}#${runbookAnchor(alertName)}`;
+}
+
+/** `{{ $value }}` as the e-mail shows it, the same template every alert of the stack uses. */
+export const valueTemplate = "{{ $value | humanize }}";
+
+/**
+ * The share of the SLO window's budget that burning at `$value` for the long window spends: B × L / W. Go
+ * templates cannot multiply, so the template asks Prometheus; `%g` writes the value's shortest exact text.
+ */
+function budgetShareTemplate(pair: BurnRatePair, windowMs: number): string {
+  const query = `printf "%g * ${pair.longMs / 1000} / ${windowMs / 1000}" $value | query`;
+  return `{{ with ${query} }}{{ . | first | value | humanizePercentage }}{{ end }}`;
+}
+
+/** The summary of a pair: one line, no variables. W / factor = L × 100 / share whatever the window. */
+export function burnSummary(objective: Objective, pair: BurnRatePair): string {
+  const pace = pair.severity === "critical" ? "fast" : "steadily";
+  const exhaustion = formatDuration((pair.longMs * 100) / pair.budgetPercent);
+  return `The ${objective.name} SLO is burning its error budget ${pace}: at this pace all of it is gone within ${exhaustion}.`;
+}
+
+function burnDescription(objective: Objective, pair: BurnRatePair): string {
+  const window = formatDuration(objective.windowMs);
+  return (
+    `Over both the last ${pair.long} and the last ${pair.short}, the ${objective.name} SLO (${objective.promise}) ` +
+    `burned its error budget ${valueTemplate} times as fast as the objective allows; this alert fires above ${pair.factor}. ` +
+    `At that pace ${pair.long} spends ${budgetShareTemplate(pair, objective.windowMs)} of the ${window} budget.`
+  );
+}
+
+export function absentSummary(objective: Objective): string {
+  return `The ${objective.name} SLO measures nothing: the series it is computed from are missing.`;
+}
+
+function absentDescription(objective: Objective): string {
+  return (
+    `No series matched ${objective.sourceSelectors.join(" or ")} for ${absentFor(objective)}, so the ${objective.name} ` +
+    `SLO (${objective.promise}) cannot burn its budget and its ${sloAlertNames.errorBudgetBurn} pages cannot fire.`
+  );
+}
+
+/** Every group of the SLO rule file, one per enabled SLO. */
+export function sloRuleGroups(settings: Settings): SloRuleGroup[] {
+  return objectives(settings).map((objective) => ({
+    name: `slo-${objective.name}`,
+    objective,
+    recording: alertWindowsMs(settings).map((windowMs) => ({
+      record: errorRatioRecord(windowMs),
+      expr: objective.errorRatio(formatDuration(windowMs)),
+      labels: { [sloLabel]: objective.name },
+    })),
+    alerting: [
+      ...objective.pairs.map((pair) => ({
+        alert: sloAlertNames.errorBudgetBurn,
+        expr: `${burnRate(objective, pair.longMs)} > ${pair.factor} and ${burnRate(objective, pair.shortMs)} > ${pair.factor}`,
+        labels: burnAlertLabels(objective, pair),
+        annotations: {
+          [annotationKeys.summary]: burnSummary(objective, pair),
+          [annotationKeys.description]: burnDescription(objective, pair),
+          [annotationKeys.value]: valueTemplate,
+          [annotationKeys.runbookUrl]: runbookLink(settings, sloAlertNames.errorBudgetBurn),
+        },
+      })),
+      {
+        alert: sloAlertNames.metricsAbsent,
+        expr: objective.sourceSelectors.map((selector) => `absent(${selector})`).join(" or "),
+        for: absentFor(objective),
+        labels: { severity: absentSeverity, [sloLabel]: objective.name },
+        annotations: {
+          [annotationKeys.summary]: absentSummary(objective),
+          [annotationKeys.description]: absentDescription(objective),
+          [annotationKeys.value]: valueTemplate,
+          [annotationKeys.runbookUrl]: runbookLink(settings, sloAlertNames.metricsAbsent),
+        },
+      },
+    ],
+  }));
+}
+
+/** Every expression of the rule file, for the PromQL lint that renderAll runs before writing anything. */
+export function sloRuleExpressions(settings: Settings): { origin: string; expr: string }[] {
+  return sloRuleGroups(settings).flatMap((group) => [
+    ...group.recording.map((rule) => ({
+      origin: `recording rule ${rule.record} (${group.name})`,
+      expr: rule.expr,
+    })),
+    ...group.alerting.map((rule) => ({
+      origin: `alert rule ${rule.alert} (${group.name})`,
+      expr: rule.expr,
+    })),
+  ]);
+}
+
+export function renderSloRules(settings: Settings): string {
+  return generatedYaml({
+    groups: sloRuleGroups(settings).map((group) => ({
+      name: group.name,
+      rules: [
+        ...group.recording,
+        ...group.alerting.map(({ for: duration, ...rule }) => ({
+          alert: rule.alert,
+          expr: rule.expr,
+          ...(duration === undefined || durationMs(duration) === 0 ? {} : { for: duration }),
+          labels: rule.labels,
+          annotations: rule.annotations,
+        })),
+      ],
+    })),
+  });
+}
