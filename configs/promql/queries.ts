@@ -6,12 +6,10 @@ import { metricNames } from "../../service/metrics-contract";
 import { jobs } from "../names";
 import { prometheusSyntheticSeries } from "./upstream-metrics";
 
-/** `{job="<job>"}`: the selector of one scrape job. */
+/** `job="<job>"`: the selector of one scrape job. */
 export function jobSelector(job: string): string {
   return `job="${job}"`;
 }
-
-const appSelector = jobSelector(jobs.app);
 
 /** Quantile of request duration that the latency alert watches and the dashboards draw its threshold on. */
 export const alertedLatencyQuantile = 0.95;
@@ -34,6 +32,11 @@ export function latencyQuantile(quantile: number, window: string, job: string = 
 }
 
 /** `up` of every target of the job. */
+/** `job=~"a|b"`: the selector of several scrape jobs (of one, `jobSelector`'s). */
+export function jobsSelector(jobNames: readonly string[]): string {
+  return jobNames.length === 1 ? jobSelector(jobNames[0] ?? "") : `job=~"${jobNames.join("|")}"`;
+}
+
 export function targetUp(job: string): string {
   return `${prometheusSyntheticSeries.up}{${jobSelector(job)}}`;
 }
@@ -50,22 +53,26 @@ export function bucketLabel(bound: number): string {
 }
 
 /** `sum by (job) (rate(<requests>[window]))` of one histogram bucket of request durations. */
-function requestsWithin(bound: number, window: string): string {
-  return `sum by (job) (rate(${metricNames.requestDurationSeconds}_bucket{${appSelector},le="${bucketLabel(bound)}"}[${window}]))`;
+function requestsWithin(bound: number, window: string, selector: string): string {
+  return `sum by (job) (rate(${metricNames.requestDurationSeconds}_bucket{${selector},le="${bucketLabel(bound)}"}[${window}]))`;
 }
 
 /**
  * Share of requests answered with a 5xx status over the window, as `errorRatio`, but 0 rather than no result
  * while the app served requests and no 5xx: an SLO over a window without errors is met, not unknown.
  */
-export function serverErrorShare(window: string): string {
-  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector}}[${window}]))`;
-  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${appSelector},status_code=~"5.."}[${window}]))`;
+export function serverErrorShare(window: string, selector: string = jobSelector(jobs.app)): string {
+  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${selector}}[${window}]))`;
+  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${selector},status_code=~"5.."}[${window}]))`;
   return `(${errors} or ${total} * 0) / ${total}`;
 }
 
 /** Share of requests that took longer than `thresholdSeconds` (a bucket boundary) over the window. */
-export function slowRequestShare(thresholdSeconds: number, window: string): string {
-  const all = requestsWithin(Number.POSITIVE_INFINITY, window);
-  return `(${all} - ${requestsWithin(thresholdSeconds, window)}) / ${all}`;
+export function slowRequestShare(
+  thresholdSeconds: number,
+  window: string,
+  selector: string = jobSelector(jobs.app),
+): string {
+  const all = requestsWithin(Number.POSITIVE_INFINITY, window, selector);
+  return `(${all} - ${requestsWithin(thresholdSeconds, window, selector)}) / ${all}`;
 }

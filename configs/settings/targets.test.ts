@@ -5,9 +5,11 @@ import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/pro
 import { buildDashboards, dashboardPanelQueries, dashboardPanels } from "../grafana";
 import { alertsDashboard } from "../grafana/dashboards/alerts";
 import { jobVariable, serviceDashboard } from "../grafana/dashboards/service";
+import { sloAlertNames } from "../names";
 import { alertNames } from "../prometheus/built-in-alerts";
 import { renderPrometheusConfig } from "../prometheus/config";
 import { renderAlertRules } from "../prometheus/rules";
+import { renderAll } from "../render";
 import { renderedPaths } from "../runtime/layout";
 import { loadSettings, SettingsError } from "./load";
 
@@ -94,6 +96,18 @@ describe("targets and services", () => {
     expect(rule(alertNames.highRequestVolume, "orders")?.expr).to.match(/> 500$/);
     expect(rule(alertNames.instanceDown, "billing")?.for).to.equal("1m");
     expect(rule(alertNames.instanceDown, "node")?.for).to.equal("15s");
+  });
+
+  it("holds the SLOs for every job with the HTTP contract, each series by job, and names a silent job", () => {
+    const slo = parse(
+      renderAll(loadSettings(monitored).settings, loopbackEndpoints(2))[renderedPaths.sloRules] ?? "",
+    ) as RuleFile;
+    const rules = slo.groups.flatMap((group) => group.rules);
+    const recorded = rules.find((rule) => "record" in rule);
+    expect(recorded?.expr).to.include('job=~"app|billing|orders"');
+    const absent = rules.find((rule) => rule.alert === sloAlertNames.metricsAbsent);
+    for (const job of ["app", "billing", "orders"]) expect(absent?.expr).to.include(`{job="${job}"`);
+    expect(absent?.expr).not.to.include('job="node"');
   });
 
   it("drops the demo app's job and alerts when app.enabled is false", () => {

@@ -5,10 +5,17 @@
  * A file of its own beside alerts.yml: the replicas load both through `rules/*.yml`.
  */
 import { metricNames } from "../../service/metrics-contract";
-import { annotationKeys, jobs, sloAlertNames } from "../names";
+import { annotationKeys, sloAlertNames } from "../names";
 import { runbookAnchor, runbookPath } from "../prometheus/rules";
-import { bucketLabel, jobSelector, serverErrorShare, slowRequestShare } from "../promql/queries";
+import {
+  bucketLabel,
+  jobSelector,
+  jobsSelector,
+  serverErrorShare,
+  slowRequestShare,
+} from "../promql/queries";
 import { durationMs, formatDuration } from "../settings/duration";
+import { monitoredJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 import { type SloName, sloNames } from "./settings";
@@ -39,10 +46,16 @@ export interface Objective {
   readonly thresholdTwin: "highErrorRate" | "highLatency";
 }
 
-const app = jobSelector(jobs.app);
-
-/** The enabled SLOs, in settings order. */
+/**
+ * The enabled SLOs, in settings order. Each holds for every job with the HTTP contract (the demo app, and the
+ * targets and services that declare it), one series per job; none while no job has it.
+ */
 export function objectives(settings: Settings): Objective[] {
+  const contractJobs = monitoredJobs(settings)
+    .filter((job) => job.httpContract)
+    .map((job) => job.job);
+  if (contractJobs.length === 0) return [];
+  const selector = jobsSelector(contractJobs);
   return sloNames.flatMap((name): Objective[] => {
     const slo = settings.slo[name];
     if (!slo.enabled) return [];
@@ -59,21 +72,25 @@ export function objectives(settings: Settings): Objective[] {
         {
           ...common,
           promise: `${percent} of requests without a 5xx over ${slo.window}`,
-          errorRatio: serverErrorShare,
-          sourceSelectors: [`${metricNames.requestsTotal}{${app}}`],
+          errorRatio: (window) => serverErrorShare(window, selector),
+          // One per job: absent() takes the job from its selector, so the alert names the silent job.
+          sourceSelectors: contractJobs.map((job) => `${metricNames.requestsTotal}{${jobSelector(job)}}`),
           thresholdTwin: "highErrorRate",
         },
       ];
     }
     const { thresholdSeconds } = settings.slo.latency;
-    const bucket = (bound: number) =>
-      `${metricNames.requestDurationSeconds}_bucket{${app},le="${bucketLabel(bound)}"}`;
+    const buckets = (bound: number) =>
+      contractJobs.map(
+        (job) =>
+          `${metricNames.requestDurationSeconds}_bucket{${jobSelector(job)},le="${bucketLabel(bound)}"}`,
+      );
     return [
       {
         ...common,
         promise: `${percent} of requests within ${thresholdSeconds} s over ${slo.window}`,
-        errorRatio: (window) => slowRequestShare(thresholdSeconds, window),
-        sourceSelectors: [bucket(thresholdSeconds), bucket(Number.POSITIVE_INFINITY)],
+        errorRatio: (window) => slowRequestShare(thresholdSeconds, window, selector),
+        sourceSelectors: [...buckets(thresholdSeconds), ...buckets(Number.POSITIVE_INFINITY)],
         thresholdTwin: "highLatency",
       },
     ];
