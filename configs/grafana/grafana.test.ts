@@ -326,7 +326,9 @@ describe("Grafana provisioning and dashboards", () => {
         style: "line",
         lines: [highErrorRate.maxRatio],
       });
-      expect(lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window, selectedJob))).to.deep.equal({
+      expect(
+        lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window, selectedJob)),
+      ).to.deep.equal({
         style: "line",
         lines: [highLatency.p95Seconds],
       });
@@ -342,7 +344,9 @@ describe("Grafana provisioning and dashboards", () => {
       });
       expect(lineOf(settings, requestsInWindow("2m", selectedJob)).lines).to.deep.equal([1234]);
       expect(lineOf(settings, errorRatio("5m", selectedJob)).lines).to.deep.equal([0.2]);
-      expect(lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m", selectedJob)).lines).to.deep.equal([1.5]);
+      expect(
+        lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m", selectedJob)).lines,
+      ).to.deep.equal([1.5]);
     });
 
     it("disappear when the alert is disabled", () => {
