@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Agent, METHODS } from "node:http";
+import { connect } from "node:net";
 import { resolve } from "node:path";
 import { expect } from "chai";
 import { requireBinaries } from "../test-support/binaries";
@@ -127,6 +128,46 @@ describe("service: request metrics", () => {
     await waitForGetsInFlight(server.url, 1);
     aborter.abort();
     expect(await slow).to.be.instanceOf(Error);
+    await waitForGetsInFlight(server.url, 0);
+    const samples = await scrape(server.url);
+    expect(samples.filter((sample) => sample.name === metricNames.requestsTotal)).to.deep.equal([]);
+  });
+
+  it("counts pipelined requests on one connection, each when its own response has been sent", async () => {
+    const socket = connect(server.port, "127.0.0.1");
+    try {
+      const responses = new Promise<void>((done, fail) => {
+        let received = "";
+        socket.on("data", (chunk: Buffer) => {
+          received += chunk.toString("latin1");
+          if (received.split("HTTP/1.1 200 OK").length - 1 === 3) done();
+        });
+        socket.once("error", fail);
+      });
+      const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: test\r\n\r\n`;
+      socket.write(`${get(apiRoutes.root)}${get(`${apiRoutes.slow}?ms=50`)}${get(apiRoutes.root)}`);
+      await responses;
+    } finally {
+      socket.destroy();
+    }
+    await waitForGetsInFlight(server.url, 0);
+    expect(valuesByLabels(await scrape(server.url), metricNames.requestsTotal)).to.deep.equal({
+      [`GET ${apiRoutes.root} 200`]: 2,
+      [`GET ${apiRoutes.slow} 200`]: 1,
+    });
+  });
+
+  it("releases every open request of a connection that closes, counting none of them", async () => {
+    const socket = connect(server.port, "127.0.0.1");
+    const closed = new Promise((done) => socket.once("close", done));
+    try {
+      const get = `GET ${apiRoutes.slow}?ms=2000 HTTP/1.1\r\nHost: test\r\n\r\n`;
+      socket.write(`${get}${get}`);
+      await waitForGetsInFlight(server.url, 2);
+    } finally {
+      socket.destroy();
+    }
+    await closed;
     await waitForGetsInFlight(server.url, 0);
     const samples = await scrape(server.url);
     expect(samples.filter((sample) => sample.name === metricNames.requestsTotal)).to.deep.equal([]);

@@ -7,7 +7,15 @@
  * labelled child, so none of it runs per request: the duration histogram keeps its counts in typed arrays
  * (request-histogram.ts), indexed by a series number found once per (method, route, status), and the request
  * counter (the histogram's _count) and the in-flight gauge are copied into prom-client when /metrics is scraped.
+ * Nor does a request add a listener: the end of its response comes from node's diagnostics channel, and an
+ * abandoned one from a listener on its connection, shared by every request on it.
  */
+import { subscribe } from "node:diagnostics_channel";
+import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+// The global `performance` is a lazy accessor on globalThis (node's internal/util.js,
+// defineReplaceableLazyAttribute): the module's object skips that getter on every read.
+import { performance } from "node:perf_hooks";
 import type { Layer } from "@koa/router";
 import type Koa from "koa";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
@@ -113,7 +121,58 @@ class MethodSeries {
   constructor(readonly label: string) {}
 }
 
-const uncounted: ReadonlySet<string> = new Set(uncountedPaths);
+type RequestContext = Koa.ParameterizedContext<Koa.DefaultState, RoutedContext>;
+
+/** A counted request from the middleware until its response finished or its connection closed. */
+class OpenRequest {
+  open = true;
+
+  constructor(
+    readonly metrics: RequestMetrics,
+    readonly method: MethodSeries,
+    readonly ctx: RequestContext,
+    readonly start: number,
+  ) {}
+}
+
+/** The request a response answers, set by the middleware on the responses it counts. */
+const openRequest = Symbol("openRequest");
+/** The counted requests of a connection whose responses have not finished, in the order they arrived. */
+const openOnConnection = Symbol("openOnConnection");
+
+type TrackedResponse = ServerResponse & { [openRequest]?: OpenRequest };
+type TrackedSocket = Socket & { [openOnConnection]?: OpenRequest[] };
+
+/**
+ * Node publishes every response of every server in the process on this channel once it has been sent in full
+ * (node's lib/_http_server.js, resOnFinish; "http.server.response.finish" in the diagnostics_channel docs):
+ * one subscriber for the process, where a "finish" or "close" listener per response would cost each request
+ * an insertion into the response's dictionary-mode `_events` and a closure.
+ */
+const responseFinished = "http.server.response.finish";
+let subscribed = false;
+
+function onResponseFinished(message: unknown): void {
+  const request = (message as { response: TrackedResponse }).response[openRequest];
+  if (request !== undefined) request.metrics.finished(request);
+}
+
+/**
+ * A response that has not finished when its connection closes never will: its client went away, or the server
+ * cut the connection. One listener per connection instead of one per request.
+ */
+function releaseOpenRequests(this: TrackedSocket): void {
+  const open = this[openOnConnection] ?? [];
+  this[openOnConnection] = undefined;
+  for (const request of open) request.metrics.abandoned(request);
+}
+
+/** As `uncountedPaths`, compared without hashing: the path is a fresh string on every request. */
+function isUncounted(path: string): boolean {
+  for (const uncountedPath of uncountedPaths) if (path === uncountedPath) return true;
+  return false;
+}
+
 const standard: ReadonlySet<string> = new Set(standardMethods);
 
 class RequestMetrics {
@@ -150,24 +209,55 @@ class RequestMetrics {
         for (const method of allMethods) this.set({ method: method.label }, method.inFlight);
       },
     });
+    if (!subscribed) {
+      subscribe(responseFinished, onResponseFinished);
+      subscribed = true;
+    }
   }
 
-  readonly middleware = (ctx: Koa.ParameterizedContext<Koa.DefaultState, RoutedContext>, next: Koa.Next) => {
-    if (uncounted.has(ctx.path)) return next();
-    const method = this.methods.get(ctx.method) ?? this.addMethod(ctx.method);
-    const start = performance.now();
+  readonly middleware = (ctx: RequestContext, next: Koa.Next) => {
+    // ctx.path and ctx.method are Koa's delegated getters, `this[target][name]`: one function body shared by
+    // every delegated property (the delegates package, used by koa/lib/context.js), so both of its loads are
+    // megamorphic. The getters of the request they delegate to give the same values without them.
+    const { request } = ctx;
+    if (isUncounted(request.path)) return next();
+    const method = this.methods.get(request.method) ?? this.addMethod(request.method);
+    const counted = new OpenRequest(this, method, ctx, performance.now());
     method.inFlight++;
-    // "close" is the one event every response emits, whether it finished or the client went away, so the
-    // in-flight count always comes back down; the duration runs until the response has been sent in full.
-    ctx.res.on("close", () => {
-      method.inFlight--;
-      // A response that did not finish sent no status (the client hung up first): there is nothing to label it by.
-      if (!ctx.res.writableFinished) return;
-      const series = this.series(method, routeLabel(ctx), ctx.res.statusCode);
-      this.duration.observe(series, (performance.now() - start) / 1000);
-    });
+    (ctx.res as TrackedResponse)[openRequest] = counted;
+    const socket: TrackedSocket = ctx.req.socket;
+    const open = socket[openOnConnection];
+    if (open === undefined) {
+      socket[openOnConnection] = [counted];
+      socket.on("close", releaseOpenRequests);
+    } else open.push(counted);
     return next();
   };
+
+  /** Its response has been sent in full: the duration ends here. */
+  finished(request: OpenRequest): void {
+    if (!this.close(request)) return;
+    const { ctx, method } = request;
+    const series = this.series(method, routeLabel(ctx), ctx.res.statusCode);
+    this.duration.observe(series, (performance.now() - request.start) / 1000);
+  }
+
+  /** Its connection closed first: it sent no status (or not all of it), so there is nothing to label it by. */
+  abandoned(request: OpenRequest): void {
+    this.close(request);
+  }
+
+  /** Takes the request out of flight; false if it was already. */
+  private close(request: OpenRequest): boolean {
+    if (!request.open) return false;
+    request.open = false;
+    request.method.inFlight--;
+    const open = (request.ctx.req.socket as TrackedSocket)[openOnConnection];
+    // Responses on a connection finish in the order their requests arrived, so this is nearly always the first.
+    if (open?.[0] === request) open.shift();
+    else if (open?.includes(request)) open.splice(open.indexOf(request), 1);
+    return true;
+  }
 
   private addMethod(method: string): MethodSeries {
     if (!standard.has(method)) {
