@@ -3,7 +3,7 @@
  * states only what is particular to it (an image to build, a password to generate, replicas to group).
  */
 import * as docker from "@pulumi/docker";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { DeploymentPlan, ServicePlan } from "../configs/deployment/plan";
 import { containerArgs, containerOptions, type SecretContents, volumeOptions } from "./containers";
 
@@ -91,4 +91,25 @@ export function declarePinnedService(
   if (volumes.length > 1)
     throw new Error(`${service.key}: a component names one data volume, the plan gives more`);
   return { image, container, volume: volumes[0] };
+}
+
+/**
+ * A component that is one pinned image and its container, under the type the caller names: a service of the
+ * user's own (`services` in the settings) is one, hardened like the stack's own by `declareService`.
+ */
+export class PinnedContainer extends pulumi.ComponentResource {
+  readonly image: docker.RemoteImage;
+  readonly container: docker.Container;
+
+  constructor(
+    type: string,
+    name: string,
+    service: ServicePlan,
+    context: StackContext,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super(type, name, {}, opts);
+    ({ image: this.image, container: this.container } = declarePinnedService(this, name, service, context));
+    this.registerOutputs({ container: this.container.name });
+  }
 }

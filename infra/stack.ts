@@ -23,9 +23,8 @@ import { GrafanaService } from "./grafana";
 import { MailpitInbox } from "./inbox";
 import { LoadTest } from "./loadtest";
 import { PrometheusReplicas } from "./prometheus";
-import { plannedService, type StackContext } from "./service";
+import { PinnedContainer, plannedService, type StackContext } from "./service";
 import { readStackSettings } from "./stack-config";
-import { UserService } from "./user-service";
 
 /** What `pulumi up` prints: where to look, how to log in, how to run the load test again. */
 export interface StackOutputs {
@@ -60,7 +59,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
   /** Present when `app.enabled`. */
   readonly app?: AppService;
   /** One per entry of `services`. */
-  readonly userServices: readonly UserService[];
+  readonly userServices: readonly PinnedContainer[];
   readonly prometheus: PrometheusReplicas;
   readonly alertmanager: AlertmanagerService;
   readonly grafana: GrafanaService;
@@ -98,9 +97,13 @@ export class MonitoringStack extends pulumi.ComponentResource {
     }
     this.userServices = settings.services.map(
       (userService) =>
-        new UserService(`${name}-service-${userService.job}`, service(userService.job), context, {
-          parent: this,
-        }),
+        new PinnedContainer(
+          "watchtower:index:UserService",
+          `${name}-service-${userService.job}`,
+          service(userService.job),
+          context,
+          { parent: this },
+        ),
     );
     if (has(dockerAliases.mailpit)) {
       this.inbox = new MailpitInbox(`${name}-inbox`, service(dockerAliases.mailpit), context, {
