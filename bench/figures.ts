@@ -4,7 +4,15 @@
  */
 import { median } from "./stats";
 
-export const partNames = ["http", "instructions", "scrape", "cardinality", "alert", "footprint"] as const;
+export const partNames = [
+  "http",
+  "instructions",
+  "scrape",
+  "cardinality",
+  "alert",
+  "footprint",
+  "scale",
+] as const;
 export type PartName = (typeof partNames)[number];
 
 export interface Measured {

@@ -4,7 +4,7 @@
  * stderr) and, with --json <file>, writes the same figures as JSON. Exits 1 if a part failed to run; goals
  * that are not met are reported, not failed: a benchmark measures, it does not assert.
  *
- *   npm run bench                              every part, about 30 minutes on 2 cores
+ *   npm run bench                              every part, about 35 minutes on 2 cores
  *   npm run bench -- --only footprint          what the stack costs its host, on Docker: about 10 minutes
  *   npm run bench -- --only http,scrape        some parts
  *   npm run bench -- --skip alert --json out.json
@@ -17,6 +17,8 @@ import { type Figure, formatTable, type PartName, partNames } from "./figures";
 import { benchFootprint } from "./footprint";
 import { benchHttp } from "./http";
 import { benchInstructions } from "./instructions";
+import { benchScale } from "./scale";
+import { parseInstanceCounts } from "./scale-math";
 import { benchScrape } from "./scrape";
 import { benchTimeToAlert } from "./time-to-alert";
 
@@ -34,6 +36,8 @@ interface BenchOptions {
   readonly attackRequests: number;
   readonly alertRounds: number;
   readonly footprintMinutes: number;
+  readonly scaleInstances: readonly number[];
+  readonly scaleSettleSeconds: number;
 }
 
 const defaults = {
@@ -48,6 +52,8 @@ const defaults = {
   attackRequests: 100_000,
   alertRounds: 3,
   footprintMinutes: 5,
+  scaleInstances: [1, 5, 20],
+  scaleSettleSeconds: 60,
 } as const;
 
 /** The attack is read after each of these batches, to show whether series or memory grow with the requests. */
@@ -71,6 +77,10 @@ const usage = `usage: npm run bench -- [options]
   --attack-requests <n>       random requests of the cardinality attack (default ${defaults.attackRequests})
   --alert-rounds <n>          rounds of the time-to-alert part, each on a fresh stack (default ${defaults.alertRounds})
   --footprint-minutes <n>     quiet minutes the footprint part measures after the load test (default ${defaults.footprintMinutes})
+  --scale-instances <counts>  extra instances of the service the scale part monitors, ascending, the first the
+                              baseline of the others (default ${defaults.scaleInstances.join(",")})
+  --scale-settle <seconds>    window the scale part reads each count over, from when every instance has
+                              request series on every replica (default ${defaults.scaleSettleSeconds})
   --help                      print this`;
 
 class UsageError extends Error {
@@ -118,6 +128,8 @@ function parseBenchArgs(args: readonly string[]): BenchOptions | "help" {
     attackRequests: integer("--attack-requests", values["attack-requests"], defaults.attackRequests),
     alertRounds: integer("--alert-rounds", values["alert-rounds"], defaults.alertRounds),
     footprintMinutes: integer("--footprint-minutes", values["footprint-minutes"], defaults.footprintMinutes),
+    scaleInstances: instanceCounts("--scale-instances", values["scale-instances"], defaults.scaleInstances),
+    scaleSettleSeconds: integer("--scale-settle", values["scale-settle"], defaults.scaleSettleSeconds),
   };
 }
 
@@ -141,6 +153,8 @@ function parse(args: readonly string[]) {
       "attack-requests": { type: "string" },
       "alert-rounds": { type: "string" },
       "footprint-minutes": { type: "string" },
+      "scale-instances": { type: "string" },
+      "scale-settle": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -164,6 +178,19 @@ function integer(option: string, text: string | undefined, fallback: number, min
     throw new UsageError(`${option} must be a whole number of at least ${min}, got "${text}"`);
   }
   return value;
+}
+
+function instanceCounts(
+  option: string,
+  text: string | undefined,
+  fallback: readonly number[],
+): readonly number[] {
+  if (text === undefined) return fallback;
+  try {
+    return parseInstanceCounts(text);
+  } catch (error) {
+    throw new UsageError(`${option} ${(error as Error).message}`);
+  }
 }
 
 interface Failure {
@@ -226,6 +253,8 @@ async function runBench(options: BenchOptions, log: (line: string) => void): Pro
       }),
     alert: () => benchTimeToAlert({ rounds: options.alertRounds, log }),
     footprint: () => benchFootprint({ steadyMinutes: options.footprintMinutes, log }),
+    scale: () =>
+      benchScale({ instances: options.scaleInstances, settleSeconds: options.scaleSettleSeconds, log }),
   };
   for (const part of options.parts) {
     const partStarted = performance.now();

@@ -300,6 +300,7 @@ export class Stack {
    * Waits until every replica has scraped every target of every job successfully: only from then on can an
    * alert about any of them fire. Prometheus applies its targets a few seconds after it starts.
    */
+  /** Every target of the stack's own (the app, each replica, Alertmanager) up on every replica. */
   waitForAllTargetsUp(timeoutMs: number): Promise<Waited<true>> {
     const expected = describeTargets([
       ...[this.endpoints.app].map((instance) => ({ job: jobs.app, instance })),
@@ -310,7 +311,11 @@ export class Stack {
       "every target up on every replica",
       async () => {
         for (const [replica, client] of this.prometheus.entries()) {
-          const samples = await client.query(prometheusSyntheticSeries.up);
+          // The stack's own targets: targets of the settings are the scenarios' to check.
+          const own = new Set<string>(Object.values(jobs));
+          const samples = (await client.query(prometheusSyntheticSeries.up)).filter((sample) =>
+            own.has(sample.labels.job ?? ""),
+          );
           const seen = describeTargets(
             samples.map((sample) => ({
               job: sample.labels.job ?? "(no job)",

@@ -29,6 +29,7 @@ import { type Settings, settingsSchema } from "../settings/schema";
 import {
   nodeProcessMetrics,
   prometheusSyntheticSeries,
+  prometheusWorkloadMetrics,
   stackHealthMetrics,
   stackMetricNames,
 } from "./upstream-metrics";
@@ -198,6 +199,7 @@ describe("metrics the dashboards read from other programs", () => {
         ...Object.values(prometheusSyntheticSeries),
         ...Object.values(stackMetricNames),
         ...Object.values(stackHealthMetrics),
+        ...Object.values(prometheusWorkloadMetrics),
       ];
       await waitFor(
         `Prometheus to hold ${expected.join(", ")}`,

@@ -56,6 +56,19 @@ export const stackHealthMetrics = {
   alertmanagerConfigReloadSuccessful: "alertmanager_config_last_reload_successful",
 } as const;
 
+/**
+ * What a Prometheus exposes about its own work, which the scale benchmark reads: "The duration of the last rule
+ * group evaluation." and "The number of rules." (one series per `rule_group`, rules/group.go), "Total number of
+ * series in the head block.", and client_golang's process collector's memory and CPU.
+ */
+export const prometheusWorkloadMetrics = {
+  ruleGroupLastDurationSeconds: "prometheus_rule_group_last_duration_seconds",
+  ruleGroupRules: "prometheus_rule_group_rules",
+  headSeries: "prometheus_tsdb_head_series",
+  residentMemoryBytes: "process_resident_memory_bytes",
+  cpuSecondsTotal: "process_cpu_seconds_total",
+} as const;
+
 /** prom-client's default metrics (`collectDefaultMetrics`), which the service exports without a prefix. */
 export const nodeProcessMetrics = {
   cpuSecondsTotal: "process_cpu_seconds_total",
