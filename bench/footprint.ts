@@ -30,7 +30,7 @@ import type { Settings, SettingsInput } from "../configs/settings/schema";
 import { ComposeStack } from "../e2e/docker/compose-stack";
 import { scrape } from "../service/testing";
 import { buildAppImage, type DockerTools, requireDocker } from "../test-support/docker";
-import { freePort } from "../test-support/ports";
+import { freeStackPorts } from "../test-support/ports";
 import { seconds } from "../test-support/wait";
 import { below, type Figure, goal, measured } from "./figures";
 import {
@@ -143,15 +143,7 @@ function dockerTools(): DockerTools {
 
 /** The shipped defaults, on free loopback ports so that a stack of the user's own keeps its ports. */
 async function footprintSettings(): Promise<SettingsInput> {
-  return {
-    ports: {
-      app: await freePort(),
-      prometheus: await freePort(),
-      alertmanager: await freePort(),
-      grafana: await freePort(),
-      mailpit: await freePort(),
-    },
-  };
+  return { ports: await freeStackPorts() };
 }
 
 interface Phased {

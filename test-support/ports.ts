@@ -37,3 +37,14 @@ export async function freePort(): Promise<number> {
   handedOut.add(port);
   return port;
 }
+
+/** `ports` settings of a stack on free loopback ports, so that a stack of the user's own keeps its ports. */
+export async function freeStackPorts() {
+  return {
+    app: await freePort(),
+    prometheus: await freePort(),
+    alertmanager: await freePort(),
+    grafana: await freePort(),
+    mailpit: await freePort(),
+  };
+}

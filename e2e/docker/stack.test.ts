@@ -20,7 +20,7 @@ import type { SettingsInput } from "../../configs/settings/schema";
 import { repositoryRoot } from "../../scripts/repository";
 import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
 import { boundedFetch } from "../../test-support/http";
-import { freePort } from "../../test-support/ports";
+import { freeStackPorts } from "../../test-support/ports";
 import { PrometheusClient } from "../../test-support/prometheus-client";
 import { waitFor } from "../../test-support/wait";
 import {
@@ -39,16 +39,7 @@ import { MailpitClient } from "./mailpit";
 
 /** The end-to-end suite's fast settings, on free loopback ports. */
 async function dockerTestSettings(): Promise<SettingsInput> {
-  return {
-    ...e2eSettings,
-    ports: {
-      app: await freePort(),
-      prometheus: await freePort(),
-      alertmanager: await freePort(),
-      grafana: await freePort(),
-      mailpit: await freePort(),
-    },
-  };
+  return { ...e2eSettings, ports: await freeStackPorts() };
 }
 
 const loopbackUrl = (port: number) => `http://127.0.0.1:${port}`;
