@@ -768,11 +768,12 @@ describe("the Pulumi program under mocks", function () {
       expect(inputs.user).to.equal(undefined);
     });
 
-    it("maps host.docker.internal to the Docker host in every Prometheus and in the service", () => {
+    it("maps host.docker.internal to the Docker host in every Prometheus, the service and the load test", () => {
       for (const name of [
         "monitoring-prometheus-0",
         "monitoring-prometheus-1",
         "monitoring-service-orders-container",
+        "monitoring-loadtest-container",
       ]) {
         expect(resource(run, name).inputs.hosts, name).to.deep.equal([
           { host: "host.docker.internal", ip: "host-gateway" },

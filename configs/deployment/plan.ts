@@ -599,6 +599,8 @@ function loadtestService(
     files: [...scriptFiles, file(inputs.files, renderedPaths.loadtestOptions, optionsTarget)],
     secrets: [],
     volumes: [],
+    // loadtest.target may be a target on the Docker host, written host.docker.internal:<port>.
+    extraHosts: [dockerHostGateway],
     after: before.map((service) => service.key).filter((key) => key !== dockerAliases.grafana),
     // Under a tenth of this with the default maxVUs (README, "What the stack costs its host"); each VU has
     // a JavaScript runtime of its own, and loadtest.maxVUs allows 1000.
