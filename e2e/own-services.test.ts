@@ -4,6 +4,7 @@
  * naming its job; load on the second raises HighRequestVolume for that job alone; and every panel of the
  * Service dashboard has data with its `job` variable set to each job. Real binaries on loopback.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { dashboardPanelQueries } from "../configs/grafana";
 import { serviceDashboard } from "../configs/grafana/dashboards/service";
@@ -71,7 +72,7 @@ describe("end to end: monitoring your own services on real binaries", () => {
     stack.log(formatMeasurement(`InstanceDown for job ${nobody}`, email.receivedAt - startedAt, budgetMs));
     expect(parseSubject(email.subject)?.job).to.equal(nobody);
     // Long enough for an InstanceDown of a live job to have arrived too, had one fired.
-    await new Promise((resolve) => setTimeout(resolve, budgetMs - (performance.now() - startedAt)));
+    await sleep(budgetMs - (performance.now() - startedAt));
     const downJobs = stack.inbox
       .received((received) => parseSubject(received.subject)?.alertname === alertNames.instanceDown)
       .map((received) => parseSubject(received.subject)?.job);
@@ -120,7 +121,7 @@ describe("end to end: monitoring your own services on real binaries", () => {
         startSteadyTraffic(`http://${target}${route}`, 2, settleMs),
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, settleMs));
+    await sleep(settleMs);
     await Promise.all(traffic.map((each) => each.stop()));
     const problems: string[] = [];
     for (const job of [jobs.app, second]) {

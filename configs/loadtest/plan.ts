@@ -22,7 +22,12 @@ import {
 import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { durationMs } from "../settings/duration";
 import { SettingsError } from "../settings/error";
-import { jobAlertSettings, loadtestJob, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
+import {
+  httpContractJobs,
+  jobAlertSettings,
+  loadtestJob,
+  type MonitoredJob,
+} from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { k6PushInterval, k6TestIdTag, k6TrendStats, k6TrendStatsEnv } from "./k6-metrics";
 
@@ -92,11 +97,7 @@ function aboveThresholdPerWindow(settings: Settings): number {
 /** The load-test job, which `loadSettings` has checked to exist while the load test is enabled. */
 function targetJob(settings: Settings): MonitoredJob {
   const job = loadtestJob(settings);
-  if (job === undefined) {
-    throw new SettingsError([
-      `loadtest.target: "${settings.loadtest.target}" is not a monitored job with httpContract; the load test has no target`,
-    ]);
-  }
+  if (job === undefined) throw new SettingsError(loadtestProblems(settings));
   return job;
 }
 
@@ -111,9 +112,7 @@ function loadtestThreshold(settings: Settings) {
  */
 export function loadtestProblems(settings: Settings): string[] {
   if (loadtestJob(settings) === undefined) {
-    const candidates = monitoredJobs(settings)
-      .filter((job) => job.httpContract)
-      .map((job) => job.job);
+    const candidates = httpContractJobs(settings).map((job) => job.job);
     return [
       `loadtest.target: "${settings.loadtest.target}" is not a monitored job with httpContract; ` +
         (candidates.length > 0 ? `choose one of ${candidates.join(", ")}, ` : "") +

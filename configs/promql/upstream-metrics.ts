@@ -56,6 +56,12 @@ export const stackHealthMetrics = {
   alertmanagerConfigReloadSuccessful: "alertmanager_config_last_reload_successful",
 } as const;
 
+/** client_golang's and prom-client's process collector: the same names from Prometheus and from the service. */
+const processCollectorMetrics = {
+  cpuSecondsTotal: "process_cpu_seconds_total",
+  residentMemoryBytes: "process_resident_memory_bytes",
+} as const;
+
 /**
  * What a Prometheus exposes about its own work, which the scale benchmark reads: "The duration of the last rule
  * group evaluation." and "The number of rules." (one series per `rule_group`, rules/group.go), "Total number of
@@ -65,14 +71,12 @@ export const prometheusWorkloadMetrics = {
   ruleGroupLastDurationSeconds: "prometheus_rule_group_last_duration_seconds",
   ruleGroupRules: "prometheus_rule_group_rules",
   headSeries: "prometheus_tsdb_head_series",
-  residentMemoryBytes: "process_resident_memory_bytes",
-  cpuSecondsTotal: "process_cpu_seconds_total",
+  ...processCollectorMetrics,
 } as const;
 
 /** prom-client's default metrics (`collectDefaultMetrics`), which the service exports without a prefix. */
 export const nodeProcessMetrics = {
-  cpuSecondsTotal: "process_cpu_seconds_total",
-  residentMemoryBytes: "process_resident_memory_bytes",
+  ...processCollectorMetrics,
   heapUsedBytes: "nodejs_heap_size_used_bytes",
   heapTotalBytes: "nodejs_heap_size_total_bytes",
   eventLoopLagP50Seconds: "nodejs_eventloop_lag_p50_seconds",

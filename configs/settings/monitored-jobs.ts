@@ -56,7 +56,12 @@ export function jobAlertSettings<Key extends PerJobAlertKey>(
   return { ...alerts[key], ...job.overrides[key] };
 }
 
+/** The jobs that expose the HTTP metrics contract, the demo app first while it is enabled. */
+export function httpContractJobs(settings: Parameters<typeof monitoredJobs>[0]): MonitoredJob[] {
+  return monitoredJobs(settings).filter((job) => job.httpContract);
+}
+
 /** The job the load test drives; undefined when `loadtest.target` names none with the HTTP contract. */
 export function loadtestJob(settings: Settings): MonitoredJob | undefined {
-  return monitoredJobs(settings).find((job) => job.job === settings.loadtest.target && job.httpContract);
+  return httpContractJobs(settings).find((job) => job.job === settings.loadtest.target);
 }

@@ -15,7 +15,7 @@ import {
   slowRequestShare,
 } from "../promql/queries";
 import { durationMs, formatDuration } from "../settings/duration";
-import { monitoredJobs } from "../settings/monitored-jobs";
+import { httpContractJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 import { type SloName, sloNames } from "./settings";
@@ -51,9 +51,7 @@ export interface Objective {
  * targets and services that declare it), one series per job; none while no job has it.
  */
 export function objectives(settings: Settings): Objective[] {
-  const contractJobs = monitoredJobs(settings)
-    .filter((job) => job.httpContract)
-    .map((job) => job.job);
+  const contractJobs = httpContractJobs(settings).map((job) => job.job);
   if (contractJobs.length === 0) return [];
   const selector = jobsSelector(contractJobs);
   return sloNames.flatMap((name): Objective[] => {

@@ -21,7 +21,7 @@ import {
   requestsInWindow,
 } from "../../promql/queries";
 import { nodeProcessMetrics, targetLabels } from "../../promql/upstream-metrics";
-import { monitoredJobs } from "../../settings/monitored-jobs";
+import { httpContractJobs } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";
 import {
   addSections,
@@ -47,7 +47,7 @@ const app = jobSelector(selectedJob);
 
 function jobVariableBuilder(settings: Settings): QueryVariableBuilder {
   const query = `label_values(${metricNames.requestsTotal}, ${targetLabels.job})`;
-  const first = monitoredJobs(settings).find((job) => job.httpContract)?.job ?? jobs.app;
+  const first = httpContractJobs(settings)[0]?.job ?? jobs.app;
   return new QueryVariableBuilder(jobVariable)
     .label("Job")
     .description(
