@@ -8,8 +8,8 @@
  */
 import { nodeProcessMetrics } from "../configs/promql/upstream-metrics";
 import { probePaths } from "../service/metrics-contract";
-import { parseExposition, type Sample } from "../service/testing";
 import { boundedFetch } from "../test-support/http";
+import { parseExposition, type Sample } from "../test-support/service";
 import { attackMethods, primeRequestCount, runAttack } from "./attack-client";
 import { exerciseEveryRoute } from "./exercise";
 import { countSeries } from "./exposition";

@@ -5,8 +5,8 @@
  * as a quietly different benchmark.
  */
 import { apiRoutes, probePaths } from "../service/metrics-contract";
-import { rawRequest } from "../service/testing";
 import { withinRequestTimeout } from "../test-support/http";
+import { rawRequest } from "../test-support/service";
 
 interface Exchange {
   readonly method: string;

@@ -1,6 +1,6 @@
 /** Counting what a /metrics page holds, for the scrape and cardinality benchmarks. */
 import { metricNames } from "../service/metrics-contract";
-import { parseExposition, type Sample } from "../service/testing";
+import { parseExposition, type Sample } from "../test-support/service";
 
 /** Sample names of the request metrics: the series an attacker could try to multiply. */
 const requestSampleNames: ReadonlySet<string> = new Set([

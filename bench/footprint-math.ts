@@ -3,7 +3,7 @@
  * API's memory statistics, summarising a container's readings, and Prometheus's on-disk growth and its
  * projection to the retention.
  */
-import type { Sample } from "../service/testing";
+import type { Sample } from "../test-support/service";
 import { median } from "./stats";
 
 /** `memory_stats` of the Engine API's `GET /containers/{id}/stats`, the fields read here. */

@@ -28,9 +28,9 @@ import { durationMs } from "../configs/settings/duration";
 import { loadSettings } from "../configs/settings/load";
 import type { Settings, SettingsInput } from "../configs/settings/schema";
 import { ComposeStack } from "../e2e/docker/compose-stack";
-import { scrape } from "../service/testing";
 import { buildAppImage, type DockerTools, requireDocker } from "../test-support/docker";
 import { freeStackPorts } from "../test-support/ports";
+import { scrape } from "../test-support/service";
 import { seconds } from "../test-support/wait";
 import { below, type Figure, goal, measured } from "./figures";
 import {

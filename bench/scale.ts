@@ -12,12 +12,13 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { type HostPort, hostPort } from "../configs/runtime/endpoints";
+import type { BinaryName } from "../configs/runtime/tool-builds";
 import { durationMs } from "../configs/settings/duration";
 import { loadSettings } from "../configs/settings/load";
 import { Stack } from "../e2e/stack";
 import { type SteadyTraffic, startSteadyTraffic } from "../e2e/traffic";
 import { apiRoutes } from "../service/metrics-contract";
-import { type BinaryName, findBinary } from "../test-support/binaries";
+import { findBinary } from "../test-support/binaries";
 import { freePort, loopback } from "../test-support/ports";
 import type { PrometheusClient } from "../test-support/prometheus-client";
 import { seconds } from "../test-support/wait";

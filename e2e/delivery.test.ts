@@ -19,7 +19,7 @@ import { alertmanagerFlags } from "../configs/runtime/server-flags";
 import { durationMs } from "../configs/settings/duration";
 import { loadSettings } from "../configs/settings/load";
 import type { SettingsInput } from "../configs/settings/schema";
-import { defaultTimeoutMs } from "../scripts/delivery-check/check";
+import { defaultTimeoutMs } from "../infra/delivery/check";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { boundedFetch } from "../test-support/http";

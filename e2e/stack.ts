@@ -19,13 +19,13 @@ import { alertmanagerFlags, prometheusFlags } from "../configs/runtime/server-fl
 import { loadSettings } from "../configs/settings/load";
 import type { Settings } from "../configs/settings/schema";
 import { metricNames, probePaths } from "../service/metrics-contract";
-import { parseExposition } from "../service/testing";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { boundedFetch } from "../test-support/http";
 import { k6StartupBudgetMs } from "../test-support/k6";
 import { freePort, loopback } from "../test-support/ports";
 import { ManagedProcess } from "../test-support/processes";
 import { PrometheusClient } from "../test-support/prometheus-client";
+import { parseExposition } from "../test-support/service";
 import { type Waited, waitFor } from "../test-support/wait";
 import { AlertmanagerClient } from "./alertmanager-client";
 import { Inbox } from "./inbox";

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import type { ServicePlan } from "../configs/deployment/plan";
-import { repositoryRoot } from "../scripts/repository";
+import { repositoryRoot } from "./repository";
 import { declareService, type StackContext } from "./service";
 
 export class AppService extends pulumi.ComponentResource {

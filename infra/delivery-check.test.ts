@@ -8,9 +8,9 @@ import { renderAlertmanagerConfig } from "../configs/alertmanager/config";
 import { dockerEndpoints, publishedUrl } from "../configs/runtime/docker-endpoints";
 import { loadSettings } from "../configs/settings/load";
 import type { SettingsInput } from "../configs/settings/schema";
-import { defaultTimeoutMs } from "../scripts/delivery-check/check";
 import { makeTempDir } from "../test-support/cleanup";
 import { freePort } from "../test-support/ports";
+import { defaultTimeoutMs } from "./delivery/check";
 import {
   DeliveryCheck,
   type DeliveryCheckInputs,

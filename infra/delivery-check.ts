@@ -1,6 +1,6 @@
 /**
  * Every `pulumi up` that creates or changes Alertmanager's configuration or the e-mail settings proves that an
- * alert reaches a person: a dynamic resource runs the delivery check (scripts/delivery-check/check.ts) once the
+ * alert reaches a person: a dynamic resource runs the delivery check (infra/delivery/check.ts) once the
  * Alertmanager and inbox containers are up, and fails the update, with the reason, unless the e-mail arrives.
  *
  * The check runs on create and when its inputs change, never otherwise: its inputs are the URLs, the timeout and
@@ -11,9 +11,9 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { alertmanager, imageRef } from "../configs/runtime/versions";
 import type { Settings } from "../configs/settings/schema";
-import { defaultTimeoutMs, exitCodeOf, runDeliveryCheck } from "../scripts/delivery-check/check";
-import { mailpitInbox } from "../scripts/delivery-check/inbox";
-import { containerLog } from "../scripts/delivery-check/logs";
+import { defaultTimeoutMs, exitCodeOf, runDeliveryCheck } from "./delivery/check";
+import { mailpitInbox } from "./delivery/inbox";
+import { containerLog } from "./delivery/logs";
 
 /** The inputs the provider receives, as plain values. */
 export interface DeliveryCheckInputs {

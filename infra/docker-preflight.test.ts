@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { fakeDocker } from "../test-support/fake-docker";
+import { mockProject, mockStack, runStack } from "../test-support/pulumi-mocks";
 import {
   apiVersionAtLeast,
   checkDocker,
@@ -10,7 +11,6 @@ import {
   dockerEndpoint,
   minimumApiVersion,
 } from "./docker-preflight";
-import { mockProject, mockStack, runStack } from "./mock-run";
 import { runProgram } from "./stack";
 
 /** A loopback port with nothing listening: bound, then released. */

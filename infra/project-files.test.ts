@@ -6,9 +6,9 @@ import { promisify } from "node:util";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { loadSettings } from "../configs/settings/load";
-import { repositoryRoot } from "../scripts/repository";
 import { fakeDocker } from "../test-support/fake-docker";
-import { mockProject } from "./mock-run";
+import { mockProject } from "../test-support/pulumi-mocks";
+import { repositoryRoot } from "./repository";
 
 const run = promisify(execFile);
 
@@ -90,16 +90,20 @@ describe("the Pulumi project", () => {
     // The program checks Docker before its first resource: a stand-in answers as Engine 20.10 would.
     const docker = await fakeDocker("1.41");
     try {
-      const { stdout } = await run(process.execPath, [path.join(__dirname, "load-as-pulumi.cjs")], {
-        cwd: repositoryRoot,
-        env: {
-          ...env,
-          PULUMI_NODEJS_TYPESCRIPT: "true",
-          TS_NODE_CACHE_DIRECTORY: cacheDirectory,
-          DOCKER_HOST: docker.host,
+      const { stdout } = await run(
+        process.execPath,
+        [path.join(__dirname, "..", "test-support", "load-as-pulumi.cjs")],
+        {
+          cwd: repositoryRoot,
+          env: {
+            ...env,
+            PULUMI_NODEJS_TYPESCRIPT: "true",
+            TS_NODE_CACHE_DIRECTORY: cacheDirectory,
+            DOCKER_HOST: docker.host,
+          },
+          timeout: 80_000,
         },
-        timeout: 80_000,
-      });
+      );
       outputNames = JSON.parse(stdout.trim().split("\n").pop() ?? "");
     } finally {
       fs.rmSync(cacheDirectory, { recursive: true, force: true });

@@ -1,6 +1,11 @@
 import { expect } from "chai";
 import { providerGuards } from "../test-support/provider-guards";
-import { type RecordedResource, runStack, type StackConfig, type StackRun } from "./mock-run";
+import {
+  type RecordedResource,
+  runStack,
+  type StackConfig,
+  type StackRun,
+} from "../test-support/pulumi-mocks";
 
 /** The variants a real `pulumi up` must survive: the guards run over each. */
 const variants: Readonly<Record<string, StackConfig>> = {

@@ -14,7 +14,6 @@ import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
 import { loadSettings } from "../configs/settings/load";
 import { loadtestEnv } from "../loadtest/contract";
-import { repositoryRoot } from "../scripts/repository";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import {
@@ -27,7 +26,8 @@ import {
   runStack,
   type StackConfig,
   type StackRun,
-} from "./mock-run";
+} from "../test-support/pulumi-mocks";
+import { repositoryRoot } from "./repository";
 
 const prometheusConfigFile = containerPaths.prometheusConfig;
 const grafanaAdminPasswordFile = containerPaths.grafanaAdminPassword;

@@ -14,7 +14,6 @@ import type { Endpoints } from "../configs/runtime/endpoints";
 import { renderedPaths } from "../configs/runtime/layout";
 import { SettingsError } from "../configs/settings/load";
 import type { Settings } from "../configs/settings/schema";
-import { type StackInputs, stackInputs } from "../scripts/stack-inputs";
 import { AlertmanagerService } from "./alertmanager";
 import { AppService } from "./app";
 import { DeliveryCheck } from "./delivery-check";
@@ -25,6 +24,7 @@ import { LoadTest } from "./loadtest";
 import { PrometheusReplicas } from "./prometheus";
 import { PinnedContainer, plannedService, type StackContext } from "./service";
 import { readStackSettings } from "./stack-config";
+import { type StackInputs, stackInputs } from "./stack-inputs";
 
 /** What `pulumi up` prints: where to look, how to log in, how to run the load test again. */
 export interface StackOutputs {
@@ -183,7 +183,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
 }
 
 /**
- * The stack's inputs (scripts/stack-inputs.ts). Invalid settings, whether validation, a renderer or promtool
+ * The stack's inputs (infra/stack-inputs.ts). Invalid settings, whether validation, a renderer or promtool
  * finds them, end the program as a RunError, which Pulumi prints without a stack trace: the message already
  * names every bad key.
  */

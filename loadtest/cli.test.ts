@@ -6,11 +6,11 @@ import { expect } from "chai";
 import { k6ThresholdsFailedExitCode, loadtestPlan } from "../configs/loadtest/plan";
 import { loadSettings } from "../configs/settings/load";
 import { readStackConfig } from "../configs/settings/stack-file";
-import { startTestServer, type TestServer } from "../service/testing";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { freePort, loopback } from "../test-support/ports";
 import { type ExitStatus, ManagedProcess } from "../test-support/processes";
+import { startTestServer, type TestServer } from "../test-support/service";
 
 const repoRoot = resolve(__dirname, "..");
 

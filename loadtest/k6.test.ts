@@ -20,13 +20,13 @@ import { hostPort } from "../configs/runtime/endpoints";
 import { type LoadedSettings, loadSettings } from "../configs/settings/load";
 import type { SettingsInput } from "../configs/settings/schema";
 import { apiRoutes, metricNames } from "../service/metrics-contract";
-import { sampleValue, scrape, startTestServer, type TestServer } from "../service/testing";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { k6StartupBudgetMs } from "../test-support/k6";
 import { freePort, loopback } from "../test-support/ports";
 import { type ExitStatus, ManagedProcess } from "../test-support/processes";
 import { PrometheusClient } from "../test-support/prometheus-client";
+import { sampleValue, scrape, startTestServer, type TestServer } from "../test-support/service";
 import { seconds, waitFor } from "../test-support/wait";
 import { errorEvery, loadtestEnv, requestsPerIteration, slowEvery } from "./contract";
 

@@ -6,9 +6,9 @@
  */
 import { parseArgs } from "node:util";
 import { durationMs, formatDuration } from "../configs/settings/duration";
-import { defaultTimeoutMs, exitCodeOf, runDeliveryCheck } from "./delivery-check/check";
-import { mailpitInbox } from "./delivery-check/inbox";
-import { containerLog, logFile } from "./delivery-check/logs";
+import { defaultTimeoutMs, exitCodeOf, runDeliveryCheck } from "../infra/delivery/check";
+import { mailpitInbox } from "../infra/delivery/inbox";
+import { containerLog, logFile } from "../infra/delivery/logs";
 
 const usage = `Usage: npm run check-delivery -- --alertmanager <url> [options]
 

@@ -13,7 +13,7 @@ import {
   tsdbGrowth,
   tsdbReading,
 } from "../bench/footprint-math";
-import { parseExposition } from "../service/testing";
+import { parseExposition } from "../test-support/service";
 
 const mib = 1024 * 1024;
 

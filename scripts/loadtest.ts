@@ -5,7 +5,7 @@
  * failed threshold (99) is said plainly.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -23,7 +23,7 @@ import { durationMs, formatDuration } from "../configs/settings/duration";
 import { loadSettings, SettingsError } from "../configs/settings/load";
 import type { Settings } from "../configs/settings/schema";
 import { readStackConfig, StackFileError } from "../configs/settings/stack-file";
-import { findBinary } from "../test-support/binaries";
+import { pinnedBuild, stampFile, toolsBinDir } from "../configs/runtime/tool-builds";
 
 const repoRoot = resolve(__dirname, "..");
 
@@ -154,6 +154,15 @@ function describePlan(settings: Settings, target: URL, stack: string): string {
   return lines.join("\n");
 }
 
+/** The k6 that `npm run tools` built at the pinned version: the load test's thresholds assume that release. */
+function pinnedK6(): string {
+  const stamp = stampFile("k6");
+  const built = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : undefined;
+  if (built !== pinnedBuild("k6"))
+    throw new Error(`k6 ${pinnedBuild("k6")} is not installed: run \`npm run tools\` to build it`);
+  return join(toolsBinDir, "k6");
+}
+
 /** Runs k6 and resolves with the exit code this script should end with. */
 function runK6(k6: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<number> {
   const child = spawn(k6, args, { stdio: "inherit", env: { ...process.env, ...env } });
@@ -197,9 +206,7 @@ async function main(): Promise<number> {
   const settings =
     flags.duration === undefined ? stackSettings : scaledToTotal(stackSettings, flags.duration);
 
-  const k6 = findBinary("k6");
-  if (k6 === undefined)
-    throw new Error("k6 is not installed: run `npm run tools` to build the pinned version");
+  const k6 = pinnedK6();
 
   const dir = mkdtempSync(join(tmpdir(), "watchtower-loadtest-"));
   try {

@@ -13,8 +13,8 @@ import { renderCompose } from "../configs/deployment/compose";
 import { type RenderedFiles, writeRenderedFiles } from "../configs/runtime/layout";
 import { SettingsError } from "../configs/settings/load";
 import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/settings/stack-file";
-import { repositoryRoot } from "./repository";
-import { stackInputs } from "./stack-inputs";
+import { repositoryRoot } from "../infra/repository";
+import { stackInputs } from "../infra/stack-inputs";
 
 /** Written into the output directory: the files the last render wrote, so the next one can remove stale ones. */
 export const manifestFile = ".rendered-files.json";

@@ -4,9 +4,9 @@ import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
 import { expect } from "chai";
 import { pino } from "pino";
+import { rawRequest, startTestServer, type TestServer } from "../test-support/service";
 import { createApp } from "./app";
 import { apiRoutes, maxSlowMs, probePaths } from "./metrics-contract";
-import { rawRequest, startTestServer, type TestServer } from "./testing";
 
 const packageJson = JSON.parse(readFileSync(resolve(__dirname, "..", "package.json"), "utf8")) as {
   name: string;

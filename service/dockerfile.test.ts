@@ -13,9 +13,9 @@ import { expect } from "chai";
 import { Copy, DockerfileParser, Env, From, type Instruction } from "dockerfile-ast";
 import { nodeImage } from "../configs/runtime/versions";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { startServiceProcess } from "../test-support/service";
 import { defaultPort } from "./env";
 import { probePaths } from "./metrics-contract";
-import { startServiceProcess } from "./testing";
 
 const contextRoot = resolve(__dirname, "..");
 const dockerfilePath = join(__dirname, "Dockerfile");
@@ -139,7 +139,7 @@ describe("service: Dockerfile", () => {
       "Pulumi.dev.yaml",
       "configs/settings/schema.ts",
       "service/app.test.ts",
-      "service/testing.ts",
+      "test-support/service.ts",
     ]) {
       expect(dockerIgnore.ignores(path), path).to.equal(true);
     }

@@ -1,9 +1,14 @@
 import { connect } from "node:net";
 import { resolve } from "node:path";
 import { expect } from "chai";
+import {
+  rawRequest,
+  type ServiceProcess,
+  startServiceProcess,
+  waitForGetsInFlight,
+} from "../test-support/service";
 import { waitFor } from "../test-support/wait";
 import { apiRoutes } from "./metrics-contract";
-import { rawRequest, type ServiceProcess, startServiceProcess, waitForGetsInFlight } from "./testing";
 
 const repositoryRoot = resolve(__dirname, "..");
 

@@ -6,6 +6,15 @@ import { resolve } from "node:path";
 import { expect } from "chai";
 import { requireBinaries } from "../test-support/binaries";
 import {
+  rawRequest,
+  type Sample,
+  sampleValue,
+  scrape,
+  startTestServer,
+  type TestServer,
+  waitForGetsInFlight,
+} from "../test-support/service";
+import {
   apiRoutes,
   metricNames,
   otherMethod,
@@ -14,15 +23,6 @@ import {
   standardMethods,
   unmatchedRoute,
 } from "./metrics-contract";
-import {
-  rawRequest,
-  type Sample,
-  sampleValue,
-  scrape,
-  startTestServer,
-  type TestServer,
-  waitForGetsInFlight,
-} from "./testing";
 
 const json = { "Content-Type": "application/json" };
 const itemPath = (id: string) => apiRoutes.item.replace(":id", id);

@@ -7,42 +7,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
-import { delimiter, join, resolve } from "node:path";
-import { goTools } from "../configs/runtime/versions";
-
-export const toolsBinDir = resolve(__dirname, "..", ".tools", "bin");
-/** The DOCKER_CONFIG whose cli-plugins directory `npm run tools` installs the pinned Compose into. */
-export const dockerConfigDir = resolve(__dirname, "..", ".tools", "docker");
-
-export type BinaryName =
-  | "prometheus"
-  | "promtool"
-  | "alertmanager"
-  | "amtool"
-  | "k6"
-  | "mailpit"
-  | "docker-compose";
+import { delimiter, join } from "node:path";
+import { type BinaryName, pinnedBuild, stampFile, toolsBinDir } from "../configs/runtime/tool-builds";
 
 const isCI = process.env.CI === "true";
 
 /** `--version` of a binary that is not the pinned build, for the warning; bounded, as the binary is unknown. */
 const versionTimeoutMs = 10_000;
-
-/** What the stamp file of the pinned build holds: the Go package built, at the pinned module version. */
-export function pinnedBuild(name: string): string {
-  for (const tool of goTools) {
-    const packagePath = tool.binaries[name];
-    if (packagePath !== undefined) {
-      return `${packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule}@${tool.goVersion}`;
-    }
-  }
-  throw new Error(`configs/runtime/versions.ts pins no tool with a binary named ${name}`);
-}
-
-/** The stamp file `npm run tools` writes beside each binary it builds into .tools/bin. */
-export function stampFile(name: string): string {
-  return join(toolsBinDir, `.${name}.version`);
-}
 
 function isExecutable(path: string): boolean {
   try {
@@ -53,7 +24,7 @@ function isExecutable(path: string): boolean {
   }
 }
 
-function readStamp(name: string): string | undefined {
+function readStamp(name: BinaryName): string | undefined {
   try {
     return readFileSync(stampFile(name), "utf8").trim();
   } catch {

@@ -7,6 +7,7 @@
 import { execFile, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
+import { dockerConfigDir } from "../configs/runtime/tool-builds";
 import {
   alertmanager,
   grafanaImage,
@@ -17,7 +18,7 @@ import {
   prometheus,
 } from "../configs/runtime/versions";
 import { dockerEndpoint } from "../infra/docker-preflight";
-import { dockerConfigDir, findBinary } from "./binaries";
+import { findBinary } from "./binaries";
 
 const repoRoot = resolve(__dirname, "..");
 const engineScript = resolve(repoRoot, "scripts", "docker-engine.sh");

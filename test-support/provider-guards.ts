@@ -6,7 +6,7 @@
  */
 import { isGoDuration } from "../configs/deployment/go-duration";
 import { phoneHomeOff } from "../configs/deployment/plan";
-import { type RecordedResource, revealSecrets } from "../infra/mock-run";
+import { type RecordedResource, revealSecrets } from "./pulumi-mocks";
 
 const containerType = "docker:index/container:Container";
 

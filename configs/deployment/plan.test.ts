@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { stackInputs } from "../../scripts/stack-inputs";
+import { stackInputs } from "../../infra/stack-inputs";
 import { renderedPaths } from "../runtime/layout";
 import type { SettingsInput } from "../settings/schema";
 import { filesDigestLabel, renderCompose } from "./compose";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
-import { repositoryRoot } from "../../scripts/repository";
+import { repositoryRoot } from "../../infra/repository";
 import { loadtestPlan } from "../loadtest/plan";
 import { loadSettings } from "../settings/load";
 import {

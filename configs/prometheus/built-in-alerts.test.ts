@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { z } from "zod";
-import { repositoryRoot } from "../../scripts/repository";
+import { repositoryRoot } from "../../infra/repository";
 import { metricNames } from "../../service/metrics-contract";
 import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir } from "../../test-support/cleanup";

@@ -29,6 +29,8 @@ export interface GoTool {
    * the release with a leading "v"; a plain Go build would leave it at a development default.
    */
   readonly versionVariable?: { readonly name: string; readonly withV: boolean };
+  /** Go build tags, for a module that leaves optional parts out by tag. */
+  readonly buildTags?: readonly string[];
 }
 
 /** A program that runs both as a Docker image in the stack and as a local binary in the tests. */
@@ -39,7 +41,18 @@ export interface PinnedTool extends GoTool {
   readonly imageTag: string;
 }
 
-/** Prometheus 3.x is published to the Go module proxy as v0.3xx.y: 3.16.0 is v0.316.0. */
+/**
+ * The service discoveries compiled into the Prometheus and promtool that `npm run tools` builds, beyond
+ * static, file and http, which every build has (`plugins/minimum.go` in the module). The stack's configs use
+ * none of the others; a test holds every rendered prometheus.yml to this list.
+ */
+export const builtPrometheusDiscoveries: readonly string[] = [];
+
+/**
+ * Prometheus 3.x is published to the Go module proxy as v0.3xx.y: 3.16.0 is v0.316.0. `remove_all_sd` leaves
+ * out every discovery plugin (AWS, Azure, GCE, Kubernetes, ...; `plugins/plugin_*.go`), most of a cold build,
+ * and `enable_<name>_sd` puts back the ones named above.
+ */
 export const prometheus: PinnedTool = {
   version: "3.16.0",
   image: "prom/prometheus",
@@ -48,6 +61,7 @@ export const prometheus: PinnedTool = {
   goVersion: "v0.316.0",
   binaries: { prometheus: "cmd/prometheus", promtool: "cmd/promtool" },
   versionVariable: { name: "github.com/prometheus/common/version.Version", withV: false },
+  buildTags: ["remove_all_sd", ...builtPrometheusDiscoveries.map((name) => `enable_${name}_sd`)],
 };
 
 export const alertmanager: PinnedTool = {

@@ -8,9 +8,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { appImageTag, type DeploymentPlan, stackPrefix } from "../../configs/deployment/plan";
 import type { SettingsInput } from "../../configs/settings/schema";
+import { repositoryRoot } from "../../infra/repository";
+import { stackInputs } from "../../infra/stack-inputs";
 import { composeFile } from "../../scripts/render";
-import { repositoryRoot } from "../../scripts/repository";
-import { stackInputs } from "../../scripts/stack-inputs";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";
 import { type CommandResult, type DockerTools, runBounded } from "../../test-support/docker";
 

@@ -17,7 +17,7 @@ import { alertNames } from "../../configs/prometheus/built-in-alerts";
 import { durationMs } from "../../configs/settings/duration";
 import { loadSettings } from "../../configs/settings/load";
 import type { SettingsInput } from "../../configs/settings/schema";
-import { repositoryRoot } from "../../scripts/repository";
+import { repositoryRoot } from "../../infra/repository";
 import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
 import { boundedFetch } from "../../test-support/http";
 import { freeStackPorts } from "../../test-support/ports";

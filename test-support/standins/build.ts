@@ -19,20 +19,19 @@ import {
   readlinkSync,
   realpathSync,
 } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
-import { alertmanager, type GoTool, grafanaImage, prometheus } from "../configs/runtime/versions";
-import { type BinaryName, pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
-import { makeTempDir } from "../test-support/cleanup";
+import { delimiter, dirname, join } from "node:path";
+import { type BinaryName, pinnedBuild, stampFile, toolsBinDir } from "../../configs/runtime/tool-builds";
+import { alertmanager, type GoTool, grafanaImage, prometheus } from "../../configs/runtime/versions";
+import { makeTempDir } from "../cleanup";
 import {
   standinBaseImage as baseTag,
   dockerCommandTimeoutMs,
   runBounded,
   standinImages,
   standinLabel,
-} from "../test-support/docker";
+} from "../docker";
 
-const repoRoot = resolve(__dirname, "..");
-const standinsDir = join(repoRoot, "test-support", "standins");
+const standinsDir = __dirname;
 const busybox = "/bin/busybox";
 /** Far above what the largest build (the Node.js base, about 200 MB of context) takes on two busy cores. */
 const buildTimeoutMs = 10 * 60_000;

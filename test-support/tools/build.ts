@@ -5,7 +5,7 @@
  * produced it. Compose is also installed as a Docker CLI plugin under .tools/docker, the DOCKER_CONFIG that the
  * Docker tests set, so nothing outside the repository is touched.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   cpSync,
   existsSync,
@@ -19,21 +19,46 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { compose, type GoTool, goTools } from "../configs/runtime/versions";
-import { dockerConfigDir, pinnedBuild, stampFile, toolsBinDir } from "../test-support/binaries";
+import {
+  type BinaryName,
+  dockerConfigDir,
+  pinnedBuild,
+  stampFile,
+  toolsBinDir,
+} from "../../configs/runtime/tool-builds";
+import { compose, type GoTool, goTools } from "../../configs/runtime/versions";
 
-const repoRoot = resolve(__dirname, "..");
+const repoRoot = resolve(__dirname, "..", "..");
+/** A cold Go build prints nothing for minutes; a line this often says the build is still going. */
+const heartbeatMs = 30_000;
 // Static binaries: they also run in the busybox-based stand-in images (`npm run standins`).
 const goEnv = { ...process.env, GOBIN: toolsBinDir, CGO_ENABLED: "0", GOFLAGS: "-buildvcs=false" };
 
 /** The upstream release builds stamp the release into the binary this way; a plain Go build leaves a default. */
-function linkerFlags(tool: GoTool): string[] {
-  if (!tool.versionVariable) return [];
+function buildFlags(tool: GoTool): string[] {
+  const tags = tool.buildTags?.length ? ["-tags", tool.buildTags.join(",")] : [];
+  if (!tool.versionVariable) return tags;
   const { name, withV } = tool.versionVariable;
-  return ["-ldflags", `-X ${name}=${withV ? "v" : ""}${tool.version}`];
+  return [...tags, "-ldflags", `-X ${name}=${withV ? "v" : ""}${tool.version}`];
 }
 
-function isInstalled(binary: string, wanted: string): boolean {
+/** Runs `go` and prints the elapsed time every `heartbeatMs` until it ends. */
+function go(binary: string, args: readonly string[], cwd?: string): Promise<void> {
+  const started = Date.now();
+  const heartbeat = setInterval(
+    () => console.log(`${binary}: still building, ${Math.round((Date.now() - started) / 1000)} s`),
+    heartbeatMs,
+  );
+  return new Promise<void>((resolvePromise, reject) => {
+    const child = spawn("go", args, { cwd, stdio: "inherit", env: goEnv });
+    child.on("error", reject);
+    child.on("exit", (code, signal) =>
+      code === 0 ? resolvePromise() : reject(new Error(`go ${args.join(" ")}: exit ${code ?? signal}`)),
+    );
+  }).finally(() => clearInterval(heartbeat));
+}
+
+function isInstalled(binary: BinaryName, wanted: string): boolean {
   const stamp = stampFile(binary);
   return (
     existsSync(join(toolsBinDir, binary)) &&
@@ -82,30 +107,24 @@ function buildModuleDir(tool: GoTool, buildModule: string, pkg: string): string 
   return dir;
 }
 
-function build(tool: GoTool, binary: string, packagePath: string): void {
+async function build(tool: GoTool, binary: string, packagePath: string): Promise<void> {
   const pkg = packagePath ? `${tool.goModule}/${packagePath}` : tool.goModule;
+  const output = join(toolsBinDir, binary);
   if (tool.buildModule) {
-    execFileSync("go", ["build", ...linkerFlags(tool), "-o", join(toolsBinDir, binary), pkg], {
-      cwd: buildModuleDir(tool, tool.buildModule, pkg),
-      stdio: "inherit",
-      env: goEnv,
-    });
+    await go(
+      binary,
+      ["build", ...buildFlags(tool), "-o", output, pkg],
+      buildModuleDir(tool, tool.buildModule, pkg),
+    );
     return;
   }
   if (!tool.webAssetDirs) {
-    execFileSync("go", ["install", ...linkerFlags(tool), `${pkg}@${tool.goVersion}`], {
-      stdio: "inherit",
-      env: goEnv,
-    });
+    await go(binary, ["install", ...buildFlags(tool), `${pkg}@${tool.goVersion}`]);
     return;
   }
   const source = sourceWithWebPlaceholders(tool, tool.webAssetDirs);
   try {
-    execFileSync("go", ["build", ...linkerFlags(tool), "-o", join(toolsBinDir, binary), `./${packagePath}`], {
-      cwd: source,
-      stdio: "inherit",
-      env: goEnv,
-    });
+    await go(binary, ["build", ...buildFlags(tool), "-o", output, `./${packagePath}`], source);
   } finally {
     rmSync(source, { recursive: true, force: true });
   }
@@ -126,19 +145,29 @@ function installCliPlugin(binary: string): void {
   console.log(`${binary}: installed as a Docker CLI plugin in ${relative(repoRoot, pluginDir)}`);
 }
 
-mkdirSync(toolsBinDir, { recursive: true });
-for (const tool of goTools) {
-  for (const [binary, packagePath] of Object.entries(tool.binaries)) {
-    const wanted = pinnedBuild(binary);
-    if (isInstalled(binary, wanted)) {
-      console.log(`${binary}: ${wanted} already installed`);
-      continue;
+async function buildAll(): Promise<void> {
+  mkdirSync(toolsBinDir, { recursive: true });
+  const started = Date.now();
+  for (const tool of goTools) {
+    for (const [name, packagePath] of Object.entries(tool.binaries)) {
+      const binary = name as BinaryName;
+      const wanted = pinnedBuild(binary);
+      if (isInstalled(binary, wanted)) {
+        console.log(`${binary}: ${wanted} already installed`);
+        continue;
+      }
+      console.log(`${binary}: building ${wanted}`);
+      const toolStarted = Date.now();
+      await build(tool, binary, packagePath);
+      writeFileSync(stampFile(binary), `${wanted}\n`);
+      console.log(`${binary}: built in ${Math.round((Date.now() - toolStarted) / 1000)} s`);
     }
-    console.log(`${binary}: building ${wanted}`);
-    const started = Date.now();
-    build(tool, binary, packagePath);
-    writeFileSync(stampFile(binary), `${wanted}\n`);
-    console.log(`${binary}: built in ${Math.round((Date.now() - started) / 1000)} s`);
   }
+  for (const binary of Object.keys(compose.binaries)) installCliPlugin(binary);
+  console.log(`tools: done in ${Math.round((Date.now() - started) / 1000)} s`);
 }
-for (const binary of Object.keys(compose.binaries)) installCliPlugin(binary);
+
+buildAll().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 1;
+});

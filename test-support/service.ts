@@ -6,11 +6,11 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { type Agent, request } from "node:http";
 import { createInterface } from "node:readline";
 import { pino } from "pino";
-import { boundedFetch } from "../test-support/http";
-import { waitFor } from "../test-support/wait";
-import { type AppOptions, createApp, type Service } from "./app";
-import { metricNames } from "./metrics-contract";
-import { serve } from "./server";
+import { type AppOptions, createApp, type Service } from "../service/app";
+import { metricNames } from "../service/metrics-contract";
+import { serve } from "../service/server";
+import { boundedFetch } from "./http";
+import { waitFor } from "./wait";
 
 export type LogRecord = Record<string, unknown> & { level: number; msg?: string };
 

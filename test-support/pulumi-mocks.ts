@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { SettingsInput } from "../configs/settings/schema";
-import { createStack, type ProgramLog, type StackOutputs } from "./stack";
+import { createStack, type ProgramLog, type StackOutputs } from "../infra/stack";
 
 export const mockProject = "watchtower";
 export const mockStack = "dev";
