@@ -25,8 +25,8 @@ import { loadtestServiceKey, type ServicePlan } from "../configs/deployment/plan
 import { loadtestPlan } from "../configs/loadtest/plan";
 import { dockerAliases, prometheusHostPort } from "../configs/runtime/docker-endpoints";
 import { durationMs } from "../configs/settings/duration";
-import { loadSettings } from "../configs/settings/load";
 import type { Settings, SettingsInput } from "../configs/settings/schema";
+import { loadSettings } from "../configs/validate";
 import { ComposeStack } from "../e2e/docker/compose-stack";
 import { buildAppImage, type DockerTools, requireDocker } from "../test-support/docker";
 import { freeStackPorts } from "../test-support/ports";

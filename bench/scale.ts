@@ -14,7 +14,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type HostPort, hostPort } from "../configs/runtime/endpoints";
 import type { BinaryName } from "../configs/runtime/tool-builds";
 import { durationMs } from "../configs/settings/duration";
-import { loadSettings } from "../configs/settings/load";
+import { loadSettings } from "../configs/validate";
 import { Stack } from "../e2e/stack";
 import { type SteadyTraffic, startSteadyTraffic } from "../e2e/traffic";
 import { apiRoutes } from "../service/metrics-contract";

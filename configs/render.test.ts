@@ -4,15 +4,14 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { loopbackEndpoints } from "../test-support/promtool";
-import { alertNames } from "./prometheus/built-in-alerts";
-
 import { PromqlError } from "./promql/lint";
 import { renderAll } from "./render";
 import { dockerEndpoints } from "./runtime/docker-endpoints";
 import { renderedPaths } from "./runtime/layout";
-import { loadSettings } from "./settings/load";
+import { alertNames } from "./settings/alert-specs";
 import { settingsSchema } from "./settings/schema";
 import { readStackConfig } from "./settings/stack-file";
+import { loadSettings } from "./validate";
 
 describe("renderAll", () => {
   it("renders every file of the layout, one configuration per Prometheus replica", () => {

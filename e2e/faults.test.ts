@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { jobs } from "../configs/names";
 import { prometheusResendDelayMs } from "../configs/prometheus/alert-timing";
-import { alertNames } from "../configs/prometheus/built-in-alerts";
+import { alertNames } from "../configs/settings/alert-specs";
 import { durationMs } from "../configs/settings/duration";
 import { stopGraceMs } from "../test-support/processes";
 import { seconds } from "../test-support/wait";

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { dashboardPanelQueries } from "../configs/grafana";
 import { sloDashboard } from "../configs/grafana/dashboards/slo";
 import { jobs, sloAlertNames } from "../configs/names";
-import { alertNames } from "../configs/prometheus/built-in-alerts";
+import { alertNames } from "../configs/settings/alert-specs";
 import { durationMs } from "../configs/settings/duration";
 import type { SettingsInput } from "../configs/settings/schema";
 import { absentFor, objectives } from "../configs/slo/rules";

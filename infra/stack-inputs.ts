@@ -9,8 +9,8 @@ import { renderAll } from "../configs/render";
 import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
 import type { Endpoints } from "../configs/runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
-import { loadSettings } from "../configs/settings/load";
 import type { Settings } from "../configs/settings/schema";
+import { loadSettings } from "../configs/validate";
 import { readRepositoryFiles } from "./repository";
 import { judgeCustomRules } from "./rules-judge";
 

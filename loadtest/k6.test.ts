@@ -17,8 +17,9 @@ import {
   renderLoadtestOptions,
 } from "../configs/loadtest/plan";
 import { hostPort } from "../configs/runtime/endpoints";
-import { type LoadedSettings, loadSettings } from "../configs/settings/load";
+import type { LoadedSettings } from "../configs/settings/load";
 import type { SettingsInput } from "../configs/settings/schema";
+import { loadSettings } from "../configs/validate";
 import { apiRoutes, metricNames } from "../service/metrics-contract";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";

@@ -2,8 +2,9 @@ import { expect } from "chai";
 import { k6PushInterval, k6TestIdTag, k6TrendStatsEnv } from "../configs/loadtest/k6-metrics";
 import { k6Duration, k6RunCommand, loadtestPlan, renderLoadtestOptions } from "../configs/loadtest/plan";
 import { durationMs } from "../configs/settings/duration";
-import { loadSettings, SettingsError } from "../configs/settings/load";
+import { SettingsError } from "../configs/settings/load";
 import { type Settings, type SettingsInput, settingsSchema } from "../configs/settings/schema";
+import { loadSettings } from "../configs/validate";
 import { maxSlowMs } from "../service/metrics-contract";
 import { type LoadtestFile, loadtestEnv, requestsPerIteration } from "./contract";
 

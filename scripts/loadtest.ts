@@ -19,11 +19,12 @@ import {
   renderLoadtestOptions,
 } from "../configs/loadtest/plan";
 import { type HostPort, hostPort } from "../configs/runtime/endpoints";
+import { pinnedBuild, stampFile, toolsBinDir } from "../configs/runtime/tool-builds";
 import { durationMs, formatDuration } from "../configs/settings/duration";
-import { loadSettings, SettingsError } from "../configs/settings/load";
+import { SettingsError } from "../configs/settings/load";
 import type { Settings } from "../configs/settings/schema";
 import { readStackConfig, StackFileError } from "../configs/settings/stack-file";
-import { pinnedBuild, stampFile, toolsBinDir } from "../configs/runtime/tool-builds";
+import { loadSettings } from "../configs/validate";
 
 const repoRoot = resolve(__dirname, "..");
 

@@ -15,7 +15,7 @@ import {
   scaleTargets,
 } from "../bench/scale-math";
 import { promqlErrors } from "../configs/promql/lint";
-import { loadSettings } from "../configs/settings/load";
+import { loadSettings } from "../configs/validate";
 
 const mib = 2 ** 20;
 

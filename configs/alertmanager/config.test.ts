@@ -14,10 +14,10 @@ import { freePort, loopback } from "../../test-support/ports";
 import { ManagedProcess } from "../../test-support/processes";
 import { seconds, waitFor } from "../../test-support/wait";
 import { annotationKeys, deliveryCheck, jobs } from "../names";
-import { alertNames } from "../prometheus/built-in-alerts";
 import { customAlertsRunbookSection, runbookAnchor, runbookPath } from "../prometheus/rules";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
+import { alertNames } from "../settings/alert-specs";
 import { durationMs } from "../settings/duration";
 import { type Settings, type SettingsInput, settingsSchema } from "../settings/schema";
 import {

@@ -7,9 +7,9 @@
  */
 
 import { deliveryCheck, sloAlertNames } from "../names";
-import { alertNames } from "../prometheus/built-in-alerts";
 import type { Endpoints } from "../runtime/endpoints";
 import type { Severity } from "../settings/alert-settings";
+import { alertNames } from "../settings/alert-specs";
 import type { Settings } from "../settings/schema";
 import { objectives, sloLabel } from "../slo/rules";
 import { generatedYaml } from "../yaml";

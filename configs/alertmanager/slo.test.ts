@@ -7,10 +7,10 @@ import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir, type TempDir } from "../../test-support/cleanup";
 import { jobs, sloAlertNames } from "../names";
-import { alertNames } from "../prometheus/built-in-alerts";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import { renderedPaths } from "../runtime/layout";
-import { loadSettings } from "../settings/load";
+import { alertNames } from "../settings/alert-specs";
+import { loadSettings } from "../validate";
 import { type AlertmanagerConfig, receiverNames, renderAlertmanagerConfig } from "./config";
 
 const run = promisify(execFile);

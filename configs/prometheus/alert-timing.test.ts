@@ -3,14 +3,14 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { repositoryRoot } from "../../infra/repository";
 import { loadtestPlan } from "../loadtest/plan";
-import { loadSettings } from "../settings/load";
+import { alertNames } from "../settings/alert-specs";
+import { loadSettings } from "../validate";
 import {
   alertFiringTiming,
   alertTimingTableMarkdown,
   firingEmailTiming,
   resolvedEmailTiming,
 } from "./alert-timing";
-import { alertNames } from "./built-in-alerts";
 
 const settings = loadSettings({
   scrape: { interval: "5s", timeout: "4s", evaluationInterval: "10s" },
@@ -56,10 +56,10 @@ describe("the timing model", () => {
     );
   });
 
-  it("is the README's table for the default settings", () => {
+  it("is the alerts page's table for the default settings", () => {
     const table = alertTimingTableMarkdown(loadSettings({}).settings);
     expect(table).to.include(`| ${alertNames.instanceDown} | 25 s to 45 s | at most 1 min 15 s |`);
     expect(table).not.to.include(alertNames.watchdog);
-    expect(readFileSync(join(repositoryRoot, "README.md"), "utf8")).to.include(table);
+    expect(readFileSync(join(repositoryRoot, "docs", "alerts.md"), "utf8")).to.include(table);
   });
 });

@@ -145,11 +145,10 @@ export function alertTimingTableMarkdown(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): string {
-  const alerts = settings.alerts as unknown as Readonly<Record<string, { readonly window?: string }>>;
   const rows = builtInAlerts(settings, registry)
-    .filter((alert) => "for" in (registry[alert.key]?.settings ?? {}))
+    .filter((alert) => "for" in (registry[alert.key]?.spec.settings ?? {}))
     .map((alert) => {
-      const timed = { for: alert.for, window: alerts[alert.key]?.window };
+      const timed = { for: alert.for, window: alert.window };
       const firing = firingEmailTiming(settings, timed);
       const resolved = resolvedEmailTiming(settings, timed);
       return `| ${alert.name} | ${span(firing.earliestMs)} to ${span(firing.latestMs)} | at most ${span(resolved.latestMs)} |`;

@@ -12,11 +12,12 @@ import { jobs, ruleGroups } from "../names";
 import { jobSelector } from "../promql/queries";
 import { renderedPaths, writeRenderedFiles } from "../runtime/layout";
 import { forSetting, switchable, windowSetting } from "../settings/alert-settings";
-import { loadSettings, windowProblems } from "../settings/load";
+import { alertSpec, builtInAlertSpecs } from "../settings/alert-specs";
+import { alertNames } from "../settings/alert-specs";
+import { windowProblems } from "../settings/load";
 import { type Settings, settingsSchema } from "../settings/schema";
+import { loadSettings } from "../validate";
 import {
-  alertNames,
-  alertSettingsShape,
   alertsTableMarkdown,
   builtInAlertRegistry,
   builtInAlerts,
@@ -28,12 +29,14 @@ import { renderAlertRules } from "./rules";
 
 const readRepositoryFile = (name: string) => readFileSync(join(repositoryRoot, name), "utf8");
 
-/** An alert that exists only in this test, defined as a built-in one is. */
-const itemsCreated = defineAlert({
+/** An alert that exists only in this test, defined as a built-in one is: a spec and its behaviour. */
+const itemsCreatedSpec = alertSpec({
   name: "TestOnlyItemsCreated",
-  group: ruleGroups.app,
   doc: "The app created an item within `window`.",
   settings: { ...switchable("info"), window: windowSetting("2m"), for: forSetting("20s") },
+});
+const itemsCreated = defineAlert(itemsCreatedSpec, {
+  group: ruleGroups.app,
   rule: (config) => ({
     expr: `increase(${metricNames.itemsCreatedTotal}{${jobSelector(jobs.app)}}[${config.window}]) > 0`,
     summary: "The app created items.",
@@ -51,10 +54,11 @@ const itemsCreated = defineAlert({
 });
 
 const registry = { ...builtInAlertRegistry, itemsCreated };
+const specs = { ...builtInAlertSpecs, itemsCreated: itemsCreatedSpec };
 
 /** The default settings, with the test-only alert's settings as its own entry's schema makes them. */
 function settingsWithTestAlert(input: object = {}): Settings {
-  const shape = z.strictObject(alertSettingsShape({ itemsCreated }));
+  const shape = z.strictObject({ itemsCreated: itemsCreatedSpec.schema.prefault({}) });
   const defaults = loadSettings({}).settings;
   return {
     ...defaults,
@@ -69,7 +73,7 @@ describe("the registry of built-in alerts", () => {
     expect(Object.keys(properties)).to.have.members([...Object.keys(builtInAlertRegistry), "custom"]);
     for (const [key, definition] of Object.entries(builtInAlertRegistry)) {
       const property = properties[key];
-      expect(typeof property === "object" && property.description, key).to.equal(definition.doc);
+      expect(typeof property === "object" && property.description, key).to.equal(definition.spec.doc);
     }
     expect(Object.keys(alertNames)).to.deep.equal(Object.keys(builtInAlertRegistry));
   });
@@ -83,13 +87,13 @@ describe("the registry of built-in alerts", () => {
       for (let line = at - 1; /^ {4}#/.test(lines[line] ?? ""); line--)
         comment.unshift((lines[line] ?? "").replace(/^ {4}# ?/, ""));
       expect(comment.join(" "), `the comment above alerts.${key}`).to.match(
-        new RegExp(`^${definition.doc.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+        new RegExp(`^${definition.spec.doc.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
       );
     }
   });
 
-  it("is the README's table of alerts, defaults included", () => {
-    expect(readRepositoryFile("README.md")).to.include(alertsTableMarkdown());
+  it("is the alerts page's table, defaults included", () => {
+    expect(readRepositoryFile("docs/alerts.md")).to.include(alertsTableMarkdown());
   });
 
   describe("with an alert added to it", () => {
@@ -102,7 +106,7 @@ describe("the registry of built-in alerts", () => {
         for: "20s",
       });
       const tooShort = settingsWithTestAlert({ window: "10s" });
-      expect(windowProblems(tooShort, registry).map((problem) => problem.message)).to.deep.equal([
+      expect(windowProblems(tooShort, specs).map((problem) => problem.message)).to.deep.equal([
         "alerts.itemsCreated.window: 10s is too short; it must be at least 4 x scrape.interval (4 x 5s = 20s) so that rate() and increase() see enough samples",
       ]);
     });
@@ -112,14 +116,14 @@ describe("the registry of built-in alerts", () => {
         groups: { name: string; rules: { alert: string; labels: { severity: string } }[] }[];
       };
       const app = file.groups.find((group) => group.name === ruleGroups.app);
-      expect(app?.rules.map((rule) => rule.alert)).to.include(itemsCreated.name);
-      expect(app?.rules.find((rule) => rule.alert === itemsCreated.name)?.labels.severity).to.equal("info");
+      expect(app?.rules.map((rule) => rule.alert)).to.include(itemsCreatedSpec.name);
+      expect(app?.rules.find((rule) => rule.alert === itemsCreatedSpec.name)?.labels.severity).to.equal("info");
       expect(alertsTableMarkdown(registry)).to.include(
-        `| ${itemsCreated.name} | an item is created | within 2m |`,
+        `| ${itemsCreatedSpec.name} | an item is created | within 2m |`,
       );
       expect(
         builtInAlerts(settingsWithTestAlert({ enabled: false }), registry).map((a) => a.name),
-      ).not.to.include(itemsCreated.name);
+      ).not.to.include(itemsCreatedSpec.name);
     });
 
     it("generates its unit tests, and the real promtool passes them with the others", async function () {
@@ -129,7 +133,7 @@ describe("the registry of built-in alerts", () => {
       const endpoints = loopbackEndpoints(settings.prometheus.replicas);
       const tests = renderAlertRuleTests(settings, endpoints, registry);
       const names = (parse(tests) as { tests: { name: string }[] }).tests.map((test) => test.name);
-      expect(names.filter((name) => name.startsWith(itemsCreated.name))).to.have.length(1);
+      expect(names.filter((name) => name.startsWith(itemsCreatedSpec.name))).to.have.length(1);
       const dir = makeTempDir("registry-");
       try {
         writeRenderedFiles(dir.path, {

@@ -1,12 +1,12 @@
 /**
- * The registry of built-in alerts: one entry per alert, and the only place an alert is defined. Each entry holds
- * its settings (key, defaults and the comment Pulumi.dev.yaml shows), its rule (expression, summary and
- * description, from those settings), the scenario family of its generated unit tests, its row of the README's
- * table, and any check or warning that relates its settings to others.
+ * What each built-in alert does with its settings: its rule group, its rule (expression, summary and
+ * description), the scenario family of its generated unit tests, its row of the README's table, and any check
+ * or warning that relates its settings to others. Its settings (key, `alertname`, doc, defaults, per job or
+ * not) are its spec in configs/settings/alert-specs.ts, which this module reads and never the other way round.
  *
- * Everything else is derived from it: the `alerts` settings schema, `alertNames`, the rule groups, the unit
- * tests, the window checks and the README table; RUNBOOK.md and Pulumi.dev.yaml are checked against it. Adding
- * an alert means one entry here and a section in RUNBOOK.md.
+ * Derived from the two: the `alerts` settings schema, the rule groups, the unit tests, the window checks and
+ * the README table; RUNBOOK.md and Pulumi.dev.yaml are checked against them. Adding an alert means one spec,
+ * one entry here and a section in RUNBOOK.md; the `satisfies` clauses fail the build until all are there.
  */
 import { z } from "zod";
 import { requestDurationBuckets } from "../../service/metrics-contract";
@@ -20,9 +20,11 @@ import {
   targetUp,
 } from "../promql/queries";
 import { stackMetricNames } from "../promql/upstream-metrics";
-import { forSetting, switchable, windowSetting } from "../settings/alert-settings";
-import { monitoredJobs } from "../settings/monitored-jobs";
+import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
+import { jobAlertSettings, monitoredJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
+import type { AlertRuleText, BuiltInAlert, TestContext, TestGroup } from "./alert";
+import { ruleGroupLabel } from "./config";
 import {
   counterFailureTest,
   errorRateTests,
@@ -30,21 +32,10 @@ import {
   latencyTests,
   notConnectedTest,
   requestVolumeTests,
-  ruleGroupLabel,
-  type TestContext,
-  type TestGroup,
   targetDownTest,
   testTarget,
   watchdogTest,
 } from "./rule-test-scenarios";
-import type { DescriptionPart } from "./rules";
-
-/** What an alert's rule says, from its settings; `for` and `severity` come from the settings themselves. */
-export interface AlertRuleText {
-  readonly expr: string;
-  readonly summary: string;
-  readonly description: readonly DescriptionPart[];
-}
 
 /** A problem with an alert's settings: the keys under `alerts.<key>` it is about, and the message. */
 export interface AlertSettingProblem {
@@ -53,36 +44,22 @@ export interface AlertSettingProblem {
   readonly message: string;
 }
 
-/**
- * One built-in alert. Its functions are methods so that an entry with its own settings type still counts as an
- * entry of any registry: each is only ever given the settings its own schema produced.
- */
-export interface AlertDefinition<Shape extends z.core.$ZodLooseShape = z.core.$ZodLooseShape> {
-  /** The `alertname` label. */
-  readonly name: string;
+/** What an alert does with `Config`, the settings its spec's schema produces. */
+export interface AlertBehaviour<Config> {
   readonly group: Exclude<RuleGroup, typeof ruleGroups.custom>;
-  /** One or two sentences: the settings schema's description and Pulumi.dev.yaml's comment. */
-  readonly doc: string;
-  /** Its keys under `alerts.<key>`, with their defaults. A `window` makes it a windowed alert. */
-  readonly settings: Shape;
-  /**
-   * Made once per monitored job (the app, each target and service) rather than once for the stack: for every
-   * job, or only for those that expose the HTTP metrics contract. A job's `alerts.<key>` overrides its keys.
-   */
-  readonly perJob?: "every job" | "httpContract";
   /** Its rule; `job` is the job a per-job alert watches. */
-  rule(config: z.output<z.ZodObject<Shape>>, job: string): AlertRuleText;
+  rule(config: Config, job: string): AlertRuleText;
   /** Its generated promtool unit tests: one of the scenario families of rule-test-scenarios.ts. */
-  unitTests(alert: BuiltInAlert, context: TestContext, config: z.output<z.ZodObject<Shape>>): TestGroup[];
+  unitTests(alert: BuiltInAlert, context: TestContext, config: Config): TestGroup[];
   /** Its row of the README's table: when it fires, and its default settings in a few words. */
   readonly readme: {
     readonly firesWhen: string;
-    defaults(config: z.output<z.ZodObject<Shape>>): string;
+    defaults(config: Config): string;
   };
   /** Settings that validate on their own but can never work (checked while the alert is enabled). */
-  problems?(config: z.output<z.ZodObject<Shape>>): AlertSettingProblem[];
+  problems?(config: Config): AlertSettingProblem[];
   /** Valid but risky settings, for the caller to print (while the alert is enabled). */
-  warnings?(config: z.output<z.ZodObject<Shape>>, stack: StackShape): string[];
+  warnings?(config: Config, stack: StackShape): string[];
 }
 
 /** What of the rest of the settings an alert's warnings may look at. */
@@ -90,29 +67,73 @@ export interface StackShape {
   readonly prometheusReplicas: number;
 }
 
-/** Keeps each entry's settings type, so that its rule and tests see typed settings. */
-export function defineAlert<Shape extends z.core.$ZodLooseShape>(definition: AlertDefinition<Shape>) {
-  return definition;
+/** An alert's settings as its behaviour sees them, bound, with what every alert has read off them. */
+export interface ConfiguredAlert {
+  readonly enabled: boolean;
+  readonly for: string;
+  readonly severity: string;
+  readonly window?: string;
+  rule(job: string): AlertRuleText;
+  unitTests(alert: BuiltInAlert, context: TestContext): TestGroup[];
+  readmeDefaults(): string;
+  problems(): AlertSettingProblem[];
+  warnings(stack: StackShape): string[];
+}
+
+/** A built-in alert: its spec and its behaviour, joined where the type of its settings is still known. */
+export interface BuiltInAlertDefinition {
+  readonly spec: AlertSpec;
+  readonly group: RuleGroup;
+  /** When it fires, in a few words, for the README's table. */
+  readonly firesWhen: string;
+  /**
+   * Binds the alert's behaviour to its settings: `raw` is `alerts.<key>` (with a job's overrides), parsed again
+   * by the spec's own schema, so that the behaviour sees them typed without a cast. They were validated
+   * already; parsing only proves it to the compiler.
+   */
+  configure(raw: unknown): ConfiguredAlert;
 }
 
 /** The Watchdog is not an incident: it has a severity of its own that no receiver pages on. */
 export const watchdogSeverity = "none";
 
+/** What every alert's settings have, or lack (the Watchdog has no `for` nor `severity`). */
+const commonSettingsSchema = z.object({
+  enabled: z.boolean(),
+  for: z.string().default("0s"),
+  severity: z.string().default(watchdogSeverity),
+  window: z.string().optional(),
+});
+
+export function defineAlert<Shape extends z.core.$ZodLooseShape>(
+  spec: AlertSpec<Shape> & { readonly schema: z.ZodObject<Shape, z.core.$strict> },
+  behaviour: AlertBehaviour<z.output<z.ZodObject<Shape, z.core.$strict>>>,
+): BuiltInAlertDefinition {
+  return {
+    spec,
+    group: behaviour.group,
+    firesWhen: behaviour.readme.firesWhen,
+    configure: (raw) => {
+      const config = spec.schema.parse(raw);
+      const common = commonSettingsSchema.parse(config);
+      return {
+        ...common,
+        rule: (job) => behaviour.rule(config, job),
+        unitTests: (alert, context) => behaviour.unitTests(alert, context, config),
+        readmeDefaults: () => behaviour.readme.defaults(config),
+        problems: () => behaviour.problems?.(config) ?? [],
+        warnings: (stack) => behaviour.warnings?.(config, stack) ?? [],
+      };
+    },
+  };
+}
+
 const up = (job: string) => `${targetUp(job)} == 0`;
 const forText = (config: { readonly for: string }) => `for ${config.for}`;
 
 export const builtInAlertRegistry = {
-  highRequestVolume: defineAlert({
-    name: "HighRequestVolume",
+  highRequestVolume: defineAlert(builtInAlertSpecs.highRequestVolume, {
     group: ruleGroups.app,
-    doc: "More than `maxRequests` requests to the app within the sliding `window`, sustained for `for`.",
-    perJob: "httpContract",
-    settings: {
-      ...switchable("warning"),
-      maxRequests: z.number().int().positive().default(500),
-      window: windowSetting("1m"),
-      for: forSetting("10s"),
-    },
     // increase() over the window rather than the raw counter: the counter only grows, so comparing it with a
     // threshold fires forever on a long-lived process and stops after every restart.
     rule: (config, job) => ({
@@ -132,12 +153,8 @@ export const builtInAlertRegistry = {
       defaults: (config) => `${config.maxRequests} in ${config.window}, ${forText(config)}`,
     },
   }),
-  instanceDown: defineAlert({
-    name: "InstanceDown",
+  instanceDown: defineAlert(builtInAlertSpecs.instanceDown, {
     group: ruleGroups.app,
-    doc: "The app does not answer scrapes.",
-    perJob: "every job",
-    settings: { ...switchable("critical"), for: forSetting("15s") },
     rule: (config, job) => ({
       expr: up(job),
       summary: "A monitored service does not answer Prometheus's scrapes.",
@@ -156,11 +173,8 @@ export const builtInAlertRegistry = {
     },
     readme: { firesWhen: "the app does not answer scrapes", defaults: forText },
   }),
-  prometheusDown: defineAlert({
-    name: "PrometheusDown",
+  prometheusDown: defineAlert(builtInAlertSpecs.prometheusDown, {
     group: ruleGroups.stack,
-    doc: "A Prometheus replica does not answer its peers' scrapes; needs prometheus.replicas of 2 or more.",
-    settings: { ...switchable("critical"), for: forSetting("15s") },
     // Every replica scrapes every replica, so a surviving one reports the others.
     rule: (config) => ({
       expr: up(jobs.prometheus),
@@ -188,11 +202,8 @@ export const builtInAlertRegistry = {
           ]
         : [],
   }),
-  alertmanagerDown: defineAlert({
-    name: "AlertmanagerDown",
+  alertmanagerDown: defineAlert(builtInAlertSpecs.alertmanagerDown, {
     group: ruleGroups.stack,
-    doc: "Alertmanager does not answer scrapes.",
-    settings: { ...switchable("critical"), for: forSetting("30s") },
     rule: (config) => ({
       expr: up(jobs.alertmanager),
       summary: "Alertmanager does not answer scrapes; no notification can be sent.",
@@ -209,17 +220,8 @@ export const builtInAlertRegistry = {
     ],
     readme: { firesWhen: "Alertmanager does not answer scrapes", defaults: forText },
   }),
-  highErrorRate: defineAlert({
-    name: "HighErrorRate",
+  highErrorRate: defineAlert(builtInAlertSpecs.highErrorRate, {
     group: ruleGroups.app,
-    doc: "More than `maxRatio` (0 to 1) of the requests answered with a 5xx status over `window`.",
-    perJob: "httpContract",
-    settings: {
-      ...switchable("warning"),
-      maxRatio: z.number().gt(0).lt(1).default(0.05),
-      window: windowSetting("1m"),
-      for: forSetting("1m"),
-    },
     rule: (config, job) => ({
       expr: `${errorRatio(config.window, job)} > ${config.maxRatio}`,
       summary: "A service answers too many requests with a server error.",
@@ -236,17 +238,8 @@ export const builtInAlertRegistry = {
       defaults: (config) => `${config.maxRatio * 100}% over ${config.window}, ${forText(config)}`,
     },
   }),
-  highLatency: defineAlert({
-    name: "HighLatency",
+  highLatency: defineAlert(builtInAlertSpecs.highLatency, {
     group: ruleGroups.app,
-    doc: "95th percentile request duration above `p95Seconds` over `window`.",
-    perJob: "httpContract",
-    settings: {
-      ...switchable("warning"),
-      p95Seconds: z.number().positive().default(0.5),
-      window: windowSetting("1m"),
-      for: forSetting("1m"),
-    },
     rule: (config, job) => ({
       expr: `${latencyQuantile(alertedLatencyQuantile, config.window, job)} > ${config.p95Seconds}`,
       summary: "A service responds slowly.",
@@ -284,11 +277,8 @@ export const builtInAlertRegistry = {
       ];
     },
   }),
-  watchdog: defineAlert({
-    name: "Watchdog",
+  watchdog: defineAlert(builtInAlertSpecs.watchdog, {
     group: ruleGroups.stack,
-    doc: "Always firing, for an external dead man's switch (alertmanager.deadMansSwitchUrl).",
-    settings: { enabled: z.boolean().default(true) },
     rule: () => ({
       expr: "vector(1)",
       summary: "Heartbeat of the alerting pipeline; this alert always fires.",
@@ -305,11 +295,8 @@ export const builtInAlertRegistry = {
       defaults: () => "routed to `alertmanager.deadMansSwitchUrl`, or nowhere",
     },
   }),
-  ruleEvaluationFailures: defineAlert({
-    name: "PrometheusRuleEvaluationFailures",
+  ruleEvaluationFailures: defineAlert(builtInAlertSpecs.ruleEvaluationFailures, {
     group: ruleGroups.stack,
-    doc: "A Prometheus replica failed to evaluate rules within `window`.",
-    settings: { ...switchable("warning"), window: windowSetting("5m"), for: forSetting("1m") },
     rule: (config) => ({
       expr: `increase(${stackMetricNames.ruleEvaluationFailures}{${jobSelector(jobs.prometheus)}}[${config.window}]) > 0`,
       summary: "A Prometheus replica fails to evaluate alert rules.",
@@ -340,11 +327,8 @@ export const builtInAlertRegistry = {
       defaults: (config) => `any within ${config.window}, ${forText(config)}`,
     },
   }),
-  notConnectedToAlertmanager: defineAlert({
-    name: "PrometheusNotConnectedToAlertmanager",
+  notConnectedToAlertmanager: defineAlert(builtInAlertSpecs.notConnectedToAlertmanager, {
     group: ruleGroups.stack,
-    doc: "A Prometheus replica has no Alertmanager to send to.",
-    settings: { ...switchable("critical"), for: forSetting("1m") },
     rule: () => ({
       expr: `${stackMetricNames.alertmanagersDiscovered}{${jobSelector(jobs.prometheus)}} < 1`,
       summary: "A Prometheus replica has no Alertmanager to send alerts to.",
@@ -361,11 +345,8 @@ export const builtInAlertRegistry = {
     ],
     readme: { firesWhen: "a replica has no Alertmanager to send to", defaults: forText },
   }),
-  notificationsFailing: defineAlert({
-    name: "AlertNotificationsFailing",
+  notificationsFailing: defineAlert(builtInAlertSpecs.notificationsFailing, {
     group: ruleGroups.stack,
-    doc: "Prometheus failed to hand alerts to Alertmanager, or Alertmanager to deliver them, within `window`.",
-    settings: { ...switchable("critical"), window: windowSetting("5m"), for: forSetting("1m") },
     rule: (config) => ({
       expr: notificationFailuresExpr(config.window),
       summary: "Alerts are not reaching Alertmanager, or notifications are not reaching people.",
@@ -408,7 +389,7 @@ export const builtInAlertRegistry = {
       defaults: (config) => `any within ${config.window}, ${forText(config)}`,
     },
   }),
-};
+} satisfies Record<BuiltInAlertKey, BuiltInAlertDefinition>;
 
 /**
  * Both halves of the pipeline: Prometheus handing alerts to Alertmanager, and Alertmanager delivering
@@ -420,56 +401,15 @@ function notificationFailuresExpr(window: string): string {
   return `(${failures(stackMetricNames.prometheusNotificationErrors, jobs.prometheus)}) or (${failures(stackMetricNames.alertmanagerNotificationsFailed, jobs.alertmanager)})`;
 }
 
-export type BuiltInAlertRegistry = Readonly<Record<string, AlertDefinition>>;
-export type BuiltInAlertKey = keyof typeof builtInAlertRegistry;
+export type BuiltInAlertRegistry = Readonly<Record<string, BuiltInAlertDefinition>>;
 
-type AlertSettingsShape<Registry> = {
-  [Key in keyof Registry]: Registry[Key] extends AlertDefinition<infer Shape>
-    ? z.ZodPrefault<z.ZodObject<Shape, z.core.$strict>>
-    : never;
-};
+/** Each alert's settings as the settings object holds them, by key. */
+type AlertSettings = Readonly<Record<string, object>>;
 
-/** The `alerts` settings of a registry's alerts: one strict object per alert, with the entry's doc. */
-export function alertSettingsShape<Registry extends BuiltInAlertRegistry>(
-  registry: Registry,
-): AlertSettingsShape<Registry> {
-  return Object.fromEntries(
-    Object.entries(registry).map(([key, definition]) => [
-      key,
-      z.strictObject(definition.settings).describe(definition.doc).prefault({}),
-    ]),
-  ) as unknown as AlertSettingsShape<Registry>;
-}
-
-/** `alertname` of every built-in alert, by its settings key. */
-export const alertNames = Object.fromEntries(
-  Object.entries(builtInAlertRegistry).map(([key, definition]) => [key, definition.name]),
-) as { readonly [Key in BuiltInAlertKey]: (typeof builtInAlertRegistry)[Key]["name"] };
-
-/** The settings of every alert of a registry, as the settings object holds them. */
-type AlertConfigs = Readonly<Record<string, { readonly enabled: boolean } & Record<string, unknown>>>;
-
-/** Runs a typed entry's function on settings that the entry's own schema produced. */
-function configOf(
-  alerts: AlertConfigs,
-  key: string,
-): { readonly enabled: boolean } & Record<string, unknown> {
+function settingsOf(alerts: AlertSettings, key: string): object {
   const config = alerts[key];
   if (config === undefined) throw new Error(`the settings hold no alerts.${key}`);
   return config;
-}
-
-/** A built-in alert, as configured by `settings.alerts[key]` (and, per job, the job's overrides). */
-export interface BuiltInAlert extends AlertRuleText {
-  readonly key: string;
-  readonly name: string;
-  readonly group: RuleGroup;
-  readonly for: string;
-  readonly severity: string;
-  /** The job a per-job alert watches, and its instances when the settings know them. */
-  readonly target?: { readonly job: string; readonly addresses?: readonly string[] };
-  /** Its unit tests, with its settings bound. */
-  readonly unitTests: (alert: BuiltInAlert, context: TestContext) => TestGroup[];
 }
 
 /** The enabled built-in alerts, in registry order; a per-job alert once for each of its jobs. */
@@ -477,36 +417,29 @@ export function builtInAlerts(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): BuiltInAlert[] {
-  const alerts = settings.alerts as unknown as AlertConfigs;
+  const alerts: AlertSettings = settings.alerts;
   const jobsToWatch = monitoredJobs(settings);
   return Object.entries(registry).flatMap(([key, definition]) => {
-    const stackWide = configOf(alerts, key);
-    const instances = definition.perJob
+    const { perJob } = definition.spec;
+    const instances = perJob
       ? jobsToWatch
-          .filter((job) => definition.perJob === "every job" || job.httpContract)
-          .map((job) => ({ config: { ...stackWide, ...job.overrides[key] }, target: job }))
-      : [{ config: stackWide, target: undefined }];
+          .filter((job) => perJob === "every job" || job.httpContract)
+          .map((job) => ({ config: definition.configure(jobAlertSettings(alerts, job, key)), target: job }))
+      : [{ config: definition.configure(settingsOf(alerts, key)), target: undefined }];
     return instances
       .filter(({ config }) => config.enabled)
       .map(({ config, target }) => ({
         key,
-        name: definition.name,
+        name: definition.spec.name,
         group: definition.group,
-        for: typeof config.for === "string" ? config.for : "0s",
-        severity: typeof config.severity === "string" ? config.severity : watchdogSeverity,
+        for: config.for,
+        severity: config.severity,
+        ...(config.window === undefined ? {} : { window: config.window }),
         ...(target ? { target: { job: target.job, addresses: target.addresses } } : {}),
-        unitTests: (alert: BuiltInAlert, context: TestContext) =>
-          definition.unitTests(alert, context, config as never),
-        ...definition.rule(config as never, target?.job ?? jobs.app),
+        unitTests: config.unitTests,
+        ...config.rule(target?.job ?? jobs.app),
       }));
   });
-}
-
-/** The keys of the alerts whose settings include a `window` for rate() or increase(). */
-export function windowedAlertKeys(registry: BuiltInAlertRegistry = builtInAlertRegistry): string[] {
-  return Object.entries(registry)
-    .filter(([, definition]) => "window" in definition.settings)
-    .map(([key]) => key);
 }
 
 /** The problems and warnings the enabled alerts' entries find in their settings. */
@@ -514,29 +447,24 @@ export function alertSettingFindings(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): { problems: (AlertSettingProblem & { readonly alert: string })[]; warnings: string[] } {
-  const alerts = settings.alerts as unknown as AlertConfigs;
-  const enabled = Object.entries(registry).filter(([key]) => configOf(alerts, key).enabled);
+  const alerts: AlertSettings = settings.alerts;
+  const enabled = Object.entries(registry)
+    .map(([key, definition]) => ({ key, config: definition.configure(settingsOf(alerts, key)) }))
+    .filter(({ config }) => config.enabled);
+  const stack = { prometheusReplicas: settings.prometheus.replicas };
   return {
-    problems: enabled.flatMap(([key, definition]) =>
-      (definition.problems?.(configOf(alerts, key) as never) ?? []).map((problem) => ({
-        ...problem,
-        alert: key,
-      })),
+    problems: enabled.flatMap(({ key, config }) =>
+      config.problems().map((problem) => ({ ...problem, alert: key })),
     ),
-    warnings: enabled.flatMap(
-      ([key, definition]) =>
-        definition.warnings?.(configOf(alerts, key) as never, {
-          prometheusReplicas: settings.prometheus.replicas,
-        }) ?? [],
-    ),
+    warnings: enabled.flatMap(({ config }) => config.warnings(stack)),
   };
 }
 
 /** The README's table of built-in alerts, with each alert's defaults. */
 export function alertsTableMarkdown(registry: BuiltInAlertRegistry = builtInAlertRegistry): string {
   const rows = Object.values(registry).map((definition) => {
-    const defaults = z.strictObject(definition.settings).parse({});
-    return `| ${definition.name} | ${definition.readme.firesWhen} | ${definition.readme.defaults(defaults as never)} |`;
+    const defaults = definition.configure({}).readmeDefaults();
+    return `| ${definition.spec.name} | ${definition.firesWhen} | ${defaults} |`;
   });
   return ["| alert | fires when | default |", "| --- | --- | --- |", ...rows].join("\n");
 }

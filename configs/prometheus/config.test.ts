@@ -7,7 +7,7 @@ import { jobs, replicaLabel, replicaName } from "../names";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
-import { loadSettings } from "../settings/load";
+import { loadSettings } from "../validate";
 import { renderPrometheusConfig, ruleFilesGlob } from "./config";
 
 interface ScrapeConfig {

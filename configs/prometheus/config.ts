@@ -4,14 +4,21 @@
  * surviving replica reports the death of another, and every target and service of the settings. Only fields that Prometheus 2.x and 3.x both accept are used.
  */
 
-import { jobs, replicaLabel, replicaName } from "../names";
+import { posix } from "node:path";
+import { jobs, type RuleGroup, replicaLabel, replicaName } from "../names";
 import type { Endpoints } from "../runtime/endpoints";
+import { renderedPaths } from "../runtime/layout";
 import { serviceAddress } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 
 /** Rule files, relative to the configuration file, so the same file works in a container and on disk. */
 export const ruleFilesGlob = "rules/*.yml";
+
+/** The `rule_group` label Prometheus gives a group of the alert rules: the rule file as the config names it. */
+export function ruleGroupLabel(group: RuleGroup): string {
+  return `${posix.dirname(ruleFilesGlob)}/${posix.basename(renderedPaths.alertRules)};${group}`;
+}
 
 export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints, replica: number): string {
   if (!Number.isInteger(replica) || replica < 0 || replica >= endpoints.prometheus.length) {

@@ -1,7 +1,7 @@
 /**
  * The scenario families of the generated rule unit tests: each builds the input series of one kind of alert
  * and the checks that it fires when it should, with its labels and value, not before, and that it resolves.
- * The registry of built-in alerts (built-in-alerts.ts) picks the family of each alert.
+ * Each built-in alert's behaviour (built-in-alerts.ts) picks its family.
  *
  * The expectations are exact by construction, not by modelling Prometheus's arithmetic:
  * - Counters grow at a constant rate, on a sample grid that divides the evaluation interval and the window,
@@ -15,47 +15,19 @@
  *   a whole window was idle. Gauges, ratios and "any failure" counters switch at a known sample, so their
  *   alerts are checked at the exact evaluation at which they fire.
  */
-import { posix } from "node:path";
 import { apiRoutes, metricNames, requestDurationBuckets } from "../../service/metrics-contract";
-import { jobs, type RuleGroup } from "../names";
+import { jobs } from "../names";
 import { alertedLatencyQuantile } from "../promql/queries";
 import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
-import { renderedPaths } from "../runtime/layout";
 import { durationMs } from "../settings/duration";
-import type { BuiltInAlert } from "./built-in-alerts";
-import { ruleFilesGlob } from "./config";
+import type { AlertCheck, BuiltInAlert, TestContext, TestGroup } from "./alert";
 import { counterPhases, fourDigits, type Segment, type TestSeries } from "./rule-test-series";
-
-/** One expectation: at `at`, the alert fires with these labels and this value, or does not fire. */
-export interface AlertCheck {
-  readonly at: number;
-  readonly firing?: { readonly labels: Readonly<Record<string, string>>; readonly value: number };
-}
-
-export interface TestGroup {
-  readonly name: string;
-  readonly alert: BuiltInAlert;
-  readonly intervalMs: number;
-  readonly series: readonly TestSeries[];
-  readonly checks: readonly AlertCheck[];
-}
-
-export interface TestContext {
-  readonly endpoints: Endpoints;
-  readonly evaluationMs: number;
-  readonly scrapeIntervalMs: number;
-}
 
 export function firstPrometheus(endpoints: Endpoints): string {
   const first = endpoints.prometheus[0];
   if (first === undefined) throw new Error("the endpoints list no Prometheus replica");
   return first;
-}
-
-/** The `rule_group` label Prometheus gives a group of the alert rules: the rule file as the config names it. */
-export function ruleGroupLabel(group: RuleGroup): string {
-  return `${posix.dirname(ruleFilesGlob)}/${posix.basename(renderedPaths.alertRules)};${group}`;
 }
 
 function gcd(...values: number[]): number {

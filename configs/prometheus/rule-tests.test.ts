@@ -6,8 +6,8 @@ import { requireBinaries } from "../../test-support/binaries";
 import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import { renderedPaths } from "../runtime/layout";
-import { loadSettings } from "../settings/load";
-import { alertNames } from "./built-in-alerts";
+import { alertNames } from "../settings/alert-specs";
+import { loadSettings } from "../validate";
 import {
   counterPhases,
   fourDigits,

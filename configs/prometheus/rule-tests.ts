@@ -14,10 +14,10 @@ import { renderedPaths } from "../runtime/layout";
 import { durationMs, formatDuration } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
+import type { DescriptionPart, TestContext, TestGroup, ValueFormat } from "./alert";
 import { type BuiltInAlertRegistry, builtInAlertRegistry, builtInAlerts } from "./built-in-alerts";
-import type { TestContext, TestGroup } from "./rule-test-scenarios";
 import { humanize, humanizeDuration, humanizePercentage, seriesValues } from "./rule-test-series";
-import { type AlertRule, alertRules, type DescriptionPart, type ValueFormat, valueFormatOf } from "./rules";
+import { type AlertRule, alertRules, valueFormatOf } from "./rules";
 
 export function renderAlertRuleTests(
   settings: Settings,

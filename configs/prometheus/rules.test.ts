@@ -7,9 +7,11 @@ import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
 import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../../test-support/promtool";
 import { ruleGroups } from "../names";
 import { renderedPaths } from "../runtime/layout";
-import { loadSettings, SettingsError } from "../settings/load";
+import { alertNames } from "../settings/alert-specs";
+import { SettingsError } from "../settings/load";
 import { settingsSchema } from "../settings/schema";
-import { alertNames, watchdogSeverity } from "./built-in-alerts";
+import { loadSettings } from "../validate";
+import { watchdogSeverity } from "./built-in-alerts";
 import {
   alertRules,
   customAlertsRunbookSection,

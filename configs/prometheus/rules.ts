@@ -10,16 +10,8 @@ import { annotationKeys, type RuleGroup, ruleGroups } from "../names";
 import { durationMs } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
+import type { DescriptionPart, ValueFormat } from "./alert";
 import { type BuiltInAlertRegistry, builtInAlertRegistry, builtInAlerts } from "./built-in-alerts";
-
-/** How a Prometheus template prints `$value`. */
-export type ValueFormat = "humanize" | "humanizePercentage" | "humanizeDuration";
-
-/**
- * A description as data: literal text, a label of the firing series, or its value. One definition yields the
- * Go template in the rule file and the expanded text the generated unit tests expect.
- */
-export type DescriptionPart = string | { readonly label: string } | { readonly value: ValueFormat };
 
 /** A rule as written to the rule file. */
 export interface AlertRule {

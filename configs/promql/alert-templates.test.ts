@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { requireBinaries } from "../../test-support/binaries";
 import { promtoolRuleErrors } from "../../test-support/promtool";
 import { alertRules } from "../prometheus/rules";
-import { loadSettings } from "../settings/load";
+import { loadSettings } from "../validate";
 import { generatedYaml } from "../yaml";
 import { alertTemplateErrors } from "./alert-templates";
 

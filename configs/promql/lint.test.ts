@@ -5,7 +5,7 @@ import { requireBinaries } from "../../test-support/binaries";
 import { promtoolRuleErrors } from "../../test-support/promtool";
 import { dashboardPanelQueries } from "../grafana";
 import { alertRules } from "../prometheus/rules";
-import { loadSettings } from "../settings/load";
+import { loadSettings } from "../validate";
 import { generatedYaml } from "../yaml";
 import { assertPromql, PromqlError, promqlErrors } from "./lint";
 

@@ -23,7 +23,7 @@ import { dashboardPanelQueries } from "../grafana/index";
 import { dashboardTimeRange } from "../grafana/panels";
 import { k6TestIdTag, k6TrendStatsEnv } from "../loadtest/k6-metrics";
 import { jobs } from "../names";
-import { alertNames } from "../prometheus/built-in-alerts";
+import { alertNames } from "../settings/alert-specs";
 import { durationMs } from "../settings/duration";
 import { type Settings, settingsSchema } from "../settings/schema";
 import {

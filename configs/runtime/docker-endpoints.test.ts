@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { jobs, replicaName } from "../names";
-import { loadSettings } from "../settings/load";
+import { loadSettings } from "../validate";
 import {
   containerPorts,
   dockerAliases,

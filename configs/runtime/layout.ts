@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { burnRatePairs } from "../slo/windows";
+import { burnRatePairs } from "../settings/slo";
 
 export const renderedPaths = {
   prometheusConfig: (replica: number) => `prometheus/prometheus-${replica}.yml`,
@@ -13,7 +13,7 @@ export const renderedPaths = {
   alertRuleTests: "prometheus/tests/alerts.test.yml",
   /** The SLOs' recording and alerting rules: a file of their own, loaded by the same `rules/*.yml` glob. */
   sloRules: "prometheus/rules/slo.yml",
-  /** One file per burn-rate pair, named by the pair's uncompressed windows (configs/slo/windows.ts). */
+  /** One file per burn-rate pair, named by the pair's uncompressed windows (configs/settings/slo.ts). */
   sloRuleTests: (pair: number) => {
     const windows = burnRatePairs[pair];
     if (!windows) throw new RangeError(`there is no burn-rate pair ${pair}`);

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
-import { alertNames } from "../prometheus/built-in-alerts";
-
-import { loadSettings, SettingsError } from "./load";
+import { loadSettings } from "../validate";
+import { alertNames } from "./alert-specs";
+import { SettingsError } from "./load";
 import { settingsSchema } from "./schema";
 
 /** A valid custom alert, with some of its fields replaced. */

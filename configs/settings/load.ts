@@ -1,27 +1,22 @@
 /**
- * Validation of the settings before anything is rendered or created. The zod schema in settings.ts checks each
+ * Validation of the settings before anything is rendered or created. The zod schema in schema.ts checks each
  * value on its own; this module adds the checks that relate values to each other, and reports every problem at
  * once, each with its key path, the offending value and what is allowed. Secret values are never printed.
+ *
+ * Checks that need to know what the alerts, the SLOs or the load test make of the settings are theirs, and
+ * come in as `SettingsChecks` (configs/validate.ts joins them), so that the settings import none of them.
  *
  * `email.requireTls` is resolved by the schema itself: after loading it is always a boolean (false when
  * `email.smarthost` is unset, so the stack's own inbox is used; true otherwise, unless set explicitly).
  */
 
 import { z } from "zod";
-import { loadtestProblems } from "../loadtest/plan";
 import { jobs, replicaName } from "../names";
-import {
-  alertNames,
-  alertSettingFindings,
-  type BuiltInAlertRegistry,
-  builtInAlertRegistry,
-  windowedAlertKeys,
-} from "../prometheus/built-in-alerts";
 import { alertTemplateErrors, allowedTemplates } from "../promql/alert-templates";
 import { promqlErrors } from "../promql/lint";
 import { dockerAliases, prometheusHostPort } from "../runtime/docker-endpoints";
-import { sloProblems } from "../slo/settings";
 import { minSamplesPerWindow } from "./alert-settings";
+import { type AlertSpecs, alertNames, builtInAlertSpecs, windowedAlertKeys } from "./alert-specs";
 import { durationMs, formatDuration } from "./duration";
 import { SettingsError } from "./error";
 import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./schema";
@@ -32,16 +27,25 @@ export interface LoadedSettings {
   warnings: string[];
 }
 
-// Defined apart so that modules loadSettings itself uses (configs/loadtest/plan.ts) can throw it too.
+// Defined apart so that the checks validateSettings is given (configs/loadtest/plan.ts) can throw it too.
 export { SettingsError };
+
+/** Checks that need more than the settings themselves: what the alerts, SLOs and load test make of them. */
+export interface SettingsChecks {
+  problems(settings: Settings): CrossFieldProblem[];
+  warnings(settings: Settings): string[];
+}
 
 type Path = readonly (string | number)[];
 
 /** `alerts.custom[0].name`, the way `pulumi config set --path` writes it: zod's own path notation. */
 const formatPath = z.core.toDotPath;
 
-/** Validates raw settings (the stack's config without the project namespace) and applies the defaults. */
-export function loadSettings(raw: unknown): LoadedSettings {
+/**
+ * Validates raw settings (the stack's config without the project namespace) and applies the defaults; `checks`
+ * add the problems and warnings of what reads them.
+ */
+export function validateSettings(raw: unknown, checks: SettingsChecks): LoadedSettings {
   const input = raw ?? {};
   if (!isPlainObject(input)) {
     throw new SettingsError([`(settings): must be an object of settings, got ${describeValue([], input)}`]);
@@ -55,14 +59,14 @@ export function loadSettings(raw: unknown): LoadedSettings {
   // the rest; a cross-field problem that involves a failed value is left out, as it would only echo it.
   const settings = parsed.success ? parsed.data : repairedSettings(input, invalidPaths);
   const crossProblems = settings
-    ? crossFieldProblems(settings, input)
+    ? [...crossFieldProblems(settings, input), ...checks.problems(settings)]
         .filter((problem) => !problem.paths.some((path) => invalidPaths.some((bad) => overlaps(path, bad))))
         .map((problem) => problem.message)
     : [];
 
   if (!parsed.success || crossProblems.length > 0)
     throw new SettingsError([...schemaProblems, ...crossProblems]);
-  return { settings: parsed.data, warnings: warningsFor(parsed.data) };
+  return { settings: parsed.data, warnings: [...checks.warnings(parsed.data), ...warningsFor(parsed.data)] };
 }
 
 export interface CrossFieldProblem {
@@ -75,26 +79,11 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
   return [
     ...scrapeProblems(settings),
     ...windowProblems(settings),
-    ...alertProblems(settings),
     ...portProblems(settings),
     ...emailProblems(settings),
-    ...enabledLoadtestProblems(settings),
     ...monitoredJobProblems(settings),
     ...customAlertProblems(input),
-    ...sloProblems(settings),
   ];
-}
-
-/**
- * The load test's plan derives from the HighRequestVolume threshold as much as from the load test's own
- * settings, so a problem depends on both groups. A disabled load test is never planned, so it cannot fail.
- */
-function enabledLoadtestProblems(settings: Settings): CrossFieldProblem[] {
-  if (!settings.loadtest.enabled) return [];
-  return loadtestProblems(settings).map((message) => ({
-    paths: [["loadtest"], ["alerts", "highRequestVolume"]],
-    message,
-  }));
 }
 
 /**
@@ -147,13 +136,14 @@ function scrapeProblems({ scrape }: Settings): CrossFieldProblem[] {
 /** Every windowed alert of the registry, enabled or not: switching one on must not be what breaks it. */
 export function windowProblems(
   { alerts, scrape }: Settings,
-  registry: BuiltInAlertRegistry = builtInAlertRegistry,
+  specs: AlertSpecs = builtInAlertSpecs,
 ): CrossFieldProblem[] {
   const minimumMs = minSamplesPerWindow * durationMs(scrape.interval);
-  const windows = alerts as unknown as Readonly<Record<string, { readonly window: string }>>;
-  return windowedAlertKeys(registry).flatMap((name) => {
-    const window = windows[name]?.window;
-    if (window === undefined) throw new Error(`the settings hold no alerts.${name}.window`);
+  const configs: Readonly<Record<string, object>> = alerts;
+  return windowedAlertKeys(specs).flatMap((name) => {
+    const config = configs[name];
+    const window = config && "window" in config ? config.window : undefined;
+    if (typeof window !== "string") throw new Error(`the settings hold no alerts.${name}.window`);
     if (durationMs(window) >= minimumMs) return [];
     return [
       {
@@ -167,13 +157,6 @@ export function windowProblems(
       },
     ];
   });
-}
-
-function alertProblems(settings: Settings): CrossFieldProblem[] {
-  return alertSettingFindings(settings).problems.map((problem) => ({
-    paths: problem.keys.map((key) => ["alerts", problem.alert, key]),
-    message: problem.message,
-  }));
 }
 
 function portProblems(settings: Settings): CrossFieldProblem[] {
@@ -322,7 +305,7 @@ function customAlertProblems(input: Record<string, unknown>): CrossFieldProblem[
 }
 
 function warningsFor(settings: Settings): string[] {
-  const warnings = [...alertSettingFindings(settings).warnings];
+  const warnings: string[] = [];
   const { bindAddress } = settings.network;
   if (bindAddress === "0.0.0.0" || bindAddress === "::") {
     warnings.push(

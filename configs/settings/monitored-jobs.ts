@@ -1,6 +1,7 @@
 /**
- * The jobs the per-job alerts watch, and where the stack reaches its user services. Apart from targets.ts, which
- * builds its schema from the registry of built-in alerts, so that the registry can import this.
+ * The jobs the per-job alerts watch, each job's effective alert settings, and where the stack reaches its user
+ * services: the step from the settings to what each job gets, read by the rules, their tests and the
+ * dashboards alike.
  */
 import { jobs } from "../names";
 import type { Settings } from "./schema";
@@ -45,15 +46,18 @@ export function monitoredJobs(settings: {
   ];
 }
 
-type PerJobAlertKey = "instanceDown" | "highRequestVolume" | "highErrorRate" | "highLatency";
-
-/** A per-job alert's settings for one job: the stack-wide `alerts.<key>` with the job's overrides. */
-export function jobAlertSettings<Key extends PerJobAlertKey>(
-  alerts: Settings["alerts"],
-  job: MonitoredJob,
-  key: Key,
-): Settings["alerts"][Key] {
-  return { ...alerts[key], ...job.overrides[key] };
+/**
+ * A per-job alert's settings for one job: the stack-wide `alerts.<key>` with the job's overrides. The one place
+ * they are merged: the rule, its generated tests and the dashboards' threshold lines all read a job's settings
+ * from here.
+ */
+export function jobAlertSettings<
+  Alerts extends Readonly<Record<string, object>>,
+  Key extends keyof Alerts & string,
+>(alerts: Alerts, job: MonitoredJob, key: Key): Alerts[Key] {
+  const stackWide = alerts[key];
+  if (stackWide === undefined) throw new Error(`the settings hold no alerts.${key}`);
+  return { ...stackWide, ...job.overrides[key] };
 }
 
 /** The jobs that expose the HTTP metrics contract, the demo app first while it is enabled. */

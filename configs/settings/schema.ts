@@ -4,11 +4,11 @@
  * and the end-to-end tests all read this object and nothing else.
  */
 import { z } from "zod";
-import { alertSettingsShape, builtInAlertRegistry } from "../prometheus/built-in-alerts";
-import { sloSettingsSchema } from "../slo/settings";
 import { severitySchema } from "./alert-settings";
+import { builtInAlertSettingsShape } from "./alert-specs";
 import { durationSchema, positiveDurationSchema } from "./duration";
 import { hostPortProblem } from "./host-port";
+import { sloSettingsSchema } from "./slo";
 import { scrapeTargetSchema, userServiceSchema } from "./targets";
 
 const ruleNameSchema = z
@@ -60,8 +60,8 @@ export const settingsSchema = z.strictObject({
 
   alerts: z
     .strictObject({
-      /** One key per built-in alert, from its entry in the registry. */
-      ...alertSettingsShape(builtInAlertRegistry),
+      /** One key per built-in alert, from its spec (alert-specs.ts). */
+      ...builtInAlertSettingsShape,
       /** Rules of the user's own, validated like the built-in ones. */
       custom: z.array(customAlertSchema).default([]),
     })

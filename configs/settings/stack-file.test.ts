@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { makeTempDir, type TempDir } from "../../test-support/cleanup";
-import { loadSettings } from "./load";
+import { loadSettings } from "../validate";
 import { isSecretMarker, projectName, readStackConfig, StackFileError, secretMarker } from "./stack-file";
 
 describe("readStackConfig", () => {

@@ -6,12 +6,13 @@ import { buildDashboards, dashboardPanelQueries, dashboardPanels } from "../graf
 import { alertsDashboard } from "../grafana/dashboards/alerts";
 import { jobVariable, serviceDashboard } from "../grafana/dashboards/service";
 import { sloAlertNames } from "../names";
-import { alertNames } from "../prometheus/built-in-alerts";
 import { renderPrometheusConfig } from "../prometheus/config";
 import { renderAlertRules } from "../prometheus/rules";
 import { renderAll } from "../render";
 import { renderedPaths } from "../runtime/layout";
-import { loadSettings, SettingsError } from "./load";
+import { alertNames } from "./alert-specs";
+import { SettingsError } from "./load";
+import { loadSettings } from "../validate";
 
 /** Two targets (one with the HTTP contract and its own thresholds) and one service of the user's own. */
 const monitored = {

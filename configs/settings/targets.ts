@@ -1,10 +1,10 @@
 /**
  * What the stack monitors besides its own servers: `targets` it scrapes but does not run, and `services`,
  * containers of the user's own that it runs on its private network and scrapes. Each becomes a scrape job with
- * its own alerts (see `perJob` in the registry of built-in alerts) and dashboard rows.
+ * its own alerts (see `perJob` in alert-specs.ts) and dashboard rows.
  */
 import { z } from "zod";
-import { type AlertDefinition, builtInAlertRegistry } from "../prometheus/built-in-alerts";
+import { jobAlertOverridesSchema } from "./alert-specs";
 import { positiveDurationSchema } from "./duration";
 import { hostPortProblem } from "./host-port";
 
@@ -22,29 +22,6 @@ const addressSchema = z.string().superRefine((text, ctx) => {
 
 const metricsPathSchema = z.string().regex(/^\/[^\s?#]*$/, "must be an absolute path such as /metrics");
 
-/**
- * The keys of a per-job alert that a target may override, each optional and without a default: an unset key
- * takes the global `alerts.<alert>` value.
- */
-function alertOverrides(definition: AlertDefinition) {
-  const shape = Object.fromEntries(
-    Object.entries(definition.settings).map(([key, field]) => {
-      const inner = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : (field as z.ZodType);
-      return [key, inner.optional()];
-    }),
-  );
-  return z.strictObject(shape).optional();
-}
-
-const perJobAlerts = Object.entries(builtInAlertRegistry).filter(([, definition]) => definition.perJob);
-
-/** Per-job overrides of the alerts that are made per job: instanceDown and the request alerts. */
-const jobAlertsSchema = z
-  .strictObject(
-    Object.fromEntries(perJobAlerts.map(([key, definition]) => [key, alertOverrides(definition)])),
-  )
-  .default({});
-
 /** What every monitored job has, whether the stack runs it or not. */
 const monitoredJobFields = {
   job: jobNameSchema,
@@ -54,7 +31,7 @@ const monitoredJobFields = {
    * `app_http_request_duration_seconds` by method, route and status_code): it then gets the request alerts too.
    */
   httpContract: z.boolean().default(false),
-  alerts: jobAlertsSchema,
+  alerts: jobAlertOverridesSchema,
 };
 
 export const scrapeTargetSchema = z.strictObject({

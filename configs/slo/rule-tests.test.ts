@@ -6,8 +6,8 @@ import { loopbackEndpoints, runTool } from "../../test-support/promtool";
 import { sloAlertNames } from "../names";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import { renderedPaths, writeRenderedFiles } from "../runtime/layout";
-import { loadSettings } from "../settings/load";
 import type { Settings } from "../settings/schema";
+import { loadSettings } from "../validate";
 import { renderSloRuleTests, sloTestFiles, windowRatio } from "./rule-tests";
 import { objectives, renderSloRules } from "./rules";
 

@@ -6,7 +6,7 @@ import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir } from "../../test-support/cleanup";
 import { runTool } from "../../test-support/promtool";
 import { sloAlertNames } from "../names";
-import { loadSettings } from "../settings/load";
+import { loadSettings } from "../validate";
 import { absentFor, objectives, renderSloRules, sloRuleGroups } from "./rules";
 
 interface RuleFile {

@@ -17,8 +17,8 @@ import {
 import { durationMs, formatDuration } from "../settings/duration";
 import { httpContractJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
+import { type SloName, sloNames } from "../settings/slo";
 import { generatedYaml } from "../yaml";
-import { type SloName, sloNames } from "./settings";
 import { alertWindowsMs, type BurnRatePair, effectivePairs, effectiveWindowMs } from "./windows";
 
 /** Label that tells the SLOs' series and alerts apart. */

@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { loadSettings, SettingsError } from "../settings/load";
+import { SettingsError } from "../settings/load";
+import { loadSettings } from "../validate";
 import { effectivePairs } from "./windows";
 
 function problems(input: object): string[] {

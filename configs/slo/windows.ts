@@ -22,38 +22,7 @@
  */
 import { durationMs, formatDuration } from "../settings/duration";
 import type { Settings } from "../settings/schema";
-
-export type PairSeverity = "critical" | "warning";
-
-/** The pairs as the workbook states them, for a 30-day window; `budgetPercent` is the share of the budget. */
-export const burnRatePairs = [
-  { long: "1h", short: "5m", budgetPercent: 2, severity: "critical" },
-  { long: "6h", short: "30m", budgetPercent: 5, severity: "critical" },
-  { long: "1d", short: "2h", budgetPercent: 10, severity: "warning" },
-  { long: "3d", short: "6h", budgetPercent: 10, severity: "warning" },
-] as const satisfies readonly {
-  long: string;
-  short: string;
-  budgetPercent: number;
-  severity: PairSeverity;
-}[];
-
-const msPerSecond = 1000;
-
-/**
- * The seconds that every window (and every whole-day SLO window) is a multiple of. A compression must divide
- * it, so that every compressed window is a whole number of seconds, as a Prometheus duration and a recording
- * rule's name can write it.
- */
-export const compressibleSeconds = burnRatePairs
-  .flatMap((pair) => [pair.long, pair.short])
-  .map((window) => durationMs(window) / msPerSecond)
-  .reduce((a, b) => {
-    let x = a;
-    let y = b;
-    while (y !== 0) [x, y] = [y, x % y];
-    return x;
-  });
+import { burnRatePairs, type PairSeverity } from "../settings/slo";
 
 /** A pair as it is in effect: windows compressed, factor scaled to the SLO window. */
 export interface BurnRatePair {

@@ -15,7 +15,7 @@ import { type DeploymentPlan, deploymentPlan, type ServicePlan } from "../../con
 import { renderAll } from "../../configs/render";
 import { dockerAliases, dockerEndpoints } from "../../configs/runtime/docker-endpoints";
 import { alertmanager, compose, k6, mailpit, prometheus } from "../../configs/runtime/versions";
-import { loadSettings } from "../../configs/settings/load";
+import { loadSettings } from "../../configs/validate";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";
 import {
   buildAppImage,

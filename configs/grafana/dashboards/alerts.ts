@@ -6,7 +6,6 @@
 
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { jobs } from "../../names";
-import { alertNames } from "../../prometheus/built-in-alerts";
 import { jobSelector, targetUp } from "../../promql/queries";
 import {
   alertStates,
@@ -16,6 +15,7 @@ import {
   stackMetricNames,
   targetLabels,
 } from "../../promql/upstream-metrics";
+import { alertNames } from "../../settings/alert-specs";
 import { durationMs } from "../../settings/duration";
 import { monitoredJobs } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";

@@ -12,7 +12,6 @@ import {
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { type inFlightLabels, metricNames, type RequestLabel } from "../../../service/metrics-contract";
 import { jobs } from "../../names";
-import { alertNames } from "../../prometheus/built-in-alerts";
 import {
   alertedLatencyQuantile,
   errorRatio,
@@ -21,6 +20,7 @@ import {
   requestsInWindow,
 } from "../../promql/queries";
 import { nodeProcessMetrics, targetLabels } from "../../promql/upstream-metrics";
+import { alertNames } from "../../settings/alert-specs";
 import { httpContractJobs } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";
 import {

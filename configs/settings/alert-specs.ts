@@ -1,0 +1,168 @@
+/**
+ * The settings of every built-in alert: its key under `alerts.<key>`, its `alertname`, the doc that the schema
+ * and Pulumi.dev.yaml show, its keys with their defaults, and whether it is made once per monitored job. A leaf
+ * of the settings: what an alert does with these values (its rule, tests, README row and checks) is in
+ * configs/prometheus/built-in-alerts.ts, which reads them.
+ */
+import { z } from "zod";
+import { forSetting, switchable, windowSetting } from "./alert-settings";
+
+/**
+ * Made once per monitored job (the app, each target and service) rather than once for the stack: for every
+ * job, or only for those that expose the HTTP metrics contract. A job's `alerts.<key>` overrides its keys.
+ */
+export type PerJob = "every job" | "httpContract";
+
+export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLooseShape> {
+  /** The `alertname` label. */
+  readonly name: string;
+  /** One or two sentences: the settings schema's description and Pulumi.dev.yaml's comment. */
+  readonly doc: string;
+  /** Its keys under `alerts.<key>`, with their defaults. A `window` makes it a windowed alert. */
+  readonly settings: Shape;
+  readonly perJob?: PerJob;
+}
+
+/** A spec with its settings schema: a strict object of its keys, described by its doc. */
+export function alertSpec<Shape extends z.core.$ZodLooseShape>(spec: AlertSpec<Shape>) {
+  return { ...spec, schema: z.strictObject(spec.settings).describe(spec.doc) };
+}
+
+export const builtInAlertSpecs = {
+  highRequestVolume: alertSpec({
+    name: "HighRequestVolume",
+    doc: "More than `maxRequests` requests to the app within the sliding `window`, sustained for `for`.",
+    perJob: "httpContract",
+    settings: {
+      ...switchable("warning"),
+      maxRequests: z.number().int().positive().default(500),
+      window: windowSetting("1m"),
+      for: forSetting("10s"),
+    },
+  }),
+  instanceDown: alertSpec({
+    name: "InstanceDown",
+    doc: "The app does not answer scrapes.",
+    perJob: "every job",
+    settings: { ...switchable("critical"), for: forSetting("15s") },
+  }),
+  prometheusDown: alertSpec({
+    name: "PrometheusDown",
+    doc: "A Prometheus replica does not answer its peers' scrapes; needs prometheus.replicas of 2 or more.",
+    settings: { ...switchable("critical"), for: forSetting("15s") },
+  }),
+  alertmanagerDown: alertSpec({
+    name: "AlertmanagerDown",
+    doc: "Alertmanager does not answer scrapes.",
+    settings: { ...switchable("critical"), for: forSetting("30s") },
+  }),
+  highErrorRate: alertSpec({
+    name: "HighErrorRate",
+    doc: "More than `maxRatio` (0 to 1) of the requests answered with a 5xx status over `window`.",
+    perJob: "httpContract",
+    settings: {
+      ...switchable("warning"),
+      maxRatio: z.number().gt(0).lt(1).default(0.05),
+      window: windowSetting("1m"),
+      for: forSetting("1m"),
+    },
+  }),
+  highLatency: alertSpec({
+    name: "HighLatency",
+    doc: "95th percentile request duration above `p95Seconds` over `window`.",
+    perJob: "httpContract",
+    settings: {
+      ...switchable("warning"),
+      p95Seconds: z.number().positive().default(0.5),
+      window: windowSetting("1m"),
+      for: forSetting("1m"),
+    },
+  }),
+  watchdog: alertSpec({
+    name: "Watchdog",
+    doc: "Always firing, for an external dead man's switch (alertmanager.deadMansSwitchUrl).",
+    settings: { enabled: z.boolean().default(true) },
+  }),
+  ruleEvaluationFailures: alertSpec({
+    name: "PrometheusRuleEvaluationFailures",
+    doc: "A Prometheus replica failed to evaluate rules within `window`.",
+    settings: { ...switchable("warning"), window: windowSetting("5m"), for: forSetting("1m") },
+  }),
+  notConnectedToAlertmanager: alertSpec({
+    name: "PrometheusNotConnectedToAlertmanager",
+    doc: "A Prometheus replica has no Alertmanager to send to.",
+    settings: { ...switchable("critical"), for: forSetting("1m") },
+  }),
+  notificationsFailing: alertSpec({
+    name: "AlertNotificationsFailing",
+    doc: "Prometheus failed to hand alerts to Alertmanager, or Alertmanager to deliver them, within `window`.",
+    settings: { ...switchable("critical"), window: windowSetting("5m"), for: forSetting("1m") },
+  }),
+};
+
+export type BuiltInAlertKey = keyof typeof builtInAlertSpecs;
+export type AlertSpecs = Readonly<Record<string, AlertSpec>>;
+
+/**
+ * The `alerts` settings of the built-in alerts, one strict object each; an unset alert takes every default.
+ * Written out key by key so that each keeps its type; `satisfies` fails the build if one is missing.
+ */
+export const builtInAlertSettingsShape = {
+  highRequestVolume: builtInAlertSpecs.highRequestVolume.schema.prefault({}),
+  instanceDown: builtInAlertSpecs.instanceDown.schema.prefault({}),
+  prometheusDown: builtInAlertSpecs.prometheusDown.schema.prefault({}),
+  alertmanagerDown: builtInAlertSpecs.alertmanagerDown.schema.prefault({}),
+  highErrorRate: builtInAlertSpecs.highErrorRate.schema.prefault({}),
+  highLatency: builtInAlertSpecs.highLatency.schema.prefault({}),
+  watchdog: builtInAlertSpecs.watchdog.schema.prefault({}),
+  ruleEvaluationFailures: builtInAlertSpecs.ruleEvaluationFailures.schema.prefault({}),
+  notConnectedToAlertmanager: builtInAlertSpecs.notConnectedToAlertmanager.schema.prefault({}),
+  notificationsFailing: builtInAlertSpecs.notificationsFailing.schema.prefault({}),
+} satisfies Record<BuiltInAlertKey, z.ZodType>;
+
+/** `alertname` of every built-in alert, by its settings key. */
+export const alertNames = {
+  highRequestVolume: builtInAlertSpecs.highRequestVolume.name,
+  instanceDown: builtInAlertSpecs.instanceDown.name,
+  prometheusDown: builtInAlertSpecs.prometheusDown.name,
+  alertmanagerDown: builtInAlertSpecs.alertmanagerDown.name,
+  highErrorRate: builtInAlertSpecs.highErrorRate.name,
+  highLatency: builtInAlertSpecs.highLatency.name,
+  watchdog: builtInAlertSpecs.watchdog.name,
+  ruleEvaluationFailures: builtInAlertSpecs.ruleEvaluationFailures.name,
+  notConnectedToAlertmanager: builtInAlertSpecs.notConnectedToAlertmanager.name,
+  notificationsFailing: builtInAlertSpecs.notificationsFailing.name,
+} as const satisfies Record<BuiltInAlertKey, string>;
+
+/** The keys of the alerts whose settings include a `window` for rate() or increase(). */
+export function windowedAlertKeys(specs: AlertSpecs = builtInAlertSpecs): string[] {
+  return Object.entries(specs)
+    .filter(([, spec]) => "window" in spec.settings)
+    .map(([key]) => key);
+}
+
+/**
+ * The keys of a per-job alert that a job may override, each optional and without a default: an unset key
+ * takes the stack-wide `alerts.<key>` value.
+ */
+function alertOverridesSchema(spec: AlertSpec) {
+  const shape = Object.fromEntries(
+    Object.entries(spec.settings).map(([key, field]) => {
+      const inner = field instanceof z.ZodDefault ? field.unwrap() : field;
+      return [key, inner.optional()];
+    }),
+  );
+  return z.strictObject(shape).optional();
+}
+
+/** Per-job overrides of the alerts that are made per job: instanceDown and the request alerts. */
+const specs: AlertSpecs = builtInAlertSpecs;
+export const jobAlertOverridesSchema = z
+  .strictObject(
+    Object.fromEntries(
+      Object.entries(specs)
+        .filter(([, spec]) => spec.perJob)
+        .map(([key, spec]) => [key, alertOverridesSchema(spec)]),
+    ),
+  )
+  .default({});
