@@ -12,17 +12,11 @@ import { jobs, ruleGroups } from "../names";
 import { jobSelector } from "../promql/queries";
 import { renderedPaths, writeRenderedFiles } from "../runtime/layout";
 import { forSetting, switchable, windowSetting } from "../settings/alert-settings";
-import { alertSpec, builtInAlertSpecs } from "../settings/alert-specs";
-import { alertNames } from "../settings/alert-specs";
+import { alertNames, alertSpec, builtInAlertSpecs } from "../settings/alert-specs";
 import { windowProblems } from "../settings/load";
 import { type Settings, settingsSchema } from "../settings/schema";
 import { loadSettings } from "../validate";
-import {
-  alertsTableMarkdown,
-  builtInAlertRegistry,
-  builtInAlerts,
-  defineAlert,
-} from "./built-in-alerts";
+import { alertsTableMarkdown, builtInAlertRegistry, builtInAlerts, defineAlert } from "./built-in-alerts";
 import { counterFailureTest } from "./rule-test-scenarios";
 import { renderAlertRuleTests } from "./rule-tests";
 import { renderAlertRules } from "./rules";
@@ -117,7 +111,9 @@ describe("the registry of built-in alerts", () => {
       };
       const app = file.groups.find((group) => group.name === ruleGroups.app);
       expect(app?.rules.map((rule) => rule.alert)).to.include(itemsCreatedSpec.name);
-      expect(app?.rules.find((rule) => rule.alert === itemsCreatedSpec.name)?.labels.severity).to.equal("info");
+      expect(app?.rules.find((rule) => rule.alert === itemsCreatedSpec.name)?.labels.severity).to.equal(
+        "info",
+      );
       expect(alertsTableMarkdown(registry)).to.include(
         `| ${itemsCreatedSpec.name} | an item is created | within 2m |`,
       );

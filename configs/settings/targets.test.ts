@@ -10,9 +10,9 @@ import { renderPrometheusConfig } from "../prometheus/config";
 import { renderAlertRules } from "../prometheus/rules";
 import { renderAll } from "../render";
 import { renderedPaths } from "../runtime/layout";
+import { loadSettings } from "../validate";
 import { alertNames } from "./alert-specs";
 import { SettingsError } from "./load";
-import { loadSettings } from "../validate";
 
 /** Two targets (one with the HTTP contract and its own thresholds) and one service of the user's own. */
 const monitored = {
