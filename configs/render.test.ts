@@ -34,6 +34,21 @@ describe("renderAll", () => {
     ).to.equal(true);
   });
 
+  it("leaves the rules' unit tests out when asked, and nothing else", () => {
+    const { settings } = loadSettings({});
+    const withTests = renderAll(settings, dockerEndpoints(settings));
+    const deployed = renderAll(settings, dockerEndpoints(settings), { ruleTests: false });
+    const testFiles = Object.keys(withTests).filter((path) => path.startsWith("prometheus/tests/"));
+    expect(testFiles).to.include(renderedPaths.alertRuleTests);
+    expect(testFiles.length).to.be.greaterThan(1);
+    expect(Object.keys(deployed).sort()).to.deep.equal(
+      Object.keys(withTests)
+        .filter((path) => !testFiles.includes(path))
+        .sort(),
+    );
+    for (const [path, content] of Object.entries(deployed)) expect(content, path).to.equal(withTests[path]);
+  });
+
   it("renders no load test options while the load test is off, whatever its settings", () => {
     // One request per window leaves the warm-up nothing to send: no plan can be made, and none is needed.
     const { settings } = loadSettings({

@@ -1,12 +1,13 @@
 /**
  * Everything a stack is deployed from, computed before anything is created: its settings validated, every file
- * rendered, custom rules judged by promtool, and the deployment plan. The Pulumi program and `npm run render`
- * both start here, so they cannot differ in what they deploy.
+ * rendered and the deployment plan (configs/pipeline.ts), around it the load test's script read from the
+ * repository and custom rules judged by promtool. The Pulumi program and `npm run render` both start here, so
+ * they cannot differ in what they deploy.
  */
-import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "../configs/deployment/plan";
+import type { DeploymentPlan } from "../configs/deployment/plan";
 import { loadtestScriptFiles } from "../configs/loadtest/plan";
-import { renderAll } from "../configs/render";
-import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
+import { planStack } from "../configs/pipeline";
+import type { RenderOptions } from "../configs/render";
 import type { Endpoints } from "../configs/runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
 import type { Settings } from "../configs/settings/schema";
@@ -23,20 +24,19 @@ export interface StackInputs {
   readonly plan: DeploymentPlan;
 }
 
-/** Throws SettingsError, listing every problem with its key path, when the settings are invalid. */
-export function stackInputs(rawSettings: unknown, project: string, stack: string): StackInputs {
+/**
+ * Throws SettingsError, listing every problem with its key path, when the settings are invalid. The rules'
+ * unit tests are rendered only when `render` asks: nothing deployed reads them.
+ */
+export function stackInputs(
+  rawSettings: unknown,
+  project: string,
+  stack: string,
+  render: RenderOptions = { ruleTests: false },
+): StackInputs {
   const { settings, warnings } = loadSettings(rawSettings);
-  const endpoints = dockerEndpoints(settings);
-  const files = renderAll(settings, endpoints);
+  const loadtestScript = settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {};
+  const { endpoints, files, plan } = planStack({ settings, project, stack, loadtestScript, render });
   const unjudged = judgeCustomRules(settings, files[renderedPaths.alertRules] ?? "");
-  const prefix = stackPrefix(project, stack);
-  const plan = deploymentPlan({
-    settings,
-    endpoints,
-    files,
-    loadtestScript: settings.loadtest.enabled ? readRepositoryFiles(loadtestScriptFiles) : {},
-    prefix,
-    appImageTag: appImageTag(prefix, stack),
-  });
   return { settings, warnings: unjudged ? [...warnings, unjudged] : warnings, endpoints, files, plan };
 }

@@ -78,6 +78,7 @@ function renderStack(options: RenderOptions): RenderResult {
     readStackConfig(options.projectDir, options.stack),
     projectName(options.projectDir),
     options.stack,
+    { ruleTests: true },
   );
   const files: Record<string, string> = { ...rendered.files };
   // The load test's script files are mounted from here too, so the folder holds everything Compose mounts.

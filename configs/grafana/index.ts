@@ -35,12 +35,17 @@ function dashboardUid(dashboard: Dashboard): string {
   return dashboard.uid;
 }
 
-export function renderGrafana(settings: Settings, endpoints: Endpoints): RenderedFiles {
+/** Grafana's files; `dashboards` are those `buildDashboards` made of the same settings. */
+export function renderGrafana(
+  settings: Settings,
+  endpoints: Endpoints,
+  dashboards: readonly Dashboard[] = buildDashboards(settings),
+): RenderedFiles {
   const files: Record<string, string> = {
     [renderedPaths.grafanaDatasources]: renderDatasources(settings, endpoints),
     [renderedPaths.grafanaDashboardProvider]: renderDashboardProvider(),
   };
-  for (const dashboard of buildDashboards(settings)) {
+  for (const dashboard of dashboards) {
     files[renderedPaths.grafanaDashboard(dashboardUid(dashboard))] =
       `${JSON.stringify(dashboard, null, 2)}\n`;
   }
@@ -115,8 +120,9 @@ export type VariableChoices = Readonly<Record<string, string>>;
 export function dashboardPanelQueries(
   settings: Settings,
   choices: VariableChoices = {},
+  dashboards: readonly Dashboard[] = buildDashboards(settings),
 ): DashboardPanelQuery[] {
-  return buildDashboards(settings).flatMap((dashboard) =>
+  return dashboards.flatMap((dashboard) =>
     dashboardPanels(dashboard).flatMap((panel) =>
       (panel.targets ?? []).map((target) => {
         const where = `dashboard "${dashboard.title}", panel "${panel.title}"`;

@@ -123,7 +123,11 @@ export function renderAlertRules(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): string {
-  const rules = alertRules(settings, registry);
+  return renderRuleFile(alertRules(settings, registry));
+}
+
+/** The rule file of rules already made, so that a render lints and writes the same rules. */
+export function renderRuleFile(rules: readonly AlertRule[]): string {
   const groups = Object.values(ruleGroups)
     .map((group) => ({ name: group, rules: rules.filter((rule) => rule.group === group) }))
     .filter((group) => group.rules.length > 0)

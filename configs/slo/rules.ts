@@ -51,6 +51,18 @@ export interface Objective {
  * targets and services that declare it), one series per job; none while no job has it.
  */
 export function objectives(settings: Settings): Objective[] {
+  let made = objectivesOf.get(settings);
+  if (made === undefined) {
+    made = makeObjectives(settings);
+    objectivesOf.set(settings, made);
+  }
+  return made;
+}
+
+/** The rules, the Alertmanager config and the dashboards all read the objectives: made once per settings. */
+const objectivesOf = new WeakMap<Settings, Objective[]>();
+
+function makeObjectives(settings: Settings): Objective[] {
   const contractJobs = httpContractJobs(settings).map((job) => job.job);
   if (contractJobs.length === 0) return [];
   const selector = jobsSelector(contractJobs);
@@ -230,8 +242,8 @@ export function sloRuleGroups(settings: Settings): SloRuleGroup[] {
 }
 
 /** Every expression of the rule file, for the PromQL lint that renderAll runs before writing anything. */
-export function sloRuleExpressions(settings: Settings): { origin: string; expr: string }[] {
-  return sloRuleGroups(settings).flatMap((group) => [
+export function sloRuleExpressions(groups: readonly SloRuleGroup[]): { origin: string; expr: string }[] {
+  return groups.flatMap((group) => [
     ...group.recording.map((rule) => ({
       origin: `recording rule ${rule.record} (${group.name})`,
       expr: rule.expr,
@@ -244,8 +256,13 @@ export function sloRuleExpressions(settings: Settings): { origin: string; expr: 
 }
 
 export function renderSloRules(settings: Settings): string {
+  return renderSloRuleFile(sloRuleGroups(settings));
+}
+
+/** The rule file of groups already made, so that a render lints and writes the same rules. */
+export function renderSloRuleFile(groups: readonly SloRuleGroup[]): string {
   return generatedYaml({
-    groups: sloRuleGroups(settings).map((group) => ({
+    groups: groups.map((group) => ({
       name: group.name,
       rules: [
         ...group.recording,
