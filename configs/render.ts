@@ -9,7 +9,7 @@ import { buildDashboards, dashboardPanelQueries, renderGrafana } from "./grafana
 import { renderLoadtestOptions } from "./loadtest/plan";
 import { renderPrometheusConfig } from "./prometheus/config";
 import { renderAlertRuleTests } from "./prometheus/rule-tests";
-import { alertRules, renderRuleFile } from "./prometheus/rules";
+import { alertRules, renderRuleFile, thresholdRecords } from "./prometheus/rules";
 import { assertPromql } from "./promql/lint";
 import type { Endpoints } from "./runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "./runtime/layout";
@@ -37,10 +37,15 @@ export function renderAll(
     );
   }
   const rules = alertRules(settings);
+  const records = thresholdRecords(settings);
   const sloGroups = sloRuleGroups(settings);
   const dashboards = buildDashboards(settings);
   assertPromql([
     ...rules.map((rule) => ({ origin: `alert rule ${rule.name} (${rule.group})`, expr: rule.expr })),
+    ...records.map((record) => ({
+      origin: `recording rule ${record.record} (${record.group})`,
+      expr: record.expr,
+    })),
     ...sloRuleExpressions(sloGroups),
     ...dashboardPanelQueries(settings, {}, dashboards).map((query) => ({
       origin: `dashboard "${query.dashboard}", panel "${query.panel}"`,
@@ -52,7 +57,7 @@ export function renderAll(
   endpoints.prometheus.forEach((_, replica) => {
     files[renderedPaths.prometheusConfig(replica)] = renderPrometheusConfig(settings, endpoints, replica);
   });
-  files[renderedPaths.alertRules] = renderRuleFile(rules);
+  files[renderedPaths.alertRules] = renderRuleFile(rules, records);
   files[renderedPaths.sloRules] = renderSloRuleFile(sloGroups);
   if (options.ruleTests) {
     files[renderedPaths.alertRuleTests] = renderAlertRuleTests(settings, endpoints);

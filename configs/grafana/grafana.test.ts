@@ -1,9 +1,13 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Dashboard, Panel } from "@grafana/grafana-foundation-sdk/dashboard";
 import type { Dataquery as PrometheusQuery } from "@grafana/grafana-foundation-sdk/prometheus";
 import { parser } from "@prometheus-io/lezer-promql";
 import { expect } from "chai";
 import { parse as parseYaml } from "yaml";
 import { metricNames } from "../../service/metrics-contract";
+import { requireBinaries } from "../../test-support/binaries";
+import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
 import {
   k6HttpRequestDuration,
   k6Series,
@@ -13,7 +17,15 @@ import {
 } from "../loadtest/k6-metrics";
 import { datasourceUids, jobs } from "../names";
 import { promqlErrors } from "../promql/lint";
-import { alertedLatencyQuantile, errorRatio, latencyQuantile, requestsInWindow } from "../promql/queries";
+import {
+  alertedLatencyQuantile,
+  alertThresholdQuery,
+  alertThresholdRecord,
+  errorRatio,
+  jobSelector,
+  latencyQuantile,
+  requestsInWindow,
+} from "../promql/queries";
 import {
   nodeProcessMetrics,
   prometheusSyntheticSeries,
@@ -22,9 +34,12 @@ import {
 } from "../promql/upstream-metrics";
 import { type Endpoints, hostPort } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
+import { alertNames } from "../settings/alert-specs";
 import { type Settings, type SettingsInput, settingsSchema } from "../settings/schema";
 import { burnRate, errorRatioRecord, objectives } from "../slo/rules";
 import { alertWindowsMs } from "../slo/windows";
+import { loadSettings } from "../validate";
+import { generatedYaml } from "../yaml";
 import { alertsDashboard } from "./dashboards/alerts";
 import { loadtestDashboard } from "./dashboards/loadtest";
 import { selectedJob, serviceDashboard } from "./dashboards/service";
@@ -313,25 +328,31 @@ describe("Grafana provisioning and dashboards", () => {
   });
 
   describe("alert threshold lines on the Service dashboard", () => {
+    const app = jobSelector(selectedJob);
+    /** The query a panel draws as its dashed red threshold line, if any. */
+    const thresholdQueryOf = (panel: Panel): string | undefined => {
+      const overridden = (panel.fieldConfig?.overrides ?? []).filter((override) =>
+        override.properties.some((property) => property.value?.fixedColor === "red"),
+      );
+      const ids = overridden.map((override) => override.matcher.options);
+      const drawn = queriesOf(panel).filter((target) => ids.includes(target.refId));
+      expect(drawn.length, `threshold queries of "${panel.title}"`).to.be.at.most(1);
+      return drawn[0]?.expr;
+    };
     const lineOf = (settings: Settings, expr: string) =>
-      thresholdsOf(panelRunning(dashboard(settings, serviceDashboard.uid), expr));
+      thresholdQueryOf(panelRunning(dashboard(settings, serviceDashboard.uid), expr));
 
-    it("draw each alert's threshold as a line on the panel that shows the alert's series", () => {
+    it("draw each alert's threshold for the selected job on the panel that shows the alert's series", () => {
       const { highRequestVolume, highErrorRate, highLatency } = defaults.alerts;
-      expect(lineOf(defaults, requestsInWindow(highRequestVolume.window, selectedJob))).to.deep.equal({
-        style: "line",
-        lines: [highRequestVolume.maxRequests],
-      });
-      expect(lineOf(defaults, errorRatio(highErrorRate.window, selectedJob))).to.deep.equal({
-        style: "line",
-        lines: [highErrorRate.maxRatio],
-      });
-      expect(
-        lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window, selectedJob)),
-      ).to.deep.equal({
-        style: "line",
-        lines: [highLatency.p95Seconds],
-      });
+      expect(lineOf(defaults, requestsInWindow(highRequestVolume.window, app))).to.equal(
+        alertThresholdQuery(alertNames.highRequestVolume, app, highRequestVolume.maxRequests),
+      );
+      expect(lineOf(defaults, errorRatio(highErrorRate.window, app))).to.equal(
+        alertThresholdQuery(alertNames.highErrorRate, app, highErrorRate.maxRatio),
+      );
+      expect(lineOf(defaults, latencyQuantile(alertedLatencyQuantile, highLatency.window, app))).to.equal(
+        alertThresholdQuery(alertNames.highLatency, app, highLatency.p95Seconds),
+      );
     });
 
     it("follow the settings: thresholds and windows", () => {
@@ -342,11 +363,11 @@ describe("Grafana provisioning and dashboards", () => {
           highLatency: { p95Seconds: 1.5, window: "3m" },
         },
       });
-      expect(lineOf(settings, requestsInWindow("2m", selectedJob)).lines).to.deep.equal([1234]);
-      expect(lineOf(settings, errorRatio("5m", selectedJob)).lines).to.deep.equal([0.2]);
-      expect(
-        lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m", selectedJob)).lines,
-      ).to.deep.equal([1.5]);
+      expect(lineOf(settings, requestsInWindow("2m", app))).to.match(/ or on\(\) vector\(1234\)$/);
+      expect(lineOf(settings, errorRatio("5m", app))).to.match(/ or on\(\) vector\(0\.2\)$/);
+      expect(lineOf(settings, latencyQuantile(alertedLatencyQuantile, "3m", app))).to.match(
+        / or on\(\) vector\(1\.5\)$/,
+      );
     });
 
     it("disappear when the alert is disabled", () => {
@@ -359,18 +380,19 @@ describe("Grafana provisioning and dashboards", () => {
       });
       const { highRequestVolume, highErrorRate, highLatency } = settings.alerts;
       for (const expr of [
-        requestsInWindow(highRequestVolume.window, selectedJob),
-        errorRatio(highErrorRate.window, selectedJob),
-        latencyQuantile(alertedLatencyQuantile, highLatency.window, selectedJob),
+        requestsInWindow(highRequestVolume.window, app),
+        errorRatio(highErrorRate.window, app),
+        latencyQuantile(alertedLatencyQuantile, highLatency.window, app),
       ]) {
-        expect(lineOf(settings, expr), expr).to.deep.equal({ style: "off", lines: [] });
+        expect(lineOf(settings, expr), expr).to.equal(undefined);
       }
     });
 
     it("are the only threshold lines on the Service dashboard", () => {
       const board = dashboard(defaults, serviceDashboard.uid);
-      const withLines = dashboardPanels(board).filter((panel) => thresholdsOf(panel).style === "line");
-      expect(withLines.map((panel) => panel.title)).to.have.lengthOf(3);
+      const panels = dashboardPanels(board);
+      expect(panels.filter((panel) => thresholdsOf(panel).style === "line")).to.deep.equal([]);
+      expect(panels.filter((panel) => thresholdQueryOf(panel) !== undefined)).to.have.lengthOf(3);
     });
 
     for (const [setting, input] of [
@@ -391,12 +413,63 @@ describe("Grafana provisioning and dashboards", () => {
         });
         expect(changes).to.have.lengthOf(1);
         expect(changes[0]).to.match(
-          new RegExp(
-            `^${renderedPaths.grafanaDashboard(serviceDashboard.uid)} .*\\.thresholds\\.steps\\.1\\.value$`,
-          ),
+          new RegExp(`^${renderedPaths.grafanaDashboard(serviceDashboard.uid)} .*\\.targets\\.\\d+\\.expr$`),
         );
       });
     }
+
+    describe("with promtool", () => {
+      it("draws a job's own threshold where it overrides it, the stack-wide one elsewhere", async function () {
+        this.timeout(60_000);
+        const { promtool } = requireBinaries(this, "promtool");
+        const settings = loadSettings({
+          targets: [
+            {
+              job: "billing",
+              addresses: ["10.0.0.5:8080"],
+              httpContract: true,
+              alerts: { highRequestVolume: { maxRequests: 50 } },
+            },
+            { job: "orders", addresses: ["10.0.0.6:8080"], httpContract: true },
+          ],
+        }).settings;
+        const line = lineOf(settings, requestsInWindow(settings.alerts.highRequestVolume.window, app)) ?? "";
+        const dir = renderToDisk(settings, loopbackEndpoints(2));
+        try {
+          const atJob = (job: string) => line.replaceAll(selectedJob, job);
+          writeFileSync(
+            join(dir.path, "threshold.test.yml"),
+            generatedYaml({
+              rule_files: [renderedPaths.alertRules],
+              evaluation_interval: "1m",
+              tests: [
+                {
+                  interval: "1m",
+                  input_series: [],
+                  promql_expr_test: [
+                    {
+                      expr: atJob("billing"),
+                      eval_time: "1m",
+                      exp_samples: [
+                        {
+                          labels: 'watchtower:alert_threshold{alert="HighRequestVolume",job="billing"}',
+                          value: 50,
+                        },
+                      ],
+                    },
+                    { expr: atJob("orders"), eval_time: "1m", exp_samples: [{ labels: "{}", value: 500 }] },
+                  ],
+                },
+              ],
+            }),
+          );
+          const result = await runTool(promtool, ["test", "rules", "threshold.test.yml"], dir.path);
+          expect(result.exitCode, result.output).to.equal(0);
+        } finally {
+          dir.remove();
+        }
+      });
+    });
   });
 
   describe("the SLOs dashboard", () => {
@@ -510,6 +583,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(stackMetricNames),
         ...Object.values(stackHealthMetrics),
         ...Object.values(nodeProcessMetrics),
+        alertThresholdRecord,
       ]);
       for (const [, settings] of variants) {
         for (const windowMs of alertWindowsMs(settings)) known.add(errorRatioRecord(windowMs));

@@ -103,11 +103,16 @@ interface PanelQuery {
   readonly legend: string;
 }
 
+/** The query's id within its panel: A, B, C... */
+function refId(index: number): string {
+  return String.fromCharCode(65 + index);
+}
+
 function targets(queries: readonly PanelQuery[], instant: boolean): DataqueryBuilder[] {
   return queries.map((query, i) => {
     const target = new DataqueryBuilder()
       .datasource(prometheusDatasource)
-      .refId(String.fromCharCode(65 + i))
+      .refId(refId(i))
       .expr(query.expr)
       .legendFormat(query.legend);
     return instant ? target.instant() : target.range();
@@ -122,6 +127,11 @@ interface TimeSeriesOptions {
   readonly queries: readonly PanelQuery[];
   /** Lines at these values, for the settings that govern the series, in ascending order; none when empty. */
   readonly thresholdLines?: readonly ThresholdLine[];
+  /**
+   * A threshold that depends on a dashboard variable, such as a job's own: a query drawn as a dashed red
+   * line, where a fixed value would be wrong for some choices.
+   */
+  readonly thresholdQuery?: PanelQuery;
   /** Minimum query interval, for series written less often than the scrape interval. */
   readonly minInterval?: string;
 }
@@ -140,11 +150,13 @@ export function alertThreshold(value: number): ThresholdLine[] {
 export function timeSeries(options: TimeSeriesOptions): TimeSeriesPanelBuilder {
   const lines = options.thresholdLines ?? [];
   const steps: Threshold[] = [{ value: null, color: colors.ok }, ...lines];
+  const { thresholdQuery } = options;
+  const queries = thresholdQuery ? [...options.queries, thresholdQuery] : options.queries;
   const panel = new TimeSeriesPanelBuilder()
     .title(options.title)
     .description(options.description)
     .datasource(prometheusDatasource)
-    .targets(targets(options.queries, false))
+    .targets(targets(queries, false))
     .unit(options.unit)
     .min(0)
     .fillOpacity(10)
@@ -161,8 +173,16 @@ export function timeSeries(options: TimeSeriesOptions): TimeSeriesPanelBuilder {
         .placement(LegendPlacement.Bottom),
     )
     .tooltip(new VizTooltipOptionsBuilder().mode(TooltipDisplayMode.Multi).sort(SortOrder.Descending));
+  if (thresholdQuery) panel.overrideByQuery(refId(queries.length - 1), thresholdLineStyle);
   return options.minInterval === undefined ? panel : panel.interval(options.minInterval);
 }
+
+/** A series drawn as a threshold: red, dashed, not filled, and never stacked with the others. */
+const thresholdLineStyle = [
+  { id: "color", value: { mode: "fixed", fixedColor: colors.bad } },
+  { id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } },
+  { id: "custom.fillOpacity", value: 0 },
+];
 
 interface StatOptions {
   readonly title: string;

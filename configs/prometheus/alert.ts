@@ -33,6 +33,10 @@ export interface BuiltInAlert extends AlertRuleText {
   readonly window?: string;
   /** The job a per-job alert watches, and its instances when the settings know them. */
   readonly target?: { readonly job: string; readonly addresses?: readonly string[] };
+  /** The job of a rule of the job's own, which the rule then carries as a label. */
+  readonly ruleJob?: string;
+  /** The job's own threshold, recorded as a series that the rule it shares joins on `job`. */
+  readonly recordedThreshold?: number;
   /** Its unit tests, with its settings bound. */
   readonly unitTests: (alert: BuiltInAlert, context: TestContext) => TestGroup[];
 }

@@ -13,15 +13,18 @@ import { requestDurationBuckets } from "../../service/metrics-contract";
 import { jobs, type RuleGroup, ruleGroups } from "../names";
 import {
   alertedLatencyQuantile,
+  alertThresholdLabel,
+  alertThresholdRecord,
   errorRatio,
   jobSelector,
+  jobsSelector,
   latencyQuantile,
   requestsInWindow,
   targetUp,
 } from "../promql/queries";
-import { stackMetricNames } from "../promql/upstream-metrics";
+import { prometheusSyntheticSeries, stackMetricNames } from "../promql/upstream-metrics";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
-import { jobAlertSettings, monitoredJobs } from "../settings/monitored-jobs";
+import { jobAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import type { AlertRuleText, BuiltInAlert, TestContext, TestGroup } from "./alert";
 import { ruleGroupLabel } from "./config";
@@ -47,8 +50,16 @@ export interface AlertSettingProblem {
 /** What an alert does with `Config`, the settings its spec's schema produces. */
 export interface AlertBehaviour<Config> {
   readonly group: Exclude<RuleGroup, typeof ruleGroups.custom>;
-  /** Its rule; `job` is the job a per-job alert watches. */
-  rule(config: Config, job: string): AlertRuleText;
+  /**
+   * Its rule; `selector` selects the jobs a per-job alert watches. For an alert with a `threshold`, `expr` is
+   * the series that must stay at or below it: the rule compares it with each job's own threshold.
+   */
+  rule(config: Config, selector: string): AlertRuleText;
+  /**
+   * For a per-job alert, the value its series must exceed. Jobs that differ from the stack-wide settings only
+   * in it share one rule: their thresholds are recorded series the rule joins on `job`.
+   */
+  threshold?(config: Config): number;
   /** Its generated promtool unit tests: one of the scenario families of rule-test-scenarios.ts. */
   unitTests(alert: BuiltInAlert, context: TestContext, config: Config): TestGroup[];
   /** Its row of the README's table: when it fires, and its default settings in a few words. */
@@ -73,7 +84,8 @@ export interface ConfiguredAlert {
   readonly for: string;
   readonly severity: string;
   readonly window?: string;
-  rule(job: string): AlertRuleText;
+  readonly threshold?: number;
+  rule(selector: string): AlertRuleText;
   unitTests(alert: BuiltInAlert, context: TestContext): TestGroup[];
   readmeDefaults(): string;
   problems(): AlertSettingProblem[];
@@ -118,7 +130,8 @@ export function defineAlert<Shape extends z.core.$ZodLooseShape>(
       const common = commonSettingsSchema.parse(config);
       return {
         ...common,
-        rule: (job) => behaviour.rule(config, job),
+        ...(behaviour.threshold ? { threshold: behaviour.threshold(config) } : {}),
+        rule: (selector) => behaviour.rule(config, selector),
         unitTests: (alert, context) => behaviour.unitTests(alert, context, config),
         readmeDefaults: () => behaviour.readme.defaults(config),
         problems: () => behaviour.problems?.(config) ?? [],
@@ -129,6 +142,7 @@ export function defineAlert<Shape extends z.core.$ZodLooseShape>(
 }
 
 const up = (job: string) => `${targetUp(job)} == 0`;
+const placeholderSelector = "\u0000jobs\u0000";
 const forText = (config: { readonly for: string }) => `for ${config.for}`;
 
 export const builtInAlertRegistry = {
@@ -136,8 +150,8 @@ export const builtInAlertRegistry = {
     group: ruleGroups.app,
     // increase() over the window rather than the raw counter: the counter only grows, so comparing it with a
     // threshold fires forever on a long-lived process and stops after every restart.
-    rule: (config, job) => ({
-      expr: `${requestsInWindow(config.window, job)} > ${config.maxRequests}`,
+    rule: (config, selector) => ({
+      expr: requestsInWindow(config.window, selector),
       summary: "A service is serving more requests than its configured maximum.",
       description: [
         "Job ",
@@ -147,6 +161,7 @@ export const builtInAlertRegistry = {
         ` requests in the last ${config.window}, more than the configured maximum.`,
       ],
     }),
+    threshold: (config) => config.maxRequests,
     unitTests: requestVolumeTests,
     readme: {
       firesWhen: "more than `maxRequests` requests within the sliding `window`, for `for`",
@@ -155,8 +170,8 @@ export const builtInAlertRegistry = {
   }),
   instanceDown: defineAlert(builtInAlertSpecs.instanceDown, {
     group: ruleGroups.app,
-    rule: (config, job) => ({
-      expr: up(job),
+    rule: (config, selector) => ({
+      expr: `${prometheusSyntheticSeries.up}{${selector}} == 0`,
       summary: "A monitored service does not answer Prometheus's scrapes.",
       description: [
         { label: "instance" },
@@ -222,8 +237,8 @@ export const builtInAlertRegistry = {
   }),
   highErrorRate: defineAlert(builtInAlertSpecs.highErrorRate, {
     group: ruleGroups.app,
-    rule: (config, job) => ({
-      expr: `${errorRatio(config.window, job)} > ${config.maxRatio}`,
+    rule: (config, selector) => ({
+      expr: errorRatio(config.window, selector),
       summary: "A service answers too many requests with a server error.",
       description: [
         { value: "humanizePercentage" },
@@ -232,6 +247,7 @@ export const builtInAlertRegistry = {
         ` got a 5xx status over the last ${config.window}, more than the configured maximum.`,
       ],
     }),
+    threshold: (config) => config.maxRatio,
     unitTests: errorRateTests,
     readme: {
       firesWhen: "share of 5xx responses over `window` above `maxRatio`",
@@ -240,8 +256,8 @@ export const builtInAlertRegistry = {
   }),
   highLatency: defineAlert(builtInAlertSpecs.highLatency, {
     group: ruleGroups.app,
-    rule: (config, job) => ({
-      expr: `${latencyQuantile(alertedLatencyQuantile, config.window, job)} > ${config.p95Seconds}`,
+    rule: (config, selector) => ({
+      expr: latencyQuantile(alertedLatencyQuantile, config.window, selector),
       summary: "A service responds slowly.",
       description: [
         `The ${alertedLatencyQuantile * 100}th percentile of request duration of job `,
@@ -251,6 +267,7 @@ export const builtInAlertRegistry = {
         ` over the last ${config.window}, more than the configured maximum.`,
       ],
     }),
+    threshold: (config) => config.p95Seconds,
     unitTests: latencyTests,
     readme: {
       firesWhen: "p95 request duration over `window` above `p95Seconds`",
@@ -412,33 +429,105 @@ function settingsOf(alerts: AlertSettings, key: string): object {
   return config;
 }
 
-/** The enabled built-in alerts, in registry order; a per-job alert once for each of its jobs. */
+/** A per-job alert for one job: its settings with the job's overrides, bound. */
+interface JobInstance {
+  readonly job: MonitoredJob;
+  readonly config: ConfiguredAlert;
+}
+
+/**
+ * The rule of jobs that share every setting of an alert but its threshold: jobs at the stack-wide threshold are
+ * compared with it, the others with their recorded thresholds. One rule whatever the number of
+ * jobs, so the rule file and its evaluation grow with the settings that differ, not with the fleet.
+ */
+function sharedRuleExpr(name: string, instances: readonly JobInstance[], stackWide: ConfiguredAlert): string {
+  const first = instances[0];
+  if (first === undefined) throw new Error(`${name}: a shared rule needs a job`);
+  const measure = (group: readonly JobInstance[]) =>
+    first.config.rule(jobsSelector(group.map((instance) => instance.job.job))).expr;
+  if (first.config.threshold === undefined) return measure(instances);
+  const atStackWide = instances.filter((instance) => instance.config.threshold === stackWide.threshold);
+  const recorded = instances.filter((instance) => instance.config.threshold !== stackWide.threshold);
+  const comparisons = [
+    ...(atStackWide.length > 0 ? [`${measure(atStackWide)} > ${stackWide.threshold}`] : []),
+    ...(recorded.length > 0
+      ? [
+          `${measure(recorded)} > on(job) group_left() ${alertThresholdRecord}{${alertThresholdLabel}="${name}"}`,
+        ]
+      : []),
+  ];
+  return comparisons.length === 1
+    ? (comparisons[0] ?? "")
+    : comparisons.map((part) => `(${part})`).join(" or ");
+}
+
+/** What a job's rule says and does, but its threshold and its jobs. */
+function ruleShape(config: ConfiguredAlert): string {
+  const text = config.rule(placeholderSelector);
+  return JSON.stringify([config.for, config.severity, text.expr, text.summary, text.description]);
+}
+
+/**
+ * A per-job alert's jobs, by the rule each gets: one shared by every job whose settings differ from the
+ * stack-wide ones at most in the threshold, and one of its own for each job that changes more (a window, a
+ * `for`, a severity). A rule of its own carries its job as a label, so that no two rules of an alert have
+ * the same name and labels (promtool's lint calls that a duplicate).
+ */
+function rulesOfJobs(
+  instances: readonly JobInstance[],
+  stackWide: ConfiguredAlert,
+): { readonly ownJob?: string; readonly instances: JobInstance[] }[] {
+  const shared = ruleShape(stackWide);
+  const sharing = instances.filter((instance) => ruleShape(instance.config) === shared);
+  const own = instances.filter((instance) => ruleShape(instance.config) !== shared);
+  return [
+    ...(sharing.length > 0 ? [{ instances: sharing }] : []),
+    ...own.map((instance) => ({ ownJob: instance.job.job, instances: [instance] })),
+  ];
+}
+
+/**
+ * The enabled built-in alerts, in registry order; a per-job alert once for each of its jobs, each with the
+ * expression of the rule its job shares with others, and its threshold where it is recorded as data.
+ */
 export function builtInAlerts(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): BuiltInAlert[] {
   const alerts: AlertSettings = settings.alerts;
   const jobsToWatch = monitoredJobs(settings);
-  return Object.entries(registry).flatMap(([key, definition]) => {
-    const { perJob } = definition.spec;
-    const instances = perJob
-      ? jobsToWatch
-          .filter((job) => perJob === "every job" || job.httpContract)
-          .map((job) => ({ config: definition.configure(jobAlertSettings(alerts, job, key)), target: job }))
-      : [{ config: definition.configure(settingsOf(alerts, key)), target: undefined }];
-    return instances
-      .filter(({ config }) => config.enabled)
-      .map(({ config, target }) => ({
-        key,
-        name: definition.spec.name,
-        group: definition.group,
-        for: config.for,
-        severity: config.severity,
-        ...(config.window === undefined ? {} : { window: config.window }),
-        ...(target ? { target: { job: target.job, addresses: target.addresses } } : {}),
-        unitTests: config.unitTests,
-        ...config.rule(target?.job ?? jobs.app),
+  return Object.entries(registry).flatMap(([key, definition]): BuiltInAlert[] => {
+    const { perJob, name } = definition.spec;
+    const stackWide = definition.configure(settingsOf(alerts, key));
+    const common = { key, name, group: definition.group };
+    const fields = (config: ConfiguredAlert) => ({
+      for: config.for,
+      severity: config.severity,
+      ...(config.window === undefined ? {} : { window: config.window }),
+      unitTests: config.unitTests,
+    });
+    if (!perJob) {
+      if (!stackWide.enabled) return [];
+      return [{ ...common, ...fields(stackWide), ...stackWide.rule(jobSelector(jobs.app)) }];
+    }
+    const instances = jobsToWatch
+      .filter((job) => perJob === "every job" || job.httpContract)
+      .map((job) => ({ job, config: definition.configure(jobAlertSettings(alerts, job, key)) }))
+      .filter(({ config }) => config.enabled);
+    return rulesOfJobs(instances, stackWide).flatMap((rule) => {
+      const expr = sharedRuleExpr(name, rule.instances, stackWide);
+      return rule.instances.map(({ job, config }) => ({
+        ...common,
+        ...fields(config),
+        ...config.rule(jobSelector(job.job)),
+        expr,
+        ...(rule.ownJob === undefined ? {} : { ruleJob: rule.ownJob }),
+        target: { job: job.job, addresses: job.addresses },
+        ...(config.threshold !== undefined && config.threshold !== stackWide.threshold
+          ? { recordedThreshold: config.threshold }
+          : {}),
       }));
+    });
   });
 }
 

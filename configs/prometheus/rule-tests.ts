@@ -14,10 +14,10 @@ import { renderedPaths } from "../runtime/layout";
 import { durationMs, formatDuration } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
-import type { DescriptionPart, TestContext, TestGroup, ValueFormat } from "./alert";
+import type { BuiltInAlert, DescriptionPart, TestContext, TestGroup, ValueFormat } from "./alert";
 import { type BuiltInAlertRegistry, builtInAlertRegistry, builtInAlerts } from "./built-in-alerts";
 import { humanize, humanizeDuration, humanizePercentage, seriesValues } from "./rule-test-series";
-import { type AlertRule, alertRules, valueFormatOf } from "./rules";
+import { type AlertRule, alertRules, ruleKey, valueFormatOf } from "./rules";
 
 export function renderAlertRuleTests(
   settings: Settings,
@@ -29,20 +29,32 @@ export function renderAlertRuleTests(
     evaluationMs: durationMs(settings.scrape.evaluationInterval),
     scrapeIntervalMs: durationMs(settings.scrape.interval),
   };
-  // A per-job alert has one rule per job, told apart by its job label.
-  const ruleKey = (name: string, job: string | undefined) => `${name}\u0000${job ?? ""}`;
-  const rules = new Map(
-    alertRules(settings, registry).map((rule) => [ruleKey(rule.name, rule.labels.job), rule]),
+  const rules = new Map(alertRules(settings, registry).map((rule) => [ruleKey(rule.name, rule.expr), rule]));
+  const groups = testedAlerts(builtInAlerts(settings, registry)).flatMap((alert) =>
+    alert.unitTests(alert, context),
   );
-  const groups = builtInAlerts(settings, registry).flatMap((alert) => alert.unitTests(alert, context));
   return generatedYaml({
     rule_files: [posix.relative(posix.dirname(renderedPaths.alertRuleTests), renderedPaths.alertRules)],
     evaluation_interval: settings.scrape.evaluationInterval,
     tests: groups.map((group) => {
-      const rule = rules.get(ruleKey(group.alert.name, group.alert.target?.job));
+      const rule = rules.get(ruleKey(group.alert.name, group.alert.expr));
       if (!rule) throw new Error(`no rule named ${group.alert.name} for its unit test "${group.name}"`);
       return renderTestGroup(group, rule);
     }),
+  });
+}
+
+/**
+ * One job of each threshold of each rule: the jobs that share a rule at one threshold would repeat the same
+ * test, while each distinct threshold, stack-wide or recorded, is proven on a job of its own.
+ */
+function testedAlerts(alerts: readonly BuiltInAlert[]): BuiltInAlert[] {
+  const tested = new Set<string>();
+  return alerts.filter((alert) => {
+    const key = `${ruleKey(alert.name, alert.expr)}\u0000${alert.recordedThreshold ?? ""}`;
+    if (tested.has(key)) return false;
+    tested.add(key);
+    return true;
   });
 }
 

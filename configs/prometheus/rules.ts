@@ -7,6 +7,7 @@
  */
 
 import { annotationKeys, type RuleGroup, ruleGroups } from "../names";
+import { alertThresholdLabel, alertThresholdRecord } from "../promql/queries";
 import { durationMs } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
@@ -19,7 +20,7 @@ export interface AlertRule {
   readonly group: RuleGroup;
   readonly expr: string;
   readonly for: string;
-  /** Its severity, and for a per-job alert its job: rules of one name then differ in their labels. */
+  /** Its severity, and for a rule of one job's own its job: rules of one name then differ in their labels. */
   readonly labels: { readonly severity: string; readonly job?: string };
   /** Summary, description, the value as the description prints it (for e-mail), and the runbook link. */
   readonly annotations: Readonly<Record<AnnotationKey, string>>;
@@ -48,23 +49,34 @@ export function valueFormatOf(parts: readonly DescriptionPart[]): ValueFormat {
   return "humanize";
 }
 
-/** Every rule of the rule file, in its order (by group, then registry order), with runbook links. */
+/**
+ * Every alert rule of the rule file, in its order (by group, then registry order), with runbook links. Jobs
+ * that share a per-job alert's rule share it here once.
+ */
 export function alertRules(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): AlertRule[] {
   const { runbook } = settings;
-  const builtIn = builtInAlerts(settings, registry).map((alert) => ({
-    name: alert.name,
-    group: alert.group,
-    expr: alert.expr,
-    for: alert.for,
-    severity: alert.severity,
-    summary: alert.summary,
-    description: descriptionTemplate(alert.description),
-    valueFormat: valueFormatOf(alert.description),
-    job: alert.target?.job,
-  }));
+  const made = new Set<string>();
+  const builtIn = builtInAlerts(settings, registry)
+    .filter((alert) => {
+      const key = ruleKey(alert.name, alert.expr);
+      if (made.has(key)) return false;
+      made.add(key);
+      return true;
+    })
+    .map((alert) => ({
+      name: alert.name,
+      group: alert.group,
+      expr: alert.expr,
+      for: alert.for,
+      severity: alert.severity,
+      summary: alert.summary,
+      description: descriptionTemplate(alert.description),
+      valueFormat: valueFormatOf(alert.description),
+      job: alert.ruleJob,
+    }));
   const custom = settings.alerts.custom.map((alert) => ({
     ...alert,
     group: ruleGroups.custom,
@@ -90,6 +102,41 @@ export function alertRules(
       [annotationKeys.runbookUrl]: runbookLink(runbook.url ?? runbookPath, rule),
     },
   }));
+}
+
+/** Tells the rules of one alert apart: jobs that share a rule share its expression. */
+export function ruleKey(name: string, expr: string): string {
+  return `${name}\u0000${expr}`;
+}
+
+/** A job's own threshold of an alert, as a series its alert's rule joins on `job`. */
+export interface ThresholdRecord {
+  readonly group: RuleGroup;
+  readonly record: string;
+  readonly expr: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * The recorded thresholds of the jobs that override one: written into the group of their alert, before its
+ * rules, which Prometheus evaluates in order, so that an alert never sees its job without its threshold.
+ */
+export function thresholdRecords(
+  settings: Settings,
+  registry: BuiltInAlertRegistry = builtInAlertRegistry,
+): ThresholdRecord[] {
+  return builtInAlerts(settings, registry).flatMap((alert) =>
+    alert.recordedThreshold === undefined || alert.target === undefined
+      ? []
+      : [
+          {
+            group: alert.group,
+            record: alertThresholdRecord,
+            expr: `vector(${alert.recordedThreshold})`,
+            labels: { [alertThresholdLabel]: alert.name, job: alert.target.job },
+          },
+        ],
+  );
 }
 
 /**
@@ -123,23 +170,30 @@ export function renderAlertRules(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): string {
-  return renderRuleFile(alertRules(settings, registry));
+  return renderRuleFile(alertRules(settings, registry), thresholdRecords(settings, registry));
 }
 
 /** The rule file of rules already made, so that a render lints and writes the same rules. */
-export function renderRuleFile(rules: readonly AlertRule[]): string {
+export function renderRuleFile(rules: readonly AlertRule[], records: readonly ThresholdRecord[]): string {
   const groups = Object.values(ruleGroups)
-    .map((group) => ({ name: group, rules: rules.filter((rule) => rule.group === group) }))
+    .map((group) => ({
+      name: group,
+      records: records.filter((record) => record.group === group),
+      rules: rules.filter((rule) => rule.group === group),
+    }))
     .filter((group) => group.rules.length > 0)
     .map((group) => ({
       name: group.name,
-      rules: group.rules.map((rule) => ({
-        alert: rule.name,
-        expr: rule.expr,
-        ...(durationMs(rule.for) === 0 ? {} : { for: rule.for }),
-        labels: rule.labels,
-        annotations: rule.annotations,
-      })),
+      rules: [
+        ...group.records.map(({ record, expr, labels }) => ({ record, expr, labels })),
+        ...group.rules.map((rule) => ({
+          alert: rule.name,
+          expr: rule.expr,
+          ...(durationMs(rule.for) === 0 ? {} : { for: rule.for }),
+          labels: rule.labels,
+          annotations: rule.annotations,
+        })),
+      ],
     }));
   return generatedYaml({ groups });
 }

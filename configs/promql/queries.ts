@@ -14,29 +14,44 @@ export function jobSelector(job: string): string {
 /** Quantile of request duration that the latency alert watches and the dashboards draw its threshold on. */
 export const alertedLatencyQuantile = 0.95;
 
-/** Requests the job (by default the demo app) served within the sliding window. */
-export function requestsInWindow(window: string, job: string = jobs.app): string {
-  return `sum by (job) (increase(${metricNames.requestsTotal}{${jobSelector(job)}}[${window}]))`;
+const appSelector = jobSelector(jobs.app);
+
+/** Requests each selected job (by default the demo app) served within the sliding window. */
+export function requestsInWindow(window: string, selector: string = appSelector): string {
+  return `sum by (job) (increase(${metricNames.requestsTotal}{${selector}}[${window}]))`;
 }
 
-/** Share of requests answered with a 5xx status over the window. */
-export function errorRatio(window: string, job: string = jobs.app): string {
-  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${jobSelector(job)}}[${window}]))`;
-  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${jobSelector(job)},status_code=~"5.."}[${window}]))`;
+/** Share of requests answered with a 5xx status over the window, per selected job. */
+export function errorRatio(window: string, selector: string = appSelector): string {
+  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${selector}}[${window}]))`;
+  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${selector},status_code=~"5.."}[${window}]))`;
   return `${errors} / ${total}`;
 }
 
-/** A quantile of request duration over the window, from the histogram's buckets. */
-export function latencyQuantile(quantile: number, window: string, job: string = jobs.app): string {
-  return `histogram_quantile(${quantile}, sum by (job, le) (rate(${metricNames.requestDurationSeconds}_bucket{${jobSelector(job)}}[${window}])))`;
+/** A quantile of request duration over the window, from the histogram's buckets, per selected job. */
+export function latencyQuantile(quantile: number, window: string, selector: string = appSelector): string {
+  return `histogram_quantile(${quantile}, sum by (job, le) (rate(${metricNames.requestDurationSeconds}_bucket{${selector}}[${window}])))`;
 }
 
-/** `up` of every target of the job. */
+/**
+ * The recorded threshold of an alert for the jobs that override it (configs/prometheus/rules.ts records one
+ * series per such job): threshold as data, so that jobs at different thresholds share one rule.
+ */
+export const alertThresholdRecord = "watchtower:alert_threshold";
+/** The label of `alertThresholdRecord` that names the alert. */
+export const alertThresholdLabel = "alert";
+
+/** An alert's threshold for the selected jobs: the recorded one where a job overrides it, else `stackWide`. */
+export function alertThresholdQuery(alertName: string, selector: string, stackWide: number): string {
+  return `${alertThresholdRecord}{${alertThresholdLabel}="${alertName}",${selector}} or on() vector(${stackWide})`;
+}
+
 /** `job=~"a|b"`: the selector of several scrape jobs (of one, `jobSelector`'s). */
 export function jobsSelector(jobNames: readonly string[]): string {
   return jobNames.length === 1 ? jobSelector(jobNames[0] ?? "") : `job=~"${jobNames.join("|")}"`;
 }
 
+/** `up` of every target of the job. */
 export function targetUp(job: string): string {
   return `${prometheusSyntheticSeries.up}{${jobSelector(job)}}`;
 }

@@ -54,7 +54,9 @@ function problems(input: object): string[] {
 }
 
 interface RuleFile {
-  groups: { rules: { alert: string; expr: string; for?: string; labels: Record<string, string> }[] }[];
+  groups: {
+    rules: { alert?: string; record?: string; expr: string; for?: string; labels: Record<string, string> }[];
+  }[];
 }
 
 describe("targets and services", () => {
@@ -83,20 +85,55 @@ describe("targets and services", () => {
   });
 
   it("gives every job InstanceDown, and the jobs with the HTTP contract the request alerts, at their own thresholds", () => {
-    const rules = (parse(renderAlertRules(loadSettings(monitored).settings)) as RuleFile).groups.flatMap(
-      (group) => group.rules,
+    const groups = (parse(renderAlertRules(loadSettings(monitored).settings)) as RuleFile).groups;
+    const rules = groups.flatMap((group) => group.rules);
+    const rulesOf = (name: string) => rules.filter((rule) => rule.alert === name);
+    // One shared rule per alert; billing's longer `for` gives it an InstanceDown of its own, labelled with it.
+    expect(
+      rulesOf(alertNames.instanceDown).map((rule) => [rule.expr, rule.for, rule.labels.job]),
+    ).to.deep.equal([
+      ['up{job=~"app|node|orders"} == 0', "15s", undefined],
+      ['up{job="billing"} == 0', "1m", "billing"],
+    ]);
+    for (const name of [alertNames.highErrorRate, alertNames.highLatency]) {
+      expect(rulesOf(name), name).to.have.length(1);
+      expect(rulesOf(name)[0]?.expr, name).to.include('job=~"app|billing|orders"');
+    }
+    // billing overrides only the threshold: it shares the rule, which joins on its recorded threshold.
+    const [volume, ...others] = rulesOf(alertNames.highRequestVolume);
+    expect(others).to.deep.equal([]);
+    expect(volume?.expr).to.equal(
+      '(sum by (job) (increase(app_http_requests_total{job=~"app|orders"}[1m])) > 500) or ' +
+        '(sum by (job) (increase(app_http_requests_total{job="billing"}[1m])) > on(job) group_left() ' +
+        'watchtower:alert_threshold{alert="HighRequestVolume"})',
     );
-    const jobsOf = (name: string) =>
-      rules.filter((rule) => rule.alert === name).map((rule) => rule.labels.job);
-    expect(jobsOf(alertNames.instanceDown)).to.deep.equal(["app", "billing", "node", "orders"]);
-    for (const name of [alertNames.highRequestVolume, alertNames.highErrorRate, alertNames.highLatency])
-      expect(jobsOf(name), name).to.deep.equal(["app", "billing", "orders"]);
-    const rule = (name: string, job: string) =>
-      rules.find((candidate) => candidate.alert === name && candidate.labels.job === job);
-    expect(rule(alertNames.highRequestVolume, "billing")?.expr).to.match(/\{job="billing"\}\[1m\]\)\) > 50$/);
-    expect(rule(alertNames.highRequestVolume, "orders")?.expr).to.match(/> 500$/);
-    expect(rule(alertNames.instanceDown, "billing")?.for).to.equal("1m");
-    expect(rule(alertNames.instanceDown, "node")?.for).to.equal("15s");
+    const app = groups.find((group) =>
+      group.rules.some((rule) => rule.alert === alertNames.highRequestVolume),
+    );
+    expect(app?.rules[0]).to.deep.equal({
+      record: "watchtower:alert_threshold",
+      expr: "vector(50)",
+      labels: { alert: alertNames.highRequestVolume, job: "billing" },
+    });
+  });
+
+  it("keeps one rule per alert however many jobs share its settings", () => {
+    const fleet = Array.from({ length: 200 }, (_, i) => ({
+      job: `svc-${i}`,
+      addresses: [`10.0.${Math.floor(i / 250)}.${(i % 250) + 1}:8080`],
+      httpContract: true,
+    }));
+    const withThresholds = fleet.map((target, i) =>
+      i % 50 === 0 ? { ...target, alerts: { highRequestVolume: { maxRequests: 100 + i } } } : target,
+    );
+    const count = (targets: object[]) =>
+      (parse(renderAlertRules(loadSettings({ targets }).settings)) as RuleFile).groups.flatMap(
+        (group) => group.rules,
+      ).length;
+    const one = count(fleet.slice(0, 1));
+    expect(count(fleet)).to.equal(one);
+    // Four thresholds of their own: four recorded series, the same alert rules.
+    expect(count(withThresholds)).to.equal(one + 4);
   });
 
   it("holds the SLOs for every job with the HTTP contract, each series by job, and names a silent job", () => {

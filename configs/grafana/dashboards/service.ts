@@ -14,6 +14,7 @@ import { type inFlightLabels, metricNames, type RequestLabel } from "../../../se
 import { jobs } from "../../names";
 import {
   alertedLatencyQuantile,
+  alertThresholdQuery,
   errorRatio,
   jobSelector,
   latencyQuantile,
@@ -21,17 +22,9 @@ import {
 } from "../../promql/queries";
 import { nodeProcessMetrics, targetLabels } from "../../promql/upstream-metrics";
 import { alertNames } from "../../settings/alert-specs";
-import { httpContractJobs } from "../../settings/monitored-jobs";
+import { httpContractJobs, jobAlertSettings } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";
-import {
-  addSections,
-  alertThreshold,
-  newDashboard,
-  prometheusDatasource,
-  rateInterval,
-  type ThresholdLine,
-  timeSeries,
-} from "../panels";
+import { addSections, newDashboard, prometheusDatasource, rateInterval, timeSeries } from "../panels";
 
 export const serviceDashboard = {
   uid: "watchtower-service",
@@ -67,15 +60,28 @@ const method: (typeof inFlightLabels)[number] = "method";
 /** Latency quantiles drawn together, around the one the latency alert watches (its line is `p95Seconds`). */
 const latencyQuantiles = [0.5, alertedLatencyQuantile, 0.99] as const;
 
-/** The setting's value while its alert is enabled; a disabled alert draws no line. */
-function alertLine(alert: { readonly enabled: boolean }, value: number): ThresholdLine[] {
-  return alert.enabled ? alertThreshold(value) : [];
+type RequestAlertKey = "highRequestVolume" | "highErrorRate" | "highLatency";
+
+/** Whether any job with the HTTP contract has the alert enabled, with its own overrides. */
+function enabledForAnyJob(settings: Settings, key: RequestAlertKey): boolean {
+  return httpContractJobs(settings).some((job) => jobAlertSettings(settings.alerts, job, key).enabled);
+}
+
+/**
+ * The alert's threshold for the selected job, as a line: the job's own where it overrides it (recorded by the
+ * rules as data), the stack-wide value otherwise; no line while no job has the alert enabled.
+ */
+function thresholdLine(settings: Settings, key: RequestAlertKey, stackWide: number) {
+  if (!enabledForAnyJob(settings, key)) return {};
+  return {
+    thresholdQuery: { expr: alertThresholdQuery(alertNames[key], app, stackWide), legend: "threshold" },
+  };
 }
 
 /** Says how the line relates to the alert without repeating settings values, which only the line carries. */
-function alertNote(alert: { readonly enabled: boolean }, series: string): string {
-  return alert.enabled
-    ? `The alert fires when ${series} stays above the red line for the alert's \`for\` duration.`
+function alertNote(settings: Settings, key: RequestAlertKey, series: string): string {
+  return enabledForAnyJob(settings, key)
+    ? `The alert fires when ${series} stays above the dashed red line, the selected job's own threshold, for the alert's \`for\` duration.`
     : "The alert is disabled in the settings, so no line is drawn.";
 }
 
@@ -98,32 +104,32 @@ export function buildServiceDashboard(settings: Settings): Dashboard {
       title: `Requests in the last ${highRequestVolume.window}`,
       description:
         `Requests within the sliding ${highRequestVolume.window} window: the series ${alertNames.highRequestVolume} watches. ` +
-        alertNote(highRequestVolume, "this count"),
+        alertNote(settings, "highRequestVolume", "this count"),
       unit: "short",
-      queries: [{ expr: requestsInWindow(highRequestVolume.window, selectedJob), legend: "requests" }],
-      thresholdLines: alertLine(highRequestVolume, highRequestVolume.maxRequests),
+      queries: [{ expr: requestsInWindow(highRequestVolume.window, app), legend: "requests" }],
+      ...thresholdLine(settings, "highRequestVolume", highRequestVolume.maxRequests),
     }),
     timeSeries({
       title: "Error ratio (5xx)",
       description:
         `Share of requests answered with a 5xx status over ${highErrorRate.window}: the series ${alertNames.highErrorRate} watches. ` +
         "Empty until the service has answered its first 5xx. " +
-        alertNote(highErrorRate, "this ratio"),
+        alertNote(settings, "highErrorRate", "this ratio"),
       unit: "percentunit",
-      queries: [{ expr: errorRatio(highErrorRate.window, selectedJob), legend: "5xx ratio" }],
-      thresholdLines: alertLine(highErrorRate, highErrorRate.maxRatio),
+      queries: [{ expr: errorRatio(highErrorRate.window, app), legend: "5xx ratio" }],
+      ...thresholdLine(settings, "highErrorRate", highErrorRate.maxRatio),
     }),
     timeSeries({
       title: "Latency p50 / p95 / p99",
       description:
         `Request duration quantiles over ${highLatency.window}, from the duration histogram. ${alertNames.highLatency} watches the p95. ` +
-        alertNote(highLatency, "the p95"),
+        alertNote(settings, "highLatency", "the p95"),
       unit: "s",
       queries: latencyQuantiles.map((quantile) => ({
-        expr: latencyQuantile(quantile, highLatency.window, selectedJob),
+        expr: latencyQuantile(quantile, highLatency.window, app),
         legend: `p${Math.round(quantile * 100)}`,
       })),
-      thresholdLines: alertLine(highLatency, highLatency.p95Seconds),
+      ...thresholdLine(settings, "highLatency", highLatency.p95Seconds),
     }),
     timeSeries({
       title: "In-flight requests",
