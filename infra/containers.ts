@@ -12,6 +12,7 @@ import {
   plannedFileMode,
   type SecretName,
   type ServicePlan,
+  tmpfsOptions,
 } from "../configs/deployment/plan";
 
 type Upload = docker.types.input.ContainerUpload;
@@ -56,9 +57,22 @@ function healthcheck(service: ServicePlan): docker.types.input.ContainerHealthch
   };
 }
 
+/**
+ * Whether the container's root is read-only: as planned, unless the container is handed files. The provider
+ * uploads each file by extracting an archive at the container's `/` (terraform-provider-docker,
+ * resource_docker_container_funcs.go: `dstPath := "/"` before `CopyToContainer`), and the engine refuses an
+ * extraction outside a volume into a read-only root ("container rootfs is marked read-only", moby
+ * daemon/archive.go with checkIfPathIsInAVolume). Compose bind-mounts the same files, and keeps every planned
+ * read-only root; here only the services that are handed no file get one.
+ */
+export function rootIsReadOnly(service: ServicePlan): boolean {
+  return service.readOnlyRootFilesystem && service.files.length === 0 && service.secrets.length === 0;
+}
+
 export function containerArgs(service: ServicePlan, inputs: ContainerInputs): docker.ContainerArgs {
   const isService = service.lifecycle === "service";
   const envs = Object.entries(service.environment).map(([key, value]) => `${key}=${value}`);
+  const readOnly = rootIsReadOnly(service);
   return {
     name: service.containerName,
     image: inputs.image,
@@ -88,6 +102,11 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
       return { volumeName, containerPath: target };
     }),
     healthcheck: healthcheck(service),
+    // Unset rather than false: the provider's default, so the inputs of an existing container do not change.
+    ...(readOnly ? { readOnly: true } : {}),
+    ...(service.tmpfs.length > 0
+      ? { tmpfs: Object.fromEntries(service.tmpfs.map((tmpfs) => [tmpfs.target, tmpfsOptions(tmpfs)])) }
+      : {}),
     stopTimeout: containerBaseline.stopGraceSeconds,
     destroyGraceSeconds: containerBaseline.stopGraceSeconds,
     securityOpts: [...containerBaseline.securityOpts],

@@ -9,6 +9,7 @@ import {
   checkDocker,
   DockerPreflightError,
   dockerEndpoint,
+  enginePlatform,
   minimumApiVersion,
 } from "./docker-preflight";
 import { runProgram } from "./stack";
@@ -48,12 +49,27 @@ describe("the Docker preflight", function () {
     expect(apiVersionAtLeast("2.0", minimumApiVersion)).to.equal(true);
   });
 
-  it("accepts Engine 20.10's API and newer", async () => {
-    for (const version of ["1.41", "1.52"]) {
-      const docker = await fakeDocker(version);
+  it("names the engine's platform as `docker build --platform` takes it, from Go's names", () => {
+    expect(enginePlatform("linux", "amd64")).to.equal("linux/amd64");
+    expect(enginePlatform("linux", "arm64")).to.equal("linux/arm64");
+    expect(enginePlatform("linux", "ppc64le")).to.equal("linux/ppc64le");
+    // What uname prints, which some engines answer with.
+    expect(enginePlatform("linux", "x86_64")).to.equal("linux/amd64");
+    expect(enginePlatform("linux", "aarch64")).to.equal("linux/arm64");
+    expect(enginePlatform(undefined, "amd64")).to.equal(undefined);
+    expect(enginePlatform("linux", "")).to.equal(undefined);
+  });
+
+  it("accepts Engine 20.10's API and newer, and reports the engine's platform", async () => {
+    for (const [version, arch] of [
+      ["1.41", "amd64"],
+      ["1.52", "arm64"],
+    ] as const) {
+      const docker = await fakeDocker(version, { arch });
       try {
         expect(await checkDocker({ host: docker.host, chosenBy: "DOCKER_HOST" })).to.deep.equal({
           apiVersion: version,
+          platform: `linux/${arch}`,
         });
       } finally {
         await docker.close();
@@ -102,17 +118,21 @@ describe("the Docker preflight", function () {
     }
   });
 
-  it("declares the stack once Docker answers", async () => {
-    const docker = await fakeDocker("1.41");
-    const saved = process.env.DOCKER_HOST;
-    process.env.DOCKER_HOST = docker.host;
-    try {
-      const run = await runStack({}, [], [], runProgram);
-      expect([...run.resources.keys()]).to.include("monitoring-grafana-container");
-    } finally {
-      if (saved === undefined) delete process.env.DOCKER_HOST;
-      else process.env.DOCKER_HOST = saved;
-      await docker.close();
+  it("declares the stack once Docker answers, building the app image for the engine's own platform", async () => {
+    for (const arch of ["amd64", "arm64"]) {
+      const docker = await fakeDocker("1.41", { arch });
+      const saved = process.env.DOCKER_HOST;
+      process.env.DOCKER_HOST = docker.host;
+      try {
+        const run = await runStack({}, [], [], runProgram);
+        expect([...run.resources.keys()]).to.include("monitoring-grafana-container");
+        const build = run.resources.get("monitoring-app-image")?.inputs.build as { platform?: string };
+        expect(build.platform, arch).to.equal(`linux/${arch}`);
+      } finally {
+        if (saved === undefined) delete process.env.DOCKER_HOST;
+        else process.env.DOCKER_HOST = saved;
+        await docker.close();
+      }
     }
   });
 });

@@ -51,8 +51,34 @@ export function apiVersionAtLeast(found: string, needed: string): boolean {
   return foundMajor !== neededMajor ? foundMajor > neededMajor : foundMinor >= neededMinor;
 }
 
+/** What the engine's `GET /version` answers, in the fields read here. */
+interface EngineVersion {
+  readonly ApiVersion?: string;
+  readonly Version?: string;
+  /** Go's GOOS of the engine: `linux`. */
+  readonly Os?: string;
+  /** Go's GOARCH of the engine: `amd64`, `arm64`... */
+  readonly Arch?: string;
+}
+
+/**
+ * Architecture names as `uname -m` and some engines give them, by the GOARCH name that OCI platforms use
+ * (the OCI image index spec takes `architecture` and `os` from Go's GOARCH and GOOS).
+ */
+const unameArchitectures: Readonly<Record<string, string>> = { x86_64: "amd64", aarch64: "arm64" };
+
+/**
+ * The platform an image must be built for to run natively on an engine of this OS and architecture, in the form
+ * `docker build --platform` takes (`linux/amd64`, `linux/arm64`): Go's names, which OCI platforms share.
+ * Undefined when the engine named neither.
+ */
+export function enginePlatform(os: string | undefined, arch: string | undefined): string | undefined {
+  if (!os || !arch) return undefined;
+  return `${os.toLowerCase()}/${unameArchitectures[arch] ?? arch.toLowerCase()}`;
+}
+
 /** `GET /version` of the Docker API over a unix socket or plain TCP. */
-function requestVersion(host: string): Promise<{ ApiVersion?: string; Version?: string }> {
+function requestVersion(host: string): Promise<EngineVersion> {
   const url = new URL(host);
   const target: http.RequestOptions =
     url.protocol === "unix:"
@@ -67,7 +93,7 @@ function requestVersion(host: string): Promise<{ ApiVersion?: string; Version?: 
       });
       response.on("end", () => {
         try {
-          resolve(JSON.parse(body) as { ApiVersion?: string; Version?: string });
+          resolve(JSON.parse(body) as EngineVersion);
         } catch {
           reject(new Error(`answered HTTP ${response.statusCode} without a version`));
         }
@@ -82,17 +108,17 @@ function requestVersion(host: string): Promise<{ ApiVersion?: string; Version?: 
 export class DockerPreflightError extends Error {}
 
 /**
- * Resolves when Docker answers at `endpoint` with API `minimumApiVersion` or newer. Endpoints this check cannot
- * speak to (ssh://, TLS) are left to the provider.
+ * Resolves when Docker answers at `endpoint` with API `minimumApiVersion` or newer, with the engine's platform
+ * (see `enginePlatform`). Endpoints this check cannot speak to (ssh://, TLS) are left to the provider.
  */
 export async function checkDocker(
   endpoint: DockerEndpoint,
-): Promise<{ apiVersion: string } | { skipped: string }> {
+): Promise<{ apiVersion: string; platform?: string } | { skipped: string }> {
   const { protocol } = new URL(endpoint.host);
   if (protocol !== "unix:" && protocol !== "tcp:") {
     return { skipped: `${endpoint.host} (${protocol}) is not checked before the provider connects` };
   }
-  let version: { ApiVersion?: string; Version?: string };
+  let version: EngineVersion;
   try {
     version = await requestVersion(endpoint.host);
   } catch (error) {
@@ -109,14 +135,18 @@ export async function checkDocker(
         `API ${minimumApiVersion} or newer (${minimumEngine} or later). Upgrade Docker and run again.`,
     );
   }
-  return { apiVersion };
+  const platform = enginePlatform(version.Os, version.Arch);
+  return platform === undefined ? { apiVersion } : { apiVersion, platform };
 }
 
 if (require.main === module) {
   checkDocker(dockerEndpoint(process.env.WATCHTOWER_DOCKER_HOST, process.env)).then(
     (result) => {
       if ("skipped" in result) console.log(`Docker preflight: ${result.skipped}`);
-      else console.log(`Docker preflight: API ${result.apiVersion}, supported.`);
+      else
+        console.log(
+          `Docker preflight: API ${result.apiVersion} on ${result.platform ?? "an unnamed platform"}, supported.`,
+        );
     },
     (error: unknown) => {
       console.error(error instanceof DockerPreflightError ? error.message : String(error));

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
 import { parse } from "yaml";
-import { loadSettings } from "../configs/settings/load";
+import { loadSettings } from "../configs/validate";
 import { fakeDocker } from "../test-support/fake-docker";
 import { mockProject } from "../test-support/pulumi-mocks";
 import { repositoryRoot } from "./repository";

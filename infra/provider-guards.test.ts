@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { type FakeDocker, fakeDocker } from "../test-support/fake-docker";
 import { providerGuards } from "../test-support/provider-guards";
 import {
   type RecordedResource,
@@ -6,6 +7,7 @@ import {
   type StackConfig,
   type StackRun,
 } from "../test-support/pulumi-mocks";
+import { runProgram } from "./stack";
 
 /** The variants a real `pulumi up` must survive: the guards run over each. */
 const variants: Readonly<Record<string, StackConfig>> = {
@@ -42,10 +44,23 @@ function withChange(
 
 describe("rules of the real Docker provider and engine, on what the program declares", function () {
   this.timeout(60_000);
+  // The program as Pulumi runs it, preflight included, against a stand-in engine on linux/arm64.
+  let engine: FakeDocker;
+  let savedHost: string | undefined;
+  before(async () => {
+    engine = await fakeDocker("1.41", { arch: "arm64" });
+    savedHost = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = engine.host;
+  });
+  after(async () => {
+    if (savedHost === undefined) delete process.env.DOCKER_HOST;
+    else process.env.DOCKER_HOST = savedHost;
+    await engine.close();
+  });
 
   for (const [variant, config] of Object.entries(variants)) {
     it(`holds with ${variant}`, async () => {
-      const run = await runStack(config);
+      const run = await runStack(config, [], [], runProgram);
       const resources = [...run.resources.values()];
       for (const [guard, check] of Object.entries(providerGuards)) {
         expect(check(resources), guard).to.deep.equal([]);
@@ -112,6 +127,23 @@ describe("rules of the real Docker provider and engine, on what the program decl
       );
       expect(providerGuards.unorderedPrometheusReplicas(changed)).to.deep.equal([
         "monitoring-prometheus-0 and monitoring-prometheus-1: neither depends on the other, so both can be replaced at once",
+      ]);
+    });
+
+    it("a read-only root on a container that is handed files", () => {
+      const changed = withChange(run, "monitoring-alertmanager-container", (inputs) => ({
+        ...inputs,
+        readOnly: true,
+      }));
+      expect(providerGuards.readOnlyUploads(changed)).to.deep.equal([
+        "monitoring-alertmanager-container: readOnly with uploads; the engine refuses them (container rootfs is read-only)",
+      ]);
+    });
+
+    it("an image built without a platform", () => {
+      // `runStack` alone runs no preflight, so nothing tells the program the engine's platform.
+      expect(providerGuards.buildPlatforms(run.resources.values())).to.deep.equal([
+        "monitoring-app-image: build.platform is unset, so the provider warns on every run",
       ]);
     });
 

@@ -7,12 +7,14 @@ import {
   alertmanagerSmtpPasswordTarget as alertmanagerSmtpPasswordFile,
   containerPaths,
   prometheusRulesTarget as prometheusRulesFile,
+  type ServicePlan,
+  tmpfsOptions,
 } from "../configs/deployment/plan";
 import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
 import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
-import { loadSettings } from "../configs/settings/load";
+import { loadSettings } from "../configs/validate";
 import { loadtestEnv } from "../loadtest/contract";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
@@ -28,6 +30,8 @@ import {
   type StackRun,
 } from "../test-support/pulumi-mocks";
 import { repositoryRoot } from "./repository";
+import { componentsInStartOrder } from "./stack";
+import { stackInputs } from "./stack-inputs";
 
 const prometheusConfigFile = containerPaths.prometheusConfig;
 const grafanaAdminPasswordFile = containerPaths.grafanaAdminPassword;
@@ -459,6 +463,34 @@ describe("the Pulumi program under mocks", function () {
       }
     });
 
+    it("makes the root read-only, with the planned tmpfs, wherever the plan does and no file is uploaded", () => {
+      const { plan } = stackInputs({}, mockProject, mockStack);
+      const readOnly: string[] = [];
+      for (const service of plan.services) {
+        const container = [...byType(run, types.container)].find(
+          (candidate) =>
+            (candidate.inputs.networksAdvanced as NetworkAttachment[])[0] !== undefined &&
+            candidate.inputs.name === service.containerName,
+        );
+        if (container === undefined) throw new Error(`no container for ${service.key}`);
+        const uploads = uploadsOf(container).length;
+        const expected = service.readOnlyRootFilesystem && uploads === 0;
+        expect(container.inputs.readOnly ?? false, service.key).to.equal(expected);
+        if (expected) readOnly.push(service.key);
+        expect(container.inputs.tmpfs ?? {}, service.key).to.deep.equal(
+          Object.fromEntries(service.tmpfs.map((tmpfs) => [tmpfs.target, tmpfsOptions(tmpfs)])),
+        );
+      }
+      // The app and the inbox are handed no file; the others get theirs as uploads into the root.
+      expect(readOnly.sort()).to.deep.equal(["app", "mailpit"]);
+    });
+
+    it("reports what the plan says a person opens and runs", () => {
+      const { plan } = stackInputs({}, mockProject, mockStack);
+      const { grafanaAdminPassword: _, deliveryCheck: __, ...reported } = run.outputs;
+      expect(reported).to.deep.equal(plan.access);
+    });
+
     it("starts the Prometheus replicas after the app and Alertmanager, and each after the one before it", () => {
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
         "monitoring-app-container",
@@ -659,6 +691,67 @@ describe("the Pulumi program under mocks", function () {
       expect(byType(run, types.inbox)).to.deep.equal([]);
       expect(run.outputs.mailpitUrl).to.equal("no inbox: alert e-mail goes to smtp.example.com:587");
       expect(dialledEndpoints(run).map(({ target }) => target)).to.include("smtp.example.com:587");
+    });
+  });
+
+  describe("the start order", () => {
+    const { plan } = stackInputs({ prometheus: { replicas: 3 } }, mockProject, mockStack);
+    const keysOf = (services: readonly ServicePlan[]) =>
+      componentsInStartOrder(services).flatMap((component) =>
+        component.services.map((service) => service.key),
+      );
+    const placedBefore = (order: string[]) => {
+      for (const service of plan.services) {
+        for (const after of service.after) {
+          expect(order.indexOf(after), `${after} before ${service.key}`).to.be.lessThan(
+            order.indexOf(service.key),
+          );
+        }
+      }
+    };
+
+    it("comes from the plan's `after`, whatever order the plan lists its services in", () => {
+      placedBefore(keysOf(plan.services));
+      placedBefore(keysOf([...plan.services].reverse()));
+      // The replicas are one component, each after the one before it.
+      const prometheus = componentsInStartOrder([...plan.services].reverse()).find(
+        (component) => component.key === "prometheus",
+      );
+      expect(prometheus?.services.map((service) => service.key)).to.have.members([
+        "prometheus-0",
+        "prometheus-1",
+        "prometheus-2",
+      ]);
+    });
+
+    it("fails naming the service when `after` names a service the plan lacks, or forms a cycle", () => {
+      const alertmanager = plan.services.find((service) => service.key === "alertmanager") as ServicePlan;
+      const grafana = plan.services.find((service) => service.key === "grafana") as ServicePlan;
+      expect(() => componentsInStartOrder([{ ...alertmanager, after: ["smtp-relay"] }])).to.throw(
+        "alertmanager starts after smtp-relay, which the deployment plan does not have",
+      );
+      expect(() =>
+        componentsInStartOrder([
+          { ...alertmanager, after: ["grafana"] },
+          { ...grafana, after: ["alertmanager"] },
+        ]),
+      ).to.throw("the plan's start order has a cycle among alertmanager, grafana");
+    });
+
+    it("declares every container with `dependsOn` exactly the containers of its planned `after`", async () => {
+      const run = await runStack({ prometheus: { replicas: 3 } });
+      const containerOf = new Map(
+        byType(run, types.container).map((container) => [String(container.inputs.name), container.name]),
+      );
+      for (const service of plan.services) {
+        const container = resource(run, containerOf.get(service.containerName) ?? "");
+        expect(container.dependsOn, service.key).to.have.members(
+          service.after.map((key) => {
+            const after = plan.services.find((candidate) => candidate.key === key);
+            return containerOf.get(after?.containerName ?? "");
+          }),
+        );
+      }
     });
   });
 

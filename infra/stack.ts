@@ -1,28 +1,26 @@
 /**
- * The whole stack as one component: a private network, the app, the Prometheus replicas, Alertmanager,
- * Grafana, the inbox and the load test. `createStack` is the program: it validates the settings and renders
- * every config file before declaring any resource, so invalid settings fail with the same messages as
- * `npm run render` and leave nothing half-created.
+ * The whole stack as one component: a private network, and one component per service of the deployment plan
+ * (the app, the user's services, the Prometheus replicas, Alertmanager, Grafana, the inbox, the load test).
+ * `createStack` is the program: it validates the settings and renders every config file before declaring any
+ * resource, so invalid settings fail with the same messages as `npm run render` and leave nothing half-created.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type DeploymentPlan, loadtestServiceKey } from "../configs/deployment/plan";
-import { dockerAliases, publishedUrl } from "../configs/runtime/docker-endpoints";
-import type { Endpoints } from "../configs/runtime/endpoints";
-import { renderedPaths } from "../configs/runtime/layout";
+import {
+  type DeploymentPlan,
+  type PlannedSecretSource,
+  prometheusGroup,
+  type SecretName,
+  type ServicePlan,
+} from "../configs/deployment/plan";
+import { dockerAliases } from "../configs/runtime/docker-endpoints";
 import { SettingsError } from "../configs/settings/load";
-import type { Settings } from "../configs/settings/schema";
-import { AlertmanagerService } from "./alertmanager";
-import { AppService } from "./app";
+import type { SecretContents } from "./containers";
 import { DeliveryCheck } from "./delivery-check";
 import { checkDocker, DockerPreflightError, dockerEndpoint } from "./docker-preflight";
-import { GrafanaService } from "./grafana";
-import { MailpitInbox } from "./inbox";
-import { LoadTest } from "./loadtest";
-import { PrometheusReplicas } from "./prometheus";
-import { PinnedContainer, plannedService, type StackContext } from "./service";
+import { type GeneratedSecret, PlannedService, topologicalOrder } from "./planned-service";
 import { readStackSettings } from "./stack-config";
 import { type StackInputs, stackInputs } from "./stack-inputs";
 
@@ -44,36 +42,29 @@ export interface StackOutputs {
 }
 
 export interface MonitoringStackArgs {
-  /** Validated settings, defaults applied. */
-  readonly settings: Settings;
-  /** Where each service is reachable on the private network, and the links a person opens. */
-  readonly endpoints: Endpoints;
   /** Every service as plain data; this component only maps it onto resources. */
   readonly plan: DeploymentPlan;
-  /** The SMTP password, from `email.authPassword` or the file `email.authPasswordFile` names. */
-  readonly smtpPassword?: string;
+  /**
+   * The content of each secret the plan takes from the settings or a file, read by the program. Secrets the plan
+   * generates are declared by the component that uses them.
+   */
+  readonly secrets?: Readonly<Partial<Record<SecretName, string>>>;
+  /** The Docker host's platform (`linux/arm64`), which the app image is built for; unset lets Docker pick. */
+  readonly platform?: string;
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
   readonly network: docker.Network;
-  /** Present when `app.enabled`. */
-  readonly app?: AppService;
-  /** One per entry of `services`. */
-  readonly userServices: readonly PinnedContainer[];
-  readonly prometheus: PrometheusReplicas;
-  readonly alertmanager: AlertmanagerService;
-  readonly grafana: GrafanaService;
-  /** Present when alerts go to the stack's own inbox. */
-  readonly inbox?: MailpitInbox;
-  /** Present when `loadtest.enabled`. */
-  readonly loadTest?: LoadTest;
-  /** Present when `delivery.checkOnUp`: on `pulumi up`, proves that alert e-mail is delivered. */
+  /** One component per planned service, or group of replicas, by the component's plan key or group. */
+  readonly services: ReadonlyMap<string, PlannedService>;
+  /** Present when the plan runs the delivery check: on `pulumi up`, proves that alert e-mail is delivered. */
   readonly deliveryCheck?: DeliveryCheck;
   readonly outputs: StackOutputs;
 
   constructor(name: string, args: MonitoringStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("watchtower:index:MonitoringStack", name, {}, opts);
-    const { settings, endpoints, plan } = args;
+    const { plan } = args;
+    const given = args.secrets ?? {};
 
     this.network = new docker.Network(
       `${name}-network`,
@@ -81,105 +72,152 @@ export class MonitoringStack extends pulumi.ComponentResource {
       // The name is fixed, so a replacement cannot exist beside the old network.
       { parent: this, deleteBeforeReplace: true },
     );
-    const { smtpPassword } = args;
-    const context: StackContext = {
-      plan,
-      network: this.network.name,
-      secrets: smtpPassword === undefined ? {} : { smtpPassword: pulumi.secret(smtpPassword) },
-      containers: new Map(),
-    };
-    const service = (key: string) => plannedService(plan, key);
-    const has = (key: string) => plan.services.some((candidate) => candidate.key === key);
 
-    // Declared in the plan's start order: each service's `after` names only services declared before it.
-    if (has(dockerAliases.app)) {
-      this.app = new AppService(`${name}-app`, service(dockerAliases.app), context, { parent: this });
+    const secrets: Partial<Record<SecretName, pulumi.Output<string>>> = {};
+    for (const [secret, content] of Object.entries(given) as [SecretName, string | undefined][]) {
+      // A Pulumi secret: encrypted in the state and masked in every diff.
+      if (content !== undefined) secrets[secret] = pulumi.secret(content);
     }
-    this.userServices = settings.services.map(
-      (userService) =>
-        new PinnedContainer(
-          "watchtower:index:UserService",
-          `${name}-service-${userService.job}`,
-          service(userService.job),
-          context,
-          { parent: this },
-        ),
-    );
-    if (has(dockerAliases.mailpit)) {
-      this.inbox = new MailpitInbox(`${name}-inbox`, service(dockerAliases.mailpit), context, {
-        parent: this,
-      });
-    }
-    this.alertmanager = new AlertmanagerService(
-      `${name}-alertmanager`,
-      service(dockerAliases.alertmanager),
-      context,
-      { parent: this },
-    );
-    const [firstReplica, ...otherReplicas] = endpoints.prometheus.map((_, replica) =>
-      service(dockerAliases.prometheus(replica)),
-    );
-    if (firstReplica === undefined) throw new Error("the deployment plan has no Prometheus replica");
-    this.prometheus = new PrometheusReplicas(
-      `${name}-prometheus`,
-      [firstReplica, ...otherReplicas],
-      context,
-      {
-        parent: this,
-      },
-    );
-    this.grafana = new GrafanaService(
-      `${name}-grafana`,
-      service(dockerAliases.grafana),
-      settings.grafana.adminPassword,
-      context,
-      { parent: this },
-    );
-    if (has(loadtestServiceKey)) {
-      this.loadTest = new LoadTest(`${name}-loadtest`, service(loadtestServiceKey), context, {
-        parent: this,
-      });
-    }
-    if (settings.delivery.checkOnUp) {
-      const alertmanagerConfig = service(dockerAliases.alertmanager).files.find(
-        (file) => file.source === renderedPaths.alertmanagerConfig,
-      );
-      if (alertmanagerConfig === undefined)
-        throw new Error("the deployment plan gives Alertmanager no config");
-      this.deliveryCheck = new DeliveryCheck(
-        `${name}-delivery`,
+    const containers = new Map<string, docker.Container>();
+    const components = new Map<string, PlannedService>();
+    // Declared in an order computed from the plan's `after`, so every `dependsOn` names a declared container.
+    for (const component of componentsInStartOrder(plan.services)) {
+      const identity = componentIdentity(component);
+      const generate = secretsToGenerate(component.services, plan.secrets, secrets);
+      const declared = new PlannedService(
+        `${name}-${identity.name}`,
         {
-          alertmanagerUrl: endpoints.links.alertmanager,
-          inboxUrl: this.inbox ? publishedUrl(settings, settings.ports.mailpit) : undefined,
-          alertmanagerConfig: alertmanagerConfig.content,
-          // The password's content, wherever it comes from: a new one runs the check again.
-          email: { ...settings.email, authPassword: smtpPassword },
-          alertmanagerContainer: this.alertmanager.container.name,
-          waitFor: [this.alertmanager.container, ...(this.inbox ? [this.inbox.container] : [])],
+          type: `watchtower:index:${identity.type}`,
+          services: component.services,
+          network: this.network.name,
+          volumeNames: plan.volumes,
+          keepVolumesOnDestroy: plan.keepVolumesOnDestroy,
+          secrets,
+          generate,
+          startAfter: Object.fromEntries(containers),
+          platform: args.platform,
         },
         { parent: this },
       );
+      Object.assign(secrets, declared.generatedSecrets);
+      for (const [key, container] of declared.containers) containers.set(key, container);
+      components.set(component.key, declared);
+    }
+    this.services = components;
+
+    const check = plan.deliveryCheck;
+    let deliveryResult: pulumi.Output<string> | string = check.enabled ? "" : check.reason;
+    if (check.enabled) {
+      const container = (key: string) => {
+        const found = containers.get(key);
+        if (found === undefined) throw new Error(`the delivery check waits for ${key}, which the plan lacks`);
+        return found;
+      };
+      this.deliveryCheck = new DeliveryCheck(
+        `${name}-delivery`,
+        {
+          alertmanagerUrl: check.alertmanagerUrl,
+          inboxUrl: check.inboxUrl,
+          alertmanagerConfig: check.alertmanagerConfig,
+          // The password's content, wherever it comes from: a new one runs the check again.
+          email: { ...check.email, authPassword: given.smtpPassword },
+          alertmanagerContainer: container(check.logsOf).name,
+          waitFor: check.after.map(container),
+        },
+        { parent: this },
+      );
+      deliveryResult = this.deliveryCheck.result;
     }
 
+    const grafanaAdminPassword = secrets.grafanaAdminPassword;
+    if (grafanaAdminPassword === undefined) throw new Error("the plan gives Grafana no admin password");
     this.outputs = {
-      appUrl: this.app
-        ? publishedUrl(settings, settings.ports.app)
-        : "the demo app is off: app.enabled is false",
-      prometheusUrls: endpoints.links.prometheus,
-      alertmanagerUrl: endpoints.links.alertmanager,
-      grafanaUrl: endpoints.links.grafana,
-      mailpitUrl: this.inbox
-        ? publishedUrl(settings, settings.ports.mailpit)
-        : `no inbox: alert e-mail goes to ${settings.email.smarthost}`,
-      grafanaAdminUser: settings.grafana.adminUser,
-      grafanaAdminPassword: this.grafana.adminPassword,
-      loadtestRerun: this.loadTest
-        ? `docker start --attach ${this.loadTest.containerName}`
-        : `the load test is off: set loadtest.enabled to true in Pulumi.${pulumi.getStack()}.yaml and run npm run up`,
-      deliveryCheck: this.deliveryCheck?.result ?? "off: delivery.checkOnUp is false",
+      ...plan.access,
+      grafanaAdminPassword,
+      deliveryCheck: deliveryResult,
     };
     this.registerOutputs({ ...this.outputs });
   }
+}
+
+/** The services one component declares: one, or a group of replicas. */
+export interface PlannedComponent {
+  /** The group's name, or the service's key. */
+  readonly key: string;
+  readonly origin: ServicePlan["origin"];
+  readonly services: readonly [ServicePlan, ...ServicePlan[]];
+}
+
+/**
+ * The plan's services grouped into components, in an order in which each comes after every component it starts
+ * after. Throws, naming the keys, on an `after` that names no planned service or on a cycle.
+ */
+export function componentsInStartOrder(services: readonly ServicePlan[]): PlannedComponent[] {
+  const byKey = new Map<string, ServicePlan[]>();
+  const componentOf = new Map<string, string>();
+  for (const service of services) {
+    const key = service.group?.name ?? service.key;
+    byKey.set(key, [...(byKey.get(key) ?? []), service]);
+    componentOf.set(service.key, key);
+  }
+  const components = [...byKey].map(([key, members]): PlannedComponent => {
+    // Within a group, each replica after the ones it starts after.
+    const ordered = topologicalOrder(
+      members,
+      (service) => service.key,
+      (service) => service.after,
+    );
+    const [first, ...rest] = ordered as [ServicePlan, ...ServicePlan[]];
+    return { key, origin: first.origin, services: [first, ...rest] };
+  });
+  const dependencies = (component: PlannedComponent) =>
+    component.services.flatMap((service) =>
+      service.after.map((after) => {
+        const owner = componentOf.get(after);
+        if (owner === undefined) {
+          throw new Error(`${service.key} starts after ${after}, which the deployment plan does not have`);
+        }
+        return owner;
+      }),
+    );
+  return topologicalOrder(
+    components,
+    (component) => component.key,
+    (component) => dependencies(component).filter((owner) => owner !== component.key),
+  );
+}
+
+/**
+ * The Pulumi type and name of each component of the stack, as it had when each had a class of its own. A URN is
+ * made of both: a new one would replace the containers of a running stack and delete its volumes.
+ */
+const stackComponents: Readonly<Record<string, { readonly type: string; readonly name: string }>> = {
+  [dockerAliases.app]: { type: "AppService", name: "app" },
+  [dockerAliases.mailpit]: { type: "MailpitInbox", name: "inbox" },
+  [dockerAliases.alertmanager]: { type: "AlertmanagerService", name: "alertmanager" },
+  [prometheusGroup]: { type: "PrometheusReplicas", name: "prometheus" },
+  [dockerAliases.grafana]: { type: "GrafanaService", name: "grafana" },
+  loadtest: { type: "LoadTest", name: "loadtest" },
+};
+
+function componentIdentity(component: PlannedComponent): { type: string; name: string } {
+  if (component.origin === "user") return { type: "UserService", name: `service-${component.key}` };
+  return stackComponents[component.key] ?? { type: "PlannedService", name: component.key };
+}
+
+/** The secrets these services name that the plan generates and no earlier component has. */
+function secretsToGenerate(
+  services: readonly ServicePlan[],
+  sources: DeploymentPlan["secrets"],
+  known: SecretContents,
+): GeneratedSecret[] {
+  const named = new Set(services.flatMap((service) => service.secrets.map(({ secret }) => secret)));
+  return [...named].flatMap((secret) => {
+    const source: PlannedSecretSource | undefined = sources[secret];
+    return source?.kind === "generated" && known[secret] === undefined
+      ? [{ secret, length: source.length }]
+      : [];
+  });
 }
 
 /**
@@ -196,14 +234,25 @@ function validatedAndRendered(): StackInputs {
   }
 }
 
-/** The content of `email.authPasswordFile`, relative to the project directory (where Pulumi runs the program). */
-function readSmtpPasswordFile(file: string | undefined): string | undefined {
-  if (file === undefined) return undefined;
-  try {
-    return fs.readFileSync(path.resolve(file), "utf8");
-  } catch (error) {
-    throw new pulumi.RunError(`email.authPasswordFile: cannot read ${file}: ${(error as Error).message}`);
+/**
+ * The content of each secret the plan takes from the settings or from a file. A file is read relative to the
+ * project directory (where Pulumi runs the program); one that cannot be read stops the program, naming its setting.
+ */
+function readSecrets(sources: DeploymentPlan["secrets"]): Partial<Record<SecretName, string>> {
+  const contents: Partial<Record<SecretName, string>> = {};
+  for (const [secret, source] of Object.entries(sources) as [SecretName, PlannedSecretSource][]) {
+    if (source.kind === "setting") contents[secret] = source.content();
+    if (source.kind === "file") {
+      try {
+        contents[secret] = fs.readFileSync(path.resolve(source.path), "utf8");
+      } catch (error) {
+        throw new pulumi.RunError(
+          `${source.setting}: cannot read ${source.path}: ${(error as Error).message}`,
+        );
+      }
+    }
   }
+  return contents;
 }
 
 /** Where the program's warnings go: Pulumi's log when Pulumi runs it, a list in the tests. */
@@ -215,11 +264,17 @@ export interface ProgramLog {
  * The program. Settings are validated, and every file rendered, before the first resource is declared;
  * warnings about valid but risky settings go to `log`.
  */
-export function createStack(log: ProgramLog = pulumi.log): StackOutputs {
-  const { settings, warnings, endpoints, plan } = validatedAndRendered();
-  const smtpPassword = settings.email.authPassword ?? readSmtpPasswordFile(settings.email.authPasswordFile);
+export function createStack(log: ProgramLog = pulumi.log, host: DockerHost = {}): StackOutputs {
+  const { warnings, plan } = validatedAndRendered();
+  const secrets = readSecrets(plan.secrets);
   for (const warning of warnings) log.warn(warning);
-  return new MonitoringStack("monitoring", { settings, endpoints, plan, smtpPassword }).outputs;
+  return new MonitoringStack("monitoring", { plan, secrets, platform: host.platform }).outputs;
+}
+
+/** What the preflight learnt of the Docker host. */
+export interface DockerHost {
+  /** The engine's platform, `linux/amd64` or `linux/arm64`; unset when the preflight could not ask. */
+  readonly platform?: string;
 }
 
 /**
@@ -228,12 +283,14 @@ export function createStack(log: ProgramLog = pulumi.log): StackOutputs {
  */
 export async function runProgram(log: ProgramLog = pulumi.log): Promise<StackOutputs> {
   const endpoint = dockerEndpoint(new pulumi.Config("docker").get("host"), process.env);
+  let host: DockerHost = {};
   try {
     const result = await checkDocker(endpoint);
     if ("skipped" in result) await log.warn(`Docker preflight: ${result.skipped}`);
+    else host = { platform: result.platform };
   } catch (error) {
     if (error instanceof DockerPreflightError) throw new pulumi.RunError(error.message);
     throw error;
   }
-  return createStack(log);
+  return createStack(log, host);
 }

@@ -10,11 +10,11 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, sym
 import { dirname, join, posix, relative, resolve } from "node:path";
 import ignore from "@balena/dockerignore";
 import { expect } from "chai";
-import { Copy, DockerfileParser, Env, From, type Instruction } from "dockerfile-ast";
+import { Arg, Copy, DockerfileParser, Env, From, type Instruction } from "dockerfile-ast";
+import { appBuildArgs } from "../configs/deployment/plan";
 import { nodeImage } from "../configs/runtime/versions";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { startServiceProcess } from "../test-support/service";
-import { defaultPort } from "./env";
 import { probePaths } from "./metrics-contract";
 
 const contextRoot = resolve(__dirname, "..");
@@ -167,10 +167,15 @@ describe("service: Dockerfile", () => {
     }
   });
 
-  it("runs as the node user, exposes the service's default port and checks /healthz", () => {
+  it("runs as the node user, exposes and listens on the PORT build argument, and checks /healthz", () => {
     expect(argumentsOf(finalStage, "USER")).to.deep.equal(["node"]);
-    expect(stageEnv(finalStage).PORT).to.equal(String(defaultPort));
+    // One port from one definition: the build argument, without a default, is both what the image exposes and
+    // what the app listens on.
+    const args = finalStage.instructions.filter((instruction) => instruction instanceof Arg);
+    expect(args.map(String)).to.deep.equal(["ARG PORT"]);
+    expect(stageEnv(finalStage).PORT).to.equal(`\${PORT}`);
     expect(argumentsOf(finalStage, "EXPOSE")).to.deep.equal([`\${PORT}`]);
+    expect(appBuildArgs).to.deep.equal({ NODE_IMAGE: nodeImage, PORT: appBuildArgs.PORT });
     const [healthcheck] = argumentsOf(finalStage, "HEALTHCHECK");
     expect(healthcheck).to.include(probePaths.liveness);
     // The final stage takes only what the build stage produced, never anything from the build context.

@@ -7,6 +7,7 @@
 import { execFile, spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
+import { appBuildArgs, appDockerfile } from "../configs/deployment/plan";
 import { dockerConfigDir } from "../configs/runtime/tool-builds";
 import {
   alertmanager,
@@ -141,8 +142,9 @@ export function requireDocker(ctx: Mocha.Context): DockerTools {
 }
 
 /**
- * Builds the service's image from service/Dockerfile on the pinned Node.js base. `--network host`: `npm ci`
- * must reach the registry, and host networking does not pass the FORWARD chain that the egress block is in.
+ * Builds the service's image from service/Dockerfile with the build arguments the deployment plan gives it (the
+ * pinned Node.js base, the app's port). `--network host`: `npm ci` must reach the registry, and host networking
+ * does not pass the FORWARD chain that the egress block is in.
  */
 export async function buildAppImage(tag: string): Promise<void> {
   const args = [
@@ -150,9 +152,8 @@ export async function buildAppImage(tag: string): Promise<void> {
     "--network",
     "host",
     "-f",
-    resolve(repoRoot, "service", "Dockerfile"),
-    "--build-arg",
-    `NODE_IMAGE=${nodeImage}`,
+    resolve(repoRoot, appDockerfile),
+    ...Object.entries(appBuildArgs).flatMap(([name, value]) => ["--build-arg", `${name}=${value}`]),
     "-t",
     tag,
     repoRoot,

@@ -2,7 +2,7 @@
  * Rules of the real Docker provider and engine that Pulumi's mocks accept silently. Each guard reads the
  * resources a mocked run declared and returns one line per violation, naming the resource and the field. They
  * come from a real `pulumi up` (Pulumi CLI 3.274, the Docker provider on terraform-provider-docker 4.6, Docker
- * Engine 20.10) that failed or drifted where these guards now look.
+ * Engine 20.10) that failed, drifted or warned where these guards now look, or from the provider's source.
  */
 import { isGoDuration } from "../configs/deployment/go-duration";
 import { phoneHomeOff } from "../configs/deployment/plan";
@@ -157,6 +157,36 @@ export function phoneHome(resources: Iterable<RecordedResource>): string[] {
   return found;
 }
 
+/**
+ * The provider uploads files by extracting an archive at the container's `/`, which the engine refuses for a
+ * read-only root ("container rootfs is marked read-only"): the container is never created.
+ */
+export function readOnlyUploads(resources: Iterable<RecordedResource>): string[] {
+  const found: string[] = [];
+  for (const container of containers(resources)) {
+    const uploads = (revealSecrets(container.inputs.uploads) as unknown[] | undefined) ?? [];
+    if (container.inputs.readOnly === true && uploads.length > 0) {
+      found.push(
+        `${container.name}: readOnly with uploads; the engine refuses them (container rootfs is read-only)`,
+      );
+    }
+  }
+  return found;
+}
+
+const imageType = "docker:index/image:Image";
+
+/**
+ * An image built without `build.platform` makes the provider warn on every run, preview included ("Building
+ * your image for linux/amd64 architecture ... consider explicitly setting the `platform` field").
+ */
+export function buildPlatforms(resources: Iterable<RecordedResource>): string[] {
+  return [...resources]
+    .filter((resource) => resource.type === imageType)
+    .filter((image) => !(image.inputs.build as { platform?: string } | undefined)?.platform)
+    .map((image) => `${image.name}: build.platform is unset, so the provider warns on every run`);
+}
+
 /** Every guard, by what it checks. */
 export const providerGuards = {
   emptyStrings,
@@ -166,4 +196,6 @@ export const providerGuards = {
   unorderedPrometheusReplicas: (resources: Iterable<RecordedResource>) =>
     unorderedReplicas(resources, (name) => /-prometheus-\d+$/.test(name)),
   phoneHome,
+  readOnlyUploads,
+  buildPlatforms,
 } as const;

@@ -7,7 +7,13 @@
 import { createHash } from "node:crypto";
 import { generatedYaml } from "../yaml";
 import { goDuration } from "./go-duration";
-import { containerBaseline, type DeploymentPlan, type SecretName, type ServicePlan } from "./plan";
+import {
+  containerBaseline,
+  type DeploymentPlan,
+  type SecretName,
+  type ServicePlan,
+  tmpfsOptions,
+} from "./plan";
 
 /** Where Compose reads each secret's content. */
 export type ComposeSecretSource = { readonly environment: string } | { readonly file: string };
@@ -49,6 +55,17 @@ function filesDigest(service: ServicePlan): string {
   const digest = createHash("sha256");
   for (const file of service.files) digest.update(`${file.target}\0${file.content}\0`);
   return digest.digest("hex").slice(0, 16);
+}
+
+/**
+ * Whether Compose can give the service the plan's read-only root. A secret taken from the environment is copied
+ * into the container when Compose creates it, which it refuses for a read-only root ("cannot create secret ...
+ * in read-only service ...: `file` is the sole supported option"); a file secret is bind-mounted instead.
+ */
+export function composeRootIsReadOnly(service: ServicePlan, inputs: Pick<ComposeInputs, "secrets">): boolean {
+  return (
+    service.readOnlyRootFilesystem && service.secrets.every(({ secret }) => "file" in inputs.secrets[secret])
+  );
 }
 
 function composeService(service: ServicePlan, inputs: ComposeInputs): Record<string, unknown> {
@@ -101,6 +118,10 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
     networks: { stack: service.aliases.length > 0 ? { aliases: [...service.aliases] } : {} },
     ...(service.extraHosts ? { extra_hosts: service.extraHosts.map(({ host, ip }) => `${host}:${ip}`) } : {}),
     ...(mounts.length > 0 ? { volumes: mounts } : {}),
+    ...(composeRootIsReadOnly(service, inputs) ? { read_only: true } : {}),
+    ...(service.tmpfs.length > 0
+      ? { tmpfs: service.tmpfs.map((tmpfs) => `${tmpfs.target}:${tmpfsOptions(tmpfs)}`) }
+      : {}),
     ...(service.secrets.length > 0
       ? {
           secrets: service.secrets.map(({ target, secret }) => ({

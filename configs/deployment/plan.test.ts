@@ -4,9 +4,9 @@ import { parse } from "yaml";
 import { stackInputs } from "../../infra/stack-inputs";
 import { renderedPaths } from "../runtime/layout";
 import type { SettingsInput } from "../settings/schema";
-import { filesDigestLabel, renderCompose } from "./compose";
+import { composeRootIsReadOnly, filesDigestLabel, renderCompose } from "./compose";
 import { goDuration, isGoDuration } from "./go-duration";
-import { loadtestServiceKey } from "./plan";
+import { appBuildArgs, loadtestServiceKey } from "./plan";
 
 /** The plan exactly as `npm run render` and the Pulumi program compute it. */
 function planFor(input: SettingsInput = {}) {
@@ -102,6 +102,85 @@ describe("the deployment plan", () => {
     ).to.deep.equal(["grafanaAdminPassword"]);
   });
 
+  it("takes each secret from where the settings say, or generates the Grafana password", () => {
+    const given = planFor({
+      email: { smarthost: "smtp.example.com:587", authUsername: "a@example.com", authPassword: "p1" },
+      grafana: { adminPassword: "p2-long-enough" },
+    }).plan.secrets;
+    expect(given.smtpPassword?.kind === "setting" && given.smtpPassword.content()).to.equal("p1");
+    expect(given.grafanaAdminPassword?.kind === "setting" && given.grafanaAdminPassword.content()).to.equal(
+      "p2-long-enough",
+    );
+    const fromFile = planFor({
+      email: { smarthost: "smtp.example.com:587", authUsername: "a@example.com", authPasswordFile: "pw" },
+    }).plan.secrets;
+    expect(fromFile).to.deep.equal({
+      grafanaAdminPassword: { kind: "generated", length: 24 },
+      smtpPassword: { kind: "file", setting: "email.authPasswordFile", path: "pw" },
+    });
+  });
+
+  it("holds the links a person opens, the load test's rerun command and the delivery check's inputs", () => {
+    const { plan, files } = planFor();
+    expect(plan.access).to.deep.equal({
+      appUrl: "http://127.0.0.1:5002",
+      prometheusUrls: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],
+      alertmanagerUrl: "http://127.0.0.1:9093",
+      grafanaUrl: "http://127.0.0.1:3000",
+      mailpitUrl: "http://127.0.0.1:8025",
+      grafanaAdminUser: "admin",
+      loadtestRerun: `docker start --attach ${plan.prefix}-loadtest`,
+    });
+    expect(plan.deliveryCheck).to.deep.include({
+      enabled: true,
+      alertmanagerUrl: plan.access.alertmanagerUrl,
+      inboxUrl: plan.access.mailpitUrl,
+      alertmanagerConfig: files[renderedPaths.alertmanagerConfig],
+      logsOf: "alertmanager",
+      after: ["alertmanager", "mailpit"],
+    });
+    const other = planFor({
+      app: { enabled: false },
+      loadtest: { enabled: false },
+      delivery: { checkOnUp: false },
+      email: { smarthost: "smtp.example.com:587" },
+      network: { bindAddress: "0.0.0.0" },
+    }).plan;
+    expect(other.access.appUrl).to.equal("the demo app is off: app.enabled is false");
+    expect(other.access.mailpitUrl).to.equal("no inbox: alert e-mail goes to smtp.example.com:587");
+    expect(other.access.grafanaUrl).to.equal("http://localhost:3000");
+    expect(other.access.loadtestRerun).to.include("set loadtest.enabled to true");
+    expect(other.deliveryCheck).to.deep.equal({ enabled: false, reason: "off: delivery.checkOnUp is false" });
+  });
+
+  it("builds the app's image for the port the app listens on, named once", () => {
+    const app = planFor().plan.services.find((service) => service.key === "app");
+    expect(app?.image.kind === "build" && app.image.args).to.deep.equal(appBuildArgs);
+    expect(app?.environment.PORT).to.equal(appBuildArgs.PORT);
+    expect(app?.ports.map((port) => String(port.container))).to.deep.equal([appBuildArgs.PORT]);
+  });
+
+  it("makes every root file system read-only but a user image's, with small scratch mounts", () => {
+    const { plan } = planFor({
+      services: [{ job: "orders", image: "ghcr.io/acme/orders:1.4.2", port: 8080, healthcheck: ["true"] }],
+    });
+    for (const service of plan.services) {
+      expect(service.readOnlyRootFilesystem, service.key).to.equal(service.origin === "stack");
+      const mounts = [
+        ...service.volumes.map((volume) => volume.target),
+        ...service.tmpfs.map((t) => t.target),
+      ];
+      expect(new Set(mounts).size, `${service.key} mounts a path twice`).to.equal(mounts.length);
+      for (const tmpfs of service.tmpfs)
+        expect(tmpfs.sizeMb, `${service.key} ${tmpfs.target}`).to.be.within(1, service.memoryMb / 4);
+    }
+    const tmpfsOf = (key: string) =>
+      plan.services.find((service) => service.key === key)?.tmpfs.map((tmpfs) => tmpfs.target);
+    expect(tmpfsOf("grafana")).to.have.members(["/tmp", "/var/log/grafana"]);
+    expect(tmpfsOf("mailpit")).to.deep.equal(["/tmp"]);
+    expect(tmpfsOf("app")).to.deep.equal(["/tmp"]);
+  });
+
   it("runs every service unprivileged, limited, with a healthcheck that needs no start interval", () => {
     for (const service of planFor().plan.services) {
       expect(service.user, service.key).not.to.match(/^(root|0)(:|$)/);
@@ -148,6 +227,31 @@ describe("the Compose rendering of the plan", () => {
     const script = (grafana.entrypoint as string[])[2] ?? "";
     expect(script).to.include("$$GF_PATHS_DATA");
     expect(text.replaceAll("$$", "")).not.to.include("$");
+  });
+
+  it("mounts each read-only root and its tmpfs as planned, but where a secret is copied in", () => {
+    const readOnly: string[] = [];
+    for (const service of plan.services) {
+      const rendered = compose.services[service.key] ?? {};
+      const copiesSecret = service.secrets.some(({ secret }) => !("file" in composeSecrets[secret]));
+      expect(rendered.read_only ?? false, service.key).to.equal(
+        service.readOnlyRootFilesystem && !copiesSecret,
+      );
+      if (rendered.read_only) readOnly.push(service.key);
+      expect(rendered.tmpfs ?? [], service.key).to.deep.equal(
+        service.tmpfs.map((tmpfs) => `${tmpfs.target}:size=${tmpfs.sizeMb}m,mode=1777`),
+      );
+    }
+    // Grafana's password comes from the environment here, so Compose copies it in.
+    expect(readOnly).to.have.members(plan.services.map((s) => s.key).filter((key) => key !== "grafana"));
+    const grafana = plan.services.find(
+      (service) => service.key === "grafana",
+    ) as (typeof plan.services)[number];
+    expect(
+      composeRootIsReadOnly(grafana, {
+        secrets: { ...composeSecrets, grafanaAdminPassword: { file: "/run/password" } },
+      }),
+    ).to.equal(true);
   });
 
   it("reads secrets from the environment and holds none", () => {

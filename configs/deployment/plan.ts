@@ -10,7 +10,8 @@ import { probePaths } from "../../service/metrics-contract";
 import { smtpPasswordFile } from "../alertmanager/config";
 import { grafanaDashboardsDir } from "../grafana/provider";
 import { k6RunCommand, loadtestScriptPath } from "../loadtest/plan";
-import { containerPorts, dockerAliases, prometheusHostPort } from "../runtime/docker-endpoints";
+import { jobs } from "../names";
+import { containerPorts, dockerAliases, prometheusHostPort, publishedUrl } from "../runtime/docker-endpoints";
 import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../runtime/layout";
 import { alertmanagerFlags, prometheusFlags } from "../runtime/server-flags";
@@ -82,9 +83,30 @@ export interface PlannedVolume {
   readonly target: string;
 }
 
+/**
+ * A file system the container gets in memory, for a program that writes scratch files under a read-only root.
+ * Its pages count towards the container's memory limit, so each is small.
+ */
+export interface PlannedTmpfs {
+  readonly target: string;
+  readonly sizeMb: number;
+}
+
+/** The mount options of a tmpfs, as Docker's `--tmpfs <target>:<options>` takes them (mode 1777, as /tmp). */
+export function tmpfsOptions(tmpfs: PlannedTmpfs): string {
+  return `size=${tmpfs.sizeMb}m,mode=1777`;
+}
+
 export interface ServicePlan {
   /** Compose service name, and the suffix of the Docker container name. */
   readonly key: string;
+  /** One of the stack's own services, or a service of the user's (`services` in the settings). */
+  readonly origin: "stack" | "user";
+  /**
+   * Replicas of one server share a group (`prometheusGroup`): one image, declared together, each with its number
+   * in the group. Unset for a service that stands alone.
+   */
+  readonly group?: { readonly name: string; readonly index: number };
   readonly containerName: string;
   /** Names on the private network that the rendered configs dial. */
   readonly aliases: readonly string[];
@@ -113,7 +135,58 @@ export interface ServicePlan {
   readonly memoryMb: number;
   /** A service runs until stopped; a one-off (the load test) runs once per creation. */
   readonly lifecycle: "service" | "one-off";
+  /**
+   * Whether the root file system is mounted read-only: the process then writes only to its volumes and its
+   * `tmpfs` mounts. False only where the image's writable paths are unknown (a user's own image).
+   */
+  readonly readOnlyRootFilesystem: boolean;
+  /** Scratch space in memory, where the program writes outside its volumes. */
+  readonly tmpfs: readonly PlannedTmpfs[];
 }
+
+/**
+ * Where a secret's content comes from. The plan names the source and never holds the content as data: a
+ * printed or serialized plan shows no secret (`content` is a function, which JSON leaves out).
+ */
+export type PlannedSecretSource =
+  /** Given in the settings at `setting`. */
+  | { readonly kind: "setting"; readonly setting: string; readonly content: () => string }
+  /** In the file at `path` (relative to the project directory), named by the setting `setting`. */
+  | { readonly kind: "file"; readonly setting: string; readonly path: string }
+  /** Generated once and kept: letters and digits only, as it is typed into a login form and pasted into shells. */
+  | { readonly kind: "generated"; readonly length: number };
+
+/** What a person opens or runs once the stack is up: each a URL or a command, or a sentence saying why not. */
+export interface PlannedAccess {
+  readonly appUrl: string;
+  readonly prometheusUrls: readonly string[];
+  readonly alertmanagerUrl: string;
+  readonly grafanaUrl: string;
+  /** The inbox's web UI, or where e-mail goes instead when `email.smarthost` names a real SMTP server. */
+  readonly mailpitUrl: string;
+  readonly grafanaAdminUser: string;
+  /** The command that runs the load test again, or how to turn it on. */
+  readonly loadtestRerun: string;
+}
+
+/** The delivery check run on `pulumi up`: proves that alert e-mail reaches a person (infra/delivery-check.ts). */
+export type PlannedDeliveryCheck =
+  | {
+      readonly enabled: true;
+      /** Alertmanager's URL as this machine reaches it: its published port. */
+      readonly alertmanagerUrl: string;
+      /** Mailpit's published web UI; unset when `email.smarthost` names a real SMTP server. */
+      readonly inboxUrl?: string;
+      /** The rendered alertmanager.yml, which decides delivery. */
+      readonly alertmanagerConfig: string;
+      /** The e-mail settings but the password; the password's content comes from `secrets.smtpPassword`. */
+      readonly email: Omit<Settings["email"], "authPassword">;
+      /** Key of the service whose log names the SMTP error of a failed check. */
+      readonly logsOf: string;
+      /** Keys of the services that must be up before the check runs. */
+      readonly after: readonly string[];
+    }
+  | { readonly enabled: false; readonly reason: string };
 
 export interface DeploymentPlan {
   /** `<project>-<stack>`: prefix of every Docker object, unique per stack on one Docker host. */
@@ -123,6 +196,10 @@ export interface DeploymentPlan {
   readonly volumes: Readonly<Record<string, string>>;
   readonly keepVolumesOnDestroy: boolean;
   readonly services: readonly ServicePlan[];
+  /** Where the content of each secret a service names comes from. */
+  readonly secrets: Readonly<Partial<Record<SecretName, PlannedSecretSource>>>;
+  readonly access: PlannedAccess;
+  readonly deliveryCheck: PlannedDeliveryCheck;
 }
 
 /** What every container shares: hardening, log rotation and a graceful stop. */
@@ -163,6 +240,7 @@ export const dockerHostGateway = { host: "host.docker.internal", ip: "host-gatew
 function userService(service: UserService, name: (what: string) => string): ServicePlan {
   return {
     key: service.job,
+    origin: "user",
     containerName: name(service.job),
     aliases: [service.job],
     image: { kind: "pinned", ref: service.image },
@@ -178,14 +256,26 @@ function userService(service: UserService, name: (what: string) => string): Serv
     // A default for a small HTTP service; nothing measured it, as nothing knows the image.
     memoryMb: 512,
     lifecycle: "service",
+    // Nothing here knows where the image writes: its root stays writable.
+    readOnlyRootFilesystem: false,
+    tmpfs: [],
   };
 }
+
+/** The group of the Prometheus replicas. */
+export const prometheusGroup = jobs.prometheus;
 
 /** The k6 run's key; the other services are keyed by their network alias (`dockerAliases`). */
 export const loadtestServiceKey = "loadtest";
 
 /** The service's Dockerfile, relative to the repository root. */
 export const appDockerfile = "service/Dockerfile";
+
+/**
+ * The app image's build arguments: the pinned Node.js base, and the port the app listens on, which the image
+ * both EXPOSEs and sets as its PORT. The one definition of that port is `containerPorts.app`.
+ */
+export const appBuildArgs = { NODE_IMAGE: nodeImage, PORT: String(containerPorts.app) } as const;
 
 /** Where each image reads its files: the official images' own paths. */
 export const containerPaths = {
@@ -324,15 +414,19 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
   };
 
   const appPort = port(endpoints.app);
+  if (String(appPort) !== appBuildArgs.PORT) {
+    throw new Error(`the app's endpoint ${endpoints.app} is not on the port its image is built for`);
+  }
   const demoApp: ServicePlan = {
     key: dockerAliases.app,
+    origin: "stack",
     containerName: name(dockerAliases.app),
     aliases: [alias(endpoints.app)],
     image: {
       kind: "build",
       tag: inputs.appImageTag,
       dockerfile: appDockerfile,
-      args: { NODE_IMAGE: nodeImage },
+      args: { ...appBuildArgs },
     },
     user: nodeUser,
     environment: { PORT: String(appPort) },
@@ -351,6 +445,9 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     // Peaks near a third of this under the load test (README, "What the stack costs its host").
     memoryMb: 256,
     lifecycle: "service",
+    // The bundle is read-only code and logs go to stdout; /tmp is Node's os.tmpdir(), for anything that asks.
+    readOnlyRootFilesystem: true,
+    tmpfs: [{ target: "/tmp", sizeMb: 16 }],
   };
 
   const app = settings.app.enabled ? demoApp : undefined;
@@ -360,6 +457,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     settings.email.smarthost === undefined
       ? {
           key: dockerAliases.mailpit,
+          origin: "stack",
           containerName: name(dockerAliases.mailpit),
           aliases: [alias(endpoints.inboxSmtp)],
           image: { kind: "pinned", ref: mailpitImage },
@@ -381,12 +479,17 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
           // Peaks at a fifth of this at most; Mailpit keeps at most 500 messages, so a long run adds little.
           memoryMb: 128,
           lifecycle: "service",
+          // Without MP_DATABASE, Mailpit keeps its SQLite database in a temporary file under os.TempDir(): /tmp.
+          // 500 alert e-mails take a few megabytes.
+          readOnlyRootFilesystem: true,
+          tmpfs: [{ target: "/tmp", sizeMb: 32 }],
         }
       : undefined;
 
   const alertmanagerPort = port(endpoints.alertmanager);
   const alertmanagerService: ServicePlan = {
     key: dockerAliases.alertmanager,
+    origin: "stack",
     containerName: name(dockerAliases.alertmanager),
     aliases: [alias(endpoints.alertmanager)],
     image: { kind: "pinned", ref: imageRef(alertmanager) },
@@ -420,6 +523,9 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     // Peaks at a fifth to two fifths of this under the load test (README, "What the stack costs its host").
     memoryMb: 128,
     lifecycle: "service",
+    // Silences and the notification log go to --storage.path (the volume); amtool only reads.
+    readOnlyRootFilesystem: true,
+    tmpfs: [],
   };
 
   const replicas: ServicePlan[] = endpoints.prometheus.map((endpoint, replica) => {
@@ -429,6 +535,8 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     const listenPort = port(endpoint);
     return {
       key,
+      origin: "stack",
+      group: { name: prometheusGroup, index: replica },
       containerName: name(key),
       aliases: [alias(endpoint)],
       image: { kind: "pinned", ref: imageRef(prometheus) },
@@ -471,6 +579,9 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       // what it does not exercise: dashboard queries over the retention, compaction after 3 h, WAL replay.
       memoryMb: 1024,
       lifecycle: "service",
+      // The TSDB, its WAL and the active query log all live under --storage.tsdb.path (the volume).
+      readOnlyRootFilesystem: true,
+      tmpfs: [],
     };
   });
 
@@ -497,6 +608,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     );
   const grafana: ServicePlan = {
     key: dockerAliases.grafana,
+    origin: "stack",
     containerName: name(dockerAliases.grafana),
     aliases: [dockerAliases.grafana],
     image: { kind: "pinned", ref: grafanaImage },
@@ -524,6 +636,14 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     // Not measured: only a stand-in of Grafana runs where the footprint bench ran.
     memoryMb: 512,
     lifecycle: "service",
+    // The image's GF_PATHS_DATA and GF_PATHS_PLUGINS are on the volume (/var/lib/grafana). Its default log mode
+    // is "console file", which writes GF_PATHS_LOGS (/var/log/grafana); SQLite and Grafana's own temporary
+    // files go to /tmp.
+    readOnlyRootFilesystem: true,
+    tmpfs: [
+      { target: "/tmp", sizeMb: 64 },
+      { target: "/var/log/grafana", sizeMb: 16 },
+    ],
   };
 
   const services = [
@@ -539,12 +659,74 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     services.push(loadtestService(inputs, remoteWrite, name, services));
   }
 
+  const loadtest = services.find((service) => service.key === loadtestServiceKey);
+  const mailpitUrl = publishedUrl(settings, settings.ports.mailpit);
   return {
     prefix,
     network: prefix,
     volumes,
     keepVolumesOnDestroy: settings.data.keepOnDestroy,
     services,
+    secrets: plannedSecrets(settings),
+    access: {
+      appUrl: app ? publishedUrl(settings, settings.ports.app) : "the demo app is off: app.enabled is false",
+      prometheusUrls: endpoints.links.prometheus,
+      alertmanagerUrl: endpoints.links.alertmanager,
+      grafanaUrl: endpoints.links.grafana,
+      mailpitUrl: inbox ? mailpitUrl : `no inbox: alert e-mail goes to ${settings.email.smarthost}`,
+      grafanaAdminUser: settings.grafana.adminUser,
+      loadtestRerun: loadtest
+        ? `docker start --attach ${loadtest.containerName}`
+        : "the load test is off: set loadtest.enabled to true in the stack's settings (Pulumi.<stack>.yaml) and run npm run up",
+    },
+    deliveryCheck: settings.delivery.checkOnUp
+      ? {
+          enabled: true,
+          alertmanagerUrl: endpoints.links.alertmanager,
+          ...(inbox ? { inboxUrl: mailpitUrl } : {}),
+          alertmanagerConfig: requireFile(files, renderedPaths.alertmanagerConfig),
+          email: withoutPassword(settings.email),
+          logsOf: alertmanagerService.key,
+          after: [alertmanagerService.key, ...(inbox ? [inbox.key] : [])],
+        }
+      : { enabled: false, reason: "off: delivery.checkOnUp is false" },
+  };
+}
+
+function withoutPassword(email: Settings["email"]): Omit<Settings["email"], "authPassword"> {
+  const { authPassword: _, ...rest } = email;
+  return rest;
+}
+
+/**
+ * The secrets' sources. The Grafana password is generated unless the settings give one; the SMTP password
+ * exists when the settings give it or a file holding it.
+ */
+function plannedSecrets(settings: Settings): DeploymentPlan["secrets"] {
+  const { adminPassword } = settings.grafana;
+  const { authPassword, authPasswordFile } = settings.email;
+  return {
+    grafanaAdminPassword:
+      adminPassword === undefined
+        ? { kind: "generated", length: 24 }
+        : { kind: "setting", setting: "grafana.adminPassword", content: () => adminPassword },
+    ...(authPassword !== undefined
+      ? {
+          smtpPassword: {
+            kind: "setting",
+            setting: "email.authPassword",
+            content: () => authPassword,
+          } as const,
+        }
+      : authPasswordFile !== undefined
+        ? {
+            smtpPassword: {
+              kind: "file",
+              setting: "email.authPasswordFile",
+              path: authPasswordFile,
+            } as const,
+          }
+        : {}),
   };
 }
 
@@ -587,6 +769,7 @@ function loadtestService(
     }));
   return {
     key: loadtestServiceKey,
+    origin: "stack",
     containerName: name(loadtestServiceKey),
     aliases: [],
     image: { kind: "pinned", ref: imageRef(k6) },
@@ -606,5 +789,8 @@ function loadtestService(
     // a JavaScript runtime of its own, and loadtest.maxVUs allows 1000.
     memoryMb: 512,
     lifecycle: "one-off",
+    // `k6 run` with the remote-write output reads its script and options and writes nothing to disk.
+    readOnlyRootFilesystem: true,
+    tmpfs: [],
   };
 }

@@ -10,6 +10,7 @@
 
 import { join } from "node:path";
 import { expect } from "chai";
+import { composeRootIsReadOnly } from "../../configs/deployment/compose";
 import { loadtestServiceKey } from "../../configs/deployment/plan";
 import { loadtestPlan } from "../../configs/loadtest/plan";
 import { jobs } from "../../configs/names";
@@ -18,6 +19,7 @@ import { durationMs } from "../../configs/settings/duration";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { loadSettings } from "../../configs/validate";
 import { repositoryRoot } from "../../infra/repository";
+import { composeSecretVariables } from "../../scripts/render";
 import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
 import { boundedFetch } from "../../test-support/http";
 import { freeStackPorts } from "../../test-support/ports";
@@ -36,6 +38,12 @@ import { bodyField, parseHumanized } from "../notifications";
 import { e2eSettings } from "../test-settings";
 import { ComposeStack, containerName, upWaitSeconds } from "./compose-stack";
 import { MailpitClient } from "./mailpit";
+
+/** Where `npm run render` has Compose read each secret for these settings: both from its environment file. */
+const renderedComposeSecrets = {
+  grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
+  smtpPassword: { environment: composeSecretVariables.smtpPassword },
+} as const;
 
 /** The end-to-end suite's fast settings, on free loopback ports. */
 async function dockerTestSettings(): Promise<SettingsInput> {
@@ -111,6 +119,45 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     );
     firstSampleAt = new Date();
     console.log(formatMeasurement("every target up on both replicas", waited.elapsedMs, budgetMs));
+  });
+
+  it("1. runs every planned read-only root read-only: a write to / is refused, each tmpfs takes one", () => {
+    const plan = stack.plan(input);
+    const readOnly = plan.services.filter((service) =>
+      composeRootIsReadOnly(service, { secrets: renderedComposeSecrets }),
+    );
+    expect(readOnly.map((service) => service.key)).to.include.members([
+      "app",
+      "mailpit",
+      "alertmanager",
+      "prometheus-0",
+      "prometheus-1",
+      loadtestServiceKey,
+    ]);
+    for (const service of readOnly) {
+      const inspected = stack.docker([
+        "inspect",
+        "--format",
+        "{{.HostConfig.ReadonlyRootfs}} {{.State.Running}}",
+        service.containerName,
+      ]);
+      const [rootReadOnly, running] = inspected.stdout.trim().split(" ");
+      expect(rootReadOnly, service.key).to.equal("true");
+      // The load test may have finished: only a running container can be asked to write.
+      if (running !== "true") continue;
+      const write = stack.docker(["exec", service.containerName, "sh", "-c", "touch /x"]);
+      expect(write.status, `${service.key}: touch /x`).to.not.equal(0);
+      expect(write.stderr, service.key).to.include("Read-only file system");
+      for (const { target } of service.tmpfs) {
+        const scratch = stack.docker(["exec", service.containerName, "sh", "-c", `touch ${target}/x`]);
+        expect(scratch.status, `${service.key}: touch ${target}/x: ${scratch.stderr}`).to.equal(0);
+      }
+      for (const { target } of service.volumes) {
+        const data = stack.docker(["exec", service.containerName, "sh", "-c", `touch ${target}/.write-test`]);
+        expect(data.status, `${service.key}: touch ${target}/.write-test: ${data.stderr}`).to.equal(0);
+        stack.docker(["exec", service.containerName, "rm", "-f", `${target}/.write-test`]);
+      }
+    }
   });
 
   it("1. proves delivery through the real route and receiver: the check's e-mail arrives in Mailpit", function () {

@@ -11,7 +11,12 @@ import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { expect } from "chai";
-import { type DeploymentPlan, deploymentPlan, type ServicePlan } from "../../configs/deployment/plan";
+import {
+  appBuildArgs,
+  type DeploymentPlan,
+  deploymentPlan,
+  type ServicePlan,
+} from "../../configs/deployment/plan";
 import { renderAll } from "../../configs/render";
 import { dockerAliases, dockerEndpoints } from "../../configs/runtime/docker-endpoints";
 import { alertmanager, compose, k6, mailpit, prometheus } from "../../configs/runtime/versions";
@@ -405,6 +410,30 @@ describe("Docker test set-up: stand-in images, egress block, Compose (real engin
     }
   });
 
+  it("the engine refuses an upload into a read-only root, as the Pulumi provider makes it (why infra/containers.ts keeps those roots writable)", function () {
+    this.timeout(containerWaitMs);
+    const handed = makeTempDir("watchtower-upload-");
+    try {
+      writeFileSync(join(handed.path, "config.yml"), "a: 1\n");
+      const readOnly = `${prefix}-read-only-upload`;
+      const writable = `${prefix}-writable-upload`;
+      for (const [name, flags] of [
+        [readOnly, ["--read-only"]],
+        [writable, []],
+      ] as const) {
+        created.containers.push(name);
+        dockerOk(["create", "--name", name, "--network", "none", ...flags, standinBaseImage, "true"]);
+      }
+      // terraform-provider-docker extracts every upload at "/" (dstPath := "/"); `docker cp` to / does the same.
+      const refused = docker(["cp", join(handed.path, "config.yml"), `${readOnly}:/`]);
+      expect(refused.status).to.not.equal(0);
+      expect(refused.stderr).to.include("read-only");
+      dockerOk(["cp", join(handed.path, "config.yml"), `${writable}:/`]);
+    } finally {
+      handed.remove();
+    }
+  });
+
   it("containers on a network of their own still reach the host itself", async function () {
     this.timeout(containerWaitMs);
     const network = `${prefix}-host-net`;
@@ -458,6 +487,14 @@ describe("Docker test set-up: stand-in images, egress block, Compose (real engin
     await buildAppImage(tag);
     console.log(`      built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     expect(dockerOk(["image", "inspect", "--format", "{{.Config.User}}", tag]).trim()).to.equal("node");
+    // One port: the one the plan builds the image for is the one it exposes and the app listens on.
+    const exposed = dockerOk(["image", "inspect", "--format", "{{json .Config.ExposedPorts}}", tag]);
+    expect(Object.keys(JSON.parse(exposed) as Record<string, unknown>)).to.deep.equal([
+      `${appBuildArgs.PORT}/tcp`,
+    ]);
+    expect(dockerOk(["image", "inspect", "--format", "{{json .Config.Env}}", tag])).to.include(
+      `"PORT=${appBuildArgs.PORT}"`,
+    );
     const uid = dockerOk([
       "run",
       "--rm",
