@@ -1,13 +1,17 @@
+import { writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
+import { makeTempDir } from "../../test-support/cleanup";
 import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
 import { jobs, replicaLabel, replicaName } from "../names";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
+import { builtPrometheusDiscoveries } from "../runtime/versions";
 import { loadSettings } from "../validate";
+import { generatedYaml } from "../yaml";
 import { renderPrometheusConfig, ruleFilesGlob } from "./config";
 
 interface ScrapeConfig {
@@ -100,6 +104,65 @@ describe("renderPrometheusConfig", () => {
   it("refuses a replica that the endpoints do not list", () => {
     const { settings } = loadSettings({});
     expect(() => renderPrometheusConfig(settings, loopbackEndpoints(2), 2)).to.throw(RangeError, /replica 2/);
+  });
+
+  describe("service discovery", () => {
+    /** Every `<type>_sd_configs` key anywhere in a rendered configuration. */
+    function discoveries(value: unknown): string[] {
+      if (Array.isArray(value)) return value.flatMap(discoveries);
+      if (typeof value !== "object" || value === null) return [];
+      return Object.entries(value).flatMap(([key, inner]) => [
+        ...(key.endsWith("_sd_configs") ? [key.slice(0, -"_sd_configs".length)] : []),
+        ...discoveries(inner),
+      ]);
+    }
+    // plugins/minimum.go of the module: every build has these, whatever its tags.
+    const inEveryBuild = ["file", "http"];
+    const variants = {
+      defaults: {},
+      "targets and services": {
+        targets: [{ job: "billing", addresses: ["10.0.0.5:8080"], httpContract: true, scheme: "https" }],
+        services: [{ job: "orders", image: "ghcr.io/acme/orders:1.4.2", port: 8080, healthcheck: ["true"] }],
+      },
+      "three replicas, no demo app": {
+        prometheus: { replicas: 3 },
+        app: { enabled: false },
+        loadtest: { enabled: false },
+      },
+    };
+
+    for (const [name, input] of Object.entries(variants)) {
+      it(`names only discoveries that the built Prometheus has: ${name}`, () => {
+        const { settings } = loadSettings(input);
+        const endpoints = dockerEndpoints(settings);
+        for (const replica of endpoints.prometheus.keys()) {
+          const config = parse(renderPrometheusConfig(settings, endpoints, replica));
+          const missing = discoveries(config).filter(
+            (type) => !inEveryBuild.includes(type) && !builtPrometheusDiscoveries.includes(type),
+          );
+          expect(
+            missing,
+            `replica ${replica}: build them with enable_<type>_sd (configs/runtime/versions.ts)`,
+          ).to.deep.equal([]);
+        }
+      });
+    }
+
+    it("finds a discovery the built Prometheus lacks: promtool refuses it", async function () {
+      this.timeout(30_000);
+      const { promtool } = requireBinaries(this, "promtool");
+      const dir = makeTempDir("sd-");
+      try {
+        const config = { scrape_configs: [{ job_name: "ec2", ec2_sd_configs: [{ region: "eu-west-1" }] }] };
+        writeFileSync(join(dir.path, "prometheus.yml"), generatedYaml(config));
+        expect(discoveries(config)).to.deep.equal(["ec2"]);
+        const result = await runTool(promtool, ["check", "config", "prometheus.yml"], dir.path);
+        expect(result.exitCode, result.output).not.to.equal(0);
+        expect(result.output).to.include("ec2_sd_configs");
+      } finally {
+        dir.remove();
+      }
+    });
   });
 
   describe("promtool check config", () => {
