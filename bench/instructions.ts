@@ -31,7 +31,7 @@ export interface InstructionsBenchOptions {
   readonly log: (line: string) => void;
 }
 
-/** The goal: instructions the instrumentation adds to a request (about 0.5 µs on the machine of the README). */
+/** The goal: instructions the instrumentation adds to a request (about 0.5 µs on the machine of docs/performance.md). */
 const maxAddedInstructions = 4500;
 
 /** Under callgrind, node's start-up takes a minute or two on a busy machine, and a request some milliseconds. */

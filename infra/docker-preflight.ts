@@ -125,7 +125,7 @@ export async function checkDocker(
     throw new DockerPreflightError(
       `Docker does not answer at ${endpoint.host} (from ${endpoint.chosenBy}): ${(error as Error).message}. ` +
         "Start Docker, or point DOCKER_HOST (or `pulumi config set docker:host`) at its socket: rootless Docker, " +
-        "Colima and Docker Desktop each keep it elsewhere (see the README's troubleshooting section).",
+        "Colima and Docker Desktop each keep it elsewhere (see docs/operations.md, Troubleshooting).",
     );
   }
   const apiVersion = version.ApiVersion ?? "unknown";

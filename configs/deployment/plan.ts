@@ -442,7 +442,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ]),
     healthyWithinSeconds: 60,
     after: [],
-    // Peaks near a third of this under the load test (README, "What the stack costs its host").
+    // Peaks near a third of this under the load test (docs/performance.md, "What the stack costs its host").
     memoryMb: 256,
     lifecycle: "service",
     // The bundle is read-only code and logs go to stdout; /tmp is Node's os.tmpdir(), for anything that asks.
@@ -520,7 +520,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ]),
     healthyWithinSeconds: 60,
     after: inbox ? [inbox.key] : [],
-    // Peaks at a fifth to two fifths of this under the load test (README, "What the stack costs its host").
+    // Peaks at a fifth to two fifths of this under the load test (docs/performance.md, "What the stack costs its host").
     memoryMb: 128,
     lifecycle: "service",
     // Silences and the notification log go to --storage.path (the volume); amtool only reads.
@@ -575,7 +575,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
         alertmanagerService.key,
         ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
       ],
-      // The load test peaks below a sixth of this (README, "What the stack costs its host"). The rest is for
+      // The load test peaks below a sixth of this (docs/performance.md, "What the stack costs its host"). The rest is for
       // what it does not exercise: dashboard queries over the retention, compaction after 3 h, WAL replay.
       memoryMb: 1024,
       lifecycle: "service",
@@ -785,7 +785,7 @@ function loadtestService(
     // loadtest.target may be a target on the Docker host, written host.docker.internal:<port>.
     extraHosts: [dockerHostGateway],
     after: before.map((service) => service.key).filter((key) => key !== dockerAliases.grafana),
-    // Under a tenth of this with the default maxVUs (README, "What the stack costs its host"); each VU has
+    // Under a tenth of this with the default maxVUs (docs/performance.md, "What the stack costs its host"); each VU has
     // a JavaScript runtime of its own, and loadtest.maxVUs allows 1000.
     memoryMb: 512,
     lifecycle: "one-off",

@@ -1,7 +1,7 @@
 /**
  * The one model of how long alerting takes: the earliest and the latest e-mail after an event, for an alert,
  * from the settings, each term named. The load test's phases, the end-to-end tests' budgets, the benchmark's
- * worst case and the README's table all come from here.
+ * worst case and the alerts page's table (docs/alerts.md) all come from here.
  *
  * The latest firing e-mail after an event (a target dying, traffic crossing a threshold):
  * - `window`, for alerts on a rate: until the window holds the new traffic;
@@ -129,7 +129,7 @@ export function afterAlertmanagerRestartTiming(settings: Settings): Timing {
   );
 }
 
-/** `1m0s` → `1m`, `500ms`, `1m30s`: the way the README writes a span. */
+/** `1m0s` → `1m`, `500ms`, `1m30s`: the way docs/alerts.md writes a span. */
 function span(ms: number): string {
   if (ms % 1000 !== 0) return `${ms} ms`;
   const seconds = ms / 1000;
@@ -138,7 +138,7 @@ function span(ms: number): string {
 }
 
 /**
- * The README's table: for every built-in alert that waits for a condition (the Watchdog, with no `for`, fires
+ * The alerts page's table (docs/alerts.md): for every built-in alert that waits for a condition (the Watchdog, with no `for`, fires
  * from the start), its e-mails after the event with these settings.
  */
 export function alertTimingTableMarkdown(

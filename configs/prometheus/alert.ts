@@ -1,5 +1,5 @@
 /**
- * What a configured built-in alert is, as the rule file, its generated unit tests and the README read it: the
+ * What a configured built-in alert is, as the rule file, its generated unit tests and the docs read it: the
  * types every module of configs/prometheus/ shares, so that none of them imports another for a type.
  */
 import type { RuleGroup } from "../names";

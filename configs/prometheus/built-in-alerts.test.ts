@@ -105,7 +105,7 @@ describe("the registry of built-in alerts", () => {
       ]);
     });
 
-    it("writes its rule into its group, and its row into the README's table", () => {
+    it("writes its rule into its group, and its row into the alerts page's table", () => {
       const file = parse(renderAlertRules(settingsWithTestAlert(), registry)) as {
         groups: { name: string; rules: { alert: string; labels: { severity: string } }[] }[];
       };

@@ -1,11 +1,11 @@
 /**
  * What each built-in alert does with its settings: its rule group, its rule (expression, summary and
- * description), the scenario family of its generated unit tests, its row of the README's table, and any check
+ * description), the scenario family of its generated unit tests, its row of the alerts page's table (docs/alerts.md), and any check
  * or warning that relates its settings to others. Its settings (key, `alertname`, doc, defaults, per job or
  * not) are its spec in configs/settings/alert-specs.ts, which this module reads and never the other way round.
  *
  * Derived from the two: the `alerts` settings schema, the rule groups, the unit tests, the window checks and
- * the README table; RUNBOOK.md and Pulumi.dev.yaml are checked against them. Adding an alert means one spec,
+ * the alerts page's table; RUNBOOK.md and Pulumi.dev.yaml are checked against them. Adding an alert means one spec,
  * one entry here and a section in RUNBOOK.md; the `satisfies` clauses fail the build until all are there.
  */
 import { z } from "zod";
@@ -62,7 +62,7 @@ export interface AlertBehaviour<Config> {
   threshold?(config: Config): number;
   /** Its generated promtool unit tests: one of the scenario families of rule-test-scenarios.ts. */
   unitTests(alert: BuiltInAlert, context: TestContext, config: Config): TestGroup[];
-  /** Its row of the README's table: when it fires, and its default settings in a few words. */
+  /** Its row of the alerts page's table (docs/alerts.md): when it fires, and its default settings in a few words. */
   readonly readme: {
     readonly firesWhen: string;
     defaults(config: Config): string;
@@ -96,7 +96,7 @@ export interface ConfiguredAlert {
 export interface BuiltInAlertDefinition {
   readonly spec: AlertSpec;
   readonly group: RuleGroup;
-  /** When it fires, in a few words, for the README's table. */
+  /** When it fires, in a few words, for the alerts page's table (docs/alerts.md). */
   readonly firesWhen: string;
   /**
    * Binds the alert's behaviour to its settings: `raw` is `alerts.<key>` (with a job's overrides), parsed again
@@ -549,7 +549,7 @@ export function alertSettingFindings(
   };
 }
 
-/** The README's table of built-in alerts, with each alert's defaults. */
+/** The table of built-in alerts in docs/alerts.md, with each alert's defaults. */
 export function alertsTableMarkdown(registry: BuiltInAlertRegistry = builtInAlertRegistry): string {
   const rows = Object.values(registry).map((definition) => {
     const defaults = definition.configure({}).readmeDefaults();

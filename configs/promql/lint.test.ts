@@ -91,7 +91,7 @@ const invalid: readonly (readonly [expr: string, says: string])[] = [
 
 /**
  * Expressions that the UI's linter leaves to the server, with what Prometheus says: only `promtool check
- * rules` (or the stack's replicas, at start-up) refuses these. The README lists them as the checks that need
+ * rules` (or the stack's replicas, at start-up) refuses these. docs/alerts.md lists them as the checks that need
  * the tools.
  */
 const refusedByPrometheusOnly: readonly (readonly [expr: string, says: string])[] = [

@@ -1,7 +1,7 @@
 /**
  * The settings of every built-in alert: its key under `alerts.<key>`, its `alertname`, the doc that the schema
  * and Pulumi.dev.yaml show, its keys with their defaults, and whether it is made once per monitored job. A leaf
- * of the settings: what an alert does with these values (its rule, tests, README row and checks) is in
+ * of the settings: what an alert does with these values (its rule, tests, docs row and checks) is in
  * configs/prometheus/built-in-alerts.ts, which reads them.
  */
 import { z } from "zod";

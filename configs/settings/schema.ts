@@ -111,7 +111,7 @@ export const settingsSchema = z.strictObject({
     })
     .prefault({}),
 
-  /** Services the stack scrapes but does not run (see "Monitor your own services" in the README). */
+  /** Services the stack scrapes but does not run (see docs/own-services.md). */
   targets: z.array(scrapeTargetSchema).default([]),
 
   /** Containers of your own that the stack runs on its private network and scrapes. */

@@ -27,7 +27,7 @@ const monitoredJobFields = {
   job: jobNameSchema,
   metricsPath: metricsPathSchema.default("/metrics"),
   /**
-   * The job exposes the metrics contract the README documents (`app_http_requests_total` and
+   * The job exposes the metrics contract docs/own-services.md documents (`app_http_requests_total` and
    * `app_http_request_duration_seconds` by method, route and status_code): it then gets the request alerts too.
    */
   httpContract: z.boolean().default(false),
