@@ -49,6 +49,25 @@ describe("renderAll", () => {
     for (const [path, content] of Object.entries(deployed)) expect(content, path).to.equal(withTests[path]);
   });
 
+  it("renders a fleet of 500 jobs with the HTTP contract into as many rules as one job", () => {
+    const fleet = (size: number) =>
+      loadSettings({
+        targets: Array.from({ length: size }, (_, i) => ({
+          job: `svc-${i}`,
+          addresses: [`10.0.${Math.floor(i / 250)}.${(i % 250) + 1}:8080`],
+          httpContract: true,
+        })),
+      }).settings;
+    const ruleCount = (settings: ReturnType<typeof fleet>) => {
+      const files = renderAll(settings, dockerEndpoints(settings), { ruleTests: false });
+      return [renderedPaths.alertRules, renderedPaths.sloRules]
+        .map((path) => (parse(files[path] ?? "") as { groups: { rules: unknown[] }[] }).groups)
+        .flat()
+        .reduce((count, group) => count + group.rules.length, 0);
+    };
+    expect(ruleCount(fleet(500))).to.equal(ruleCount(fleet(1)));
+  });
+
   it("renders no load test options while the load test is off, whatever its settings", () => {
     // One request per window leaves the warm-up nothing to send: no plan can be made, and none is needed.
     const { settings } = loadSettings({

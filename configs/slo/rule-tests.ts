@@ -31,6 +31,7 @@ import { bucketLabel } from "../promql/queries";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { durationMs, formatDuration } from "../settings/duration";
+import { httpContractJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 import { burnAlertLabels, type Objective, objectives, type SloAlertRule, sloRuleGroups } from "./rules";
@@ -124,10 +125,18 @@ function ruleOf(objective: Objective, pair: BurnRatePair, settings: Settings): S
 }
 
 /** The annotations a firing rule expands to, with its value printed as the templates print it. */
-function expandedAnnotations(rule: SloAlertRule, value: number, pair?: BurnRatePair, windowMs?: number) {
+function expandedAnnotations(
+  rule: SloAlertRule,
+  value: number,
+  labels: Readonly<Record<string, string>> = {},
+  pair?: BurnRatePair,
+  windowMs?: number,
+) {
   const valueText = humanize(value);
   const expand = (template: string) => {
     let text = template.replaceAll("{{ $value | humanize }}", valueText);
+    for (const [label, labelValue] of Object.entries(labels))
+      text = text.replaceAll(`{{ $labels.${label} }}`, labelValue);
     if (pair && windowMs) {
       const share = (value * (pair.longMs / 1000)) / (windowMs / 1000);
       text = text.replace(/\{\{ with printf .*?\{\{ end \}\}/, humanizePercentage(share));
@@ -158,6 +167,7 @@ function expectedBurns(
         annotations: expandedAnnotations(
           ruleOf(objective, pair, settings),
           long / budget,
+          {},
           pair,
           objective.windowMs,
         ),
@@ -329,6 +339,7 @@ function quietCases(
 /** No series at all: each SLO's SLOMetricsAbsent is pending until its `for` has passed, then fires. */
 function absentCase(settings: Settings, endpoints: Endpoints, intervalMs: number): TestCase {
   const all = objectives(settings);
+  const contractJobs = httpContractJobs(settings).map((job) => job.job);
   const forMs = (objective: Objective) => {
     const rule = sloRuleGroups(settings)
       .find((group) => group.objective.name === objective.name)
@@ -343,13 +354,11 @@ function absentCase(settings: Settings, endpoints: Endpoints, intervalMs: number
   return {
     name: `${sloAlertNames.metricsAbsent} fires once the series are missing for its for duration`,
     intervalMs,
-    // Another series of the app, so that the test is about the SLO's series, not about an empty database.
-    series: [
-      {
-        selector: `up{job="${jobs.app}",instance="${endpoints.app}"}`,
-        segments: [{ start: 1, step: 0, count: Math.max(...times) / intervalMs + 1 }],
-      },
-    ],
+    // Every job is scraped (its `up` is there) but sends none of the SLO's series.
+    series: contractJobs.map((job) => ({
+      selector: `up{job="${job}",instance="${job === jobs.app ? endpoints.app : `${job}:8080`}"}`,
+      segments: [{ start: 1, step: 0, count: Math.max(...times) / intervalMs + 1 }],
+    })),
     checks: [...new Set(times)]
       .sort((a, b) => a - b)
       .map((atMs) => ({
@@ -358,21 +367,13 @@ function absentCase(settings: Settings, endpoints: Endpoints, intervalMs: number
         alerts: all.flatMap((objective) => {
           const { rule, ms } = forMs(objective);
           if (atMs < ms) return [];
-          return objective.sourceSelectors.map((selector) => ({
-            labels: { ...rule.labels, ...equalityLabels(selector) },
-            annotations: expandedAnnotations(rule, 1),
+          return contractJobs.map((job) => ({
+            labels: { ...rule.labels, job },
+            annotations: expandedAnnotations(rule, 1, { job }),
           }));
         }),
       })),
   };
-}
-
-/** The labels absent() gives its result: the selector's equality matchers. */
-function equalityLabels(selector: string): Record<string, string> {
-  const body = /\{(.*)\}/.exec(selector)?.[1] ?? "";
-  return Object.fromEntries(
-    [...body.matchAll(/(\w+)="([^"]*)"/g)].map(([, label = "", value = ""]) => [label, value]),
-  );
 }
 
 export interface SloTestFile {

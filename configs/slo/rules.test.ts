@@ -84,7 +84,7 @@ describe("renderSloRules", () => {
       (rule) => rule.alert === sloAlertNames.metricsAbsent,
     );
     expect(absent?.expr).to.equal(
-      'absent(app_http_request_duration_seconds_bucket{job="app",le="0.25"}) or absent(app_http_request_duration_seconds_bucket{job="app",le="+Inf"})',
+      'group by (job) (up{job="app"}) unless on(job) (group by (job) (app_http_request_duration_seconds_bucket{job="app",le="0.25"}) and on(job) group by (job) (app_http_request_duration_seconds_bucket{job="app",le="+Inf"}))',
     );
   });
 

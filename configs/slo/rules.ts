@@ -9,11 +9,11 @@ import { annotationKeys, sloAlertNames } from "../names";
 import { runbookAnchor, runbookPath } from "../prometheus/rules";
 import {
   bucketLabel,
-  jobSelector,
   jobsSelector,
   serverErrorShare,
   slowRequestShare,
 } from "../promql/queries";
+import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import { durationMs, formatDuration } from "../settings/duration";
 import { httpContractJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
@@ -40,8 +40,10 @@ export interface Objective {
   readonly promise: string;
   /** The share of bad requests over a window, from the service's own series. */
   readonly errorRatio: (window: string) => string;
-  /** Selectors of the series the SLO is computed from; SLOMetricsAbsent fires when one is missing. */
-  readonly sourceSelectors: readonly string[];
+  /** The selector of every job the SLO holds for. */
+  readonly jobs: string;
+  /** The series the SLO is computed from, each a selector over every job it holds for. */
+  readonly sources: readonly string[];
   /** Key of the threshold alert that watches the same requests (alerts.<key>), which the SLO alert inhibits. */
   readonly thresholdTwin: "highErrorRate" | "highLatency";
 }
@@ -71,6 +73,7 @@ function makeObjectives(settings: Settings): Objective[] {
     if (!slo.enabled) return [];
     const common = {
       name,
+      jobs: selector,
       objective: slo.objective,
       window: slo.window,
       windowMs: effectiveWindowMs(settings, slo.window),
@@ -83,24 +86,20 @@ function makeObjectives(settings: Settings): Objective[] {
           ...common,
           promise: `${percent} of requests without a 5xx over ${slo.window}`,
           errorRatio: (window) => serverErrorShare(window, selector),
-          // One per job: absent() takes the job from its selector, so the alert names the silent job.
-          sourceSelectors: contractJobs.map((job) => `${metricNames.requestsTotal}{${jobSelector(job)}}`),
+          sources: [`${metricNames.requestsTotal}{${selector}}`],
           thresholdTwin: "highErrorRate",
         },
       ];
     }
     const { thresholdSeconds } = settings.slo.latency;
-    const buckets = (bound: number) =>
-      contractJobs.map(
-        (job) =>
-          `${metricNames.requestDurationSeconds}_bucket{${jobSelector(job)},le="${bucketLabel(bound)}"}`,
-      );
+    const bucket = (bound: number) =>
+      `${metricNames.requestDurationSeconds}_bucket{${selector},le="${bucketLabel(bound)}"}`;
     return [
       {
         ...common,
         promise: `${percent} of requests within ${thresholdSeconds} s over ${slo.window}`,
         errorRatio: (window) => slowRequestShare(thresholdSeconds, window, selector),
-        sourceSelectors: [...buckets(thresholdSeconds), ...buckets(Number.POSITIVE_INFINITY)],
+        sources: [bucket(thresholdSeconds), bucket(Number.POSITIVE_INFINITY)],
         thresholdTwin: "highLatency",
       },
     ];
@@ -196,9 +195,20 @@ export function absentSummary(objective: Objective): string {
   return `The ${objective.name} SLO measures nothing: the series it is computed from are missing.`;
 }
 
+/**
+ * The jobs that Prometheus scrapes but that lack a series the SLO is computed from, one result per job with its
+ * `job` label: what one absent() per job said, in one expression whatever the number of jobs (500 absent()
+ * terms joined by `or` were more than the PromQL parser of the lint could take). Every monitored job is a
+ * static target, so its `up` exists while Prometheus runs.
+ */
+export function silentJobs(objective: Objective): string {
+  const present = objective.sources.map((source) => `group by (job) (${source})`).join(" and on(job) ");
+  return `group by (job) (${prometheusSyntheticSeries.up}{${objective.jobs}}) unless on(job) (${present})`;
+}
+
 function absentDescription(objective: Objective): string {
   return (
-    `No series matched ${objective.sourceSelectors.join(" or ")} for ${absentFor(objective)}, so the ${objective.name} ` +
+    `Job {{ $labels.job }} has had no series of ${objective.sources.join(" and ")} for ${absentFor(objective)}, so the ${objective.name} ` +
     `SLO (${objective.promise}) cannot burn its budget and its ${sloAlertNames.errorBudgetBurn} pages cannot fire.`
   );
 }
@@ -227,7 +237,7 @@ export function sloRuleGroups(settings: Settings): SloRuleGroup[] {
       })),
       {
         alert: sloAlertNames.metricsAbsent,
-        expr: objective.sourceSelectors.map((selector) => `absent(${selector})`).join(" or "),
+        expr: silentJobs(objective),
         for: absentFor(objective),
         labels: { severity: absentSeverity, [sloLabel]: objective.name },
         annotations: {
