@@ -38,6 +38,7 @@ interface BenchOptions {
   readonly footprintMinutes: number;
   readonly scaleInstances: readonly number[];
   readonly scaleSettleSeconds: number;
+  readonly scaleResults: string | undefined;
 }
 
 const defaults = {
@@ -52,7 +53,7 @@ const defaults = {
   attackRequests: 100_000,
   alertRounds: 3,
   footprintMinutes: 5,
-  scaleInstances: [1, 5, 20],
+  scaleInstances: [1, 20, 100, 500],
   scaleSettleSeconds: 60,
 } as const;
 
@@ -77,10 +78,12 @@ const usage = `usage: npm run bench -- [options]
   --attack-requests <n>       random requests of the cardinality attack (default ${defaults.attackRequests})
   --alert-rounds <n>          rounds of the time-to-alert part, each on a fresh stack (default ${defaults.alertRounds})
   --footprint-minutes <n>     quiet minutes the footprint part measures after the load test (default ${defaults.footprintMinutes})
-  --scale-instances <counts>  extra instances of the service the scale part monitors, ascending, the first the
+  --scale-instances <counts>  monitored jobs the scale part adds to the stack, ascending, the first the
                               baseline of the others (default ${defaults.scaleInstances.join(",")})
-  --scale-settle <seconds>    window the scale part reads each count over, from when every instance has
+  --scale-settle <seconds>    window the scale part reads each count over, from when every job has
                               request series on every replica (default ${defaults.scaleSettleSeconds})
+  --scale-results <name>      file name of the scale part's results in bench/results/, as <name>.json and
+                              <name>.svg (default scale-<start time>)
   --help                      print this`;
 
 class UsageError extends Error {
@@ -130,6 +133,7 @@ function parseBenchArgs(args: readonly string[]): BenchOptions | "help" {
     footprintMinutes: integer("--footprint-minutes", values["footprint-minutes"], defaults.footprintMinutes),
     scaleInstances: instanceCounts("--scale-instances", values["scale-instances"], defaults.scaleInstances),
     scaleSettleSeconds: integer("--scale-settle", values["scale-settle"], defaults.scaleSettleSeconds),
+    scaleResults: values["scale-results"],
   };
 }
 
@@ -155,6 +159,7 @@ function parse(args: readonly string[]) {
       "footprint-minutes": { type: "string" },
       "scale-instances": { type: "string" },
       "scale-settle": { type: "string" },
+      "scale-results": { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -254,7 +259,12 @@ async function runBench(options: BenchOptions, log: (line: string) => void): Pro
     alert: () => benchTimeToAlert({ rounds: options.alertRounds, log }),
     footprint: () => benchFootprint({ steadyMinutes: options.footprintMinutes, log }),
     scale: () =>
-      benchScale({ instances: options.scaleInstances, settleSeconds: options.scaleSettleSeconds, log }),
+      benchScale({
+        instances: options.scaleInstances,
+        settleSeconds: options.scaleSettleSeconds,
+        ...(options.scaleResults === undefined ? {} : { resultsName: options.scaleResults }),
+        log,
+      }),
   };
   for (const part of options.parts) {
     const partStarted = performance.now();

@@ -1,9 +1,10 @@
 /**
  * The arithmetic of the scale part, kept apart from the processes so that it can be tested: the targets of a
- * run, the PromQL that reads each replica, and the figures, each count of instances read against the first.
+ * run, the PromQL that reads each replica, and the figures, each count of jobs read against the first as a
+ * ratio beside the ratio of the work.
  */
 import { jobs } from "../configs/names";
-import { jobSelector, jobsSelector } from "../configs/promql/queries";
+import { jobSelector } from "../configs/promql/queries";
 import {
   prometheusSyntheticSeries,
   prometheusWorkloadMetrics,
@@ -12,13 +13,20 @@ import {
 import type { HostPort } from "../configs/runtime/endpoints";
 import type { ScrapeTarget } from "../configs/settings/targets";
 import { metricNames } from "../service/metrics-contract";
-import { type Figure, type Measured, measured, paired } from "./figures";
-import { median } from "./stats";
+import { type Figure, type Measured, measured } from "./figures";
+import { median, percentile } from "./stats";
+import type { PlotLine } from "./svg-plot";
 
-/** Job of the i-th (from 1) extra instance: each its own target, as each of a user's services would be. */
+/** Job of the i-th (from 1) monitored job: each its own target, as each of a user's services would be. */
 export function scaleJob(instance: number): string {
   return `${jobs.app}-${instance}`;
 }
+
+/**
+ * Every job `scaleJob` names, and no other (Prometheus anchors the pattern): one short matcher instead of an
+ * alternation of 500 names.
+ */
+export const scaleJobsSelector = `${targetLabels.job}=~"${jobs.app}-[0-9]+"`;
 
 /** One target per address, `app-1`..`app-N`, each with the HTTP contract and so its own request alerts. */
 export function scaleTargets(
@@ -31,7 +39,7 @@ export function scaleTargets(
   }));
 }
 
-/** "1,5,20": counts of instances, each at least 1, ascending; the first is the baseline of the others. */
+/** "1,20,100,500": counts of jobs, each at least 1, ascending; the first is the baseline of the others. */
 export function parseInstanceCounts(text: string): number[] {
   const counts = text.split(",").map((part) => part.trim());
   if (counts.some((count) => !/^\d+$/.test(count) || Number(count) < 1)) {
@@ -44,12 +52,11 @@ export function parseInstanceCounts(text: string): number[] {
   return values;
 }
 
-/** What one replica measured, with N instances, over the settle window. */
-export interface ReplicaReading {
-  /** Mean of `scrape_duration_seconds` over the window, averaged over the target jobs. */
-  readonly scrapeMeanSeconds: number;
-  /** Longest scrape of any target job within the window. */
-  readonly scrapeMaxSeconds: number;
+/** Samples in a target's last scrape: a synthetic series no rule or dashboard reads, so named here. */
+const scrapeSamplesScraped = "scrape_samples_scraped";
+
+/** What one replica's own metrics say over the settle window, each from one PromQL query of one sample. */
+export interface QueriedReading {
   /** Mean duration of an evaluation of each rule group over the window, summed over the groups. */
   readonly ruleEvaluationSeconds: number;
   readonly rules: number;
@@ -57,206 +64,376 @@ export interface ReplicaReading {
   readonly headSeries: number;
   /** At the end of the window. */
   readonly residentBytes: number;
-  /** CPU time per second of wall time, averaged over the window: 1 is one core. */
-  readonly cpuCores: number;
-  /** Scrapes of the target jobs within the window that failed (`up` 0). */
+  /** CPU seconds per minute of wall time, averaged over the window: 60 is one core. */
+  readonly cpuSecondsPerMinute: number;
+  /** Scrapes of the monitored jobs within the window that failed (`up` 0). */
   readonly failedScrapes: number;
+  /** Samples per scrape of a monitored job, averaged over the jobs: the series each job exposes. */
+  readonly samplesPerScrape: number;
 }
 
-export type ReadingKey = keyof ReplicaReading;
+export type QueriedKey = keyof QueriedReading;
+
+/** How long one dashboard panel's query took on a replica, as a range query over the live data. */
+export interface PanelTiming {
+  readonly dashboard: string;
+  readonly panel: string;
+  readonly seconds: number;
+  /** Why the query failed; `seconds` is then how long it took to fail. */
+  readonly error?: string;
+}
+
+/** What one replica measured with N jobs. */
+export interface ReplicaReading extends QueriedReading {
+  /** Median and 99th percentile of the monitored jobs' scrape durations within the window. */
+  readonly scrapeMedianSeconds: number;
+  readonly scrapeP99Seconds: number;
+  /** The rule group with the longest mean evaluation over the window, by name (`<file>;<group>`). */
+  readonly largestGroup: { readonly name: string; readonly seconds: number };
+  readonly panels: readonly PanelTiming[];
+}
 
 /**
- * The PromQL for each field of a reading, on the replica that listens at `self`: its own metrics are read
- * from its own scrape of itself (job "prometheus"), the targets' from its scrapes of them. Each yields one
- * sample.
+ * The PromQL for each queried field, on the replica that listens at `self`: its own metrics are read from its
+ * own scrape of itself (job "prometheus"), the jobs' from its scrapes of them. Each yields one sample.
  */
-export function readingQueries(
-  targetJobs: readonly string[],
-  self: HostPort,
-  windowSeconds: number,
-): Record<ReadingKey, string> {
-  const targets = jobsSelector(targetJobs);
-  const itself = `${jobSelector(jobs.prometheus)},${targetLabels.instance}="${self}"`;
+export function readingQueries(self: HostPort, windowSeconds: number): Record<QueriedKey, string> {
+  const targets = scaleJobsSelector;
+  const itself = replicaSelector(self);
   const window = `[${windowSeconds}s]`;
-  const { scrapeDurationSeconds, up } = prometheusSyntheticSeries;
+  const { up } = prometheusSyntheticSeries;
   const own = prometheusWorkloadMetrics;
   return {
-    scrapeMeanSeconds: `avg(avg_over_time(${scrapeDurationSeconds}{${targets}}${window}))`,
-    scrapeMaxSeconds: `max(max_over_time(${scrapeDurationSeconds}{${targets}}${window}))`,
     // The gauge holds the last evaluation only; Prometheus samples it at every self-scrape, about once per
     // evaluation at the shipped intervals, so the mean over the window is the mean per evaluation.
     ruleEvaluationSeconds: `sum(avg_over_time(${own.ruleGroupLastDurationSeconds}{${itself}}${window}))`,
     rules: `sum(${own.ruleGroupRules}{${itself}})`,
     headSeries: `sum(${own.headSeries}{${itself}})`,
     residentBytes: `sum(${own.residentMemoryBytes}{${itself}})`,
-    cpuCores: `sum(rate(${own.cpuSecondsTotal}{${itself}}${window}))`,
+    cpuSecondsPerMinute: `sum(rate(${own.cpuSecondsTotal}{${itself}}${window})) * 60`,
     failedScrapes: `sum(count_over_time(${up}{${targets}}${window})) - sum(sum_over_time(${up}{${targets}}${window}))`,
+    samplesPerScrape: `avg(avg_over_time(${scrapeSamplesScraped}{${targets}}${window}))`,
   };
 }
+
+function replicaSelector(self: HostPort): string {
+  return `${jobSelector(jobs.prometheus)},${targetLabels.instance}="${self}"`;
+}
+
+/** Every monitored job's scrape durations: run as a range query at the scrape interval, one value a scrape. */
+export const scrapeDurationsQuery = `${prometheusSyntheticSeries.scrapeDurationSeconds}{${scaleJobsSelector}}`;
 
 /** Each rule group's mean evaluation over the window on the replica at `self`, one sample per `rule_group`. */
 export function ruleGroupsQuery(self: HostPort, windowSeconds: number): string {
-  const itself = `${jobSelector(jobs.prometheus)},${targetLabels.instance}="${self}"`;
-  return `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}{${itself}}[${windowSeconds}s])`;
+  return `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}{${replicaSelector(self)}}[${windowSeconds}s])`;
+}
+
+/** `rule_group` is "<file>;<group>", the file an absolute path into the stack's temporary directory. */
+export function ruleGroupName(label: string): string {
+  return label.replace(/^.*\//, "");
+}
+
+/** The median and 99th percentile of every scrape duration read. */
+export function scrapeDurationStats(values: readonly number[]): { median: number; p99: number } {
+  return { median: median([...values]), p99: percentile(values, 0.99) };
 }
 
 /**
- * On a replica, how many of the target jobs are up and how many have request series: the part waits for both
- * to equal N, so that every instance's series exist before the window starts.
+ * On a replica, how many of the monitored jobs are up and how many have request series: the part waits for both
+ * to equal N, so that every job's series exist before the window starts.
  */
-export function readinessQueries(targetJobs: readonly string[]): { up: string; withRequests: string } {
-  const targets = jobsSelector(targetJobs);
+export function readinessQueries(): { up: string; withRequests: string } {
   return {
-    up: `count(${prometheusSyntheticSeries.up}{${targets}} == 1)`,
-    withRequests: `count(count by (${targetLabels.job}) (${metricNames.requestsTotal}{${targets}}))`,
+    up: `count(${prometheusSyntheticSeries.up}{${scaleJobsSelector}} == 1)`,
+    withRequests: `count(count by (${targetLabels.job}) (${metricNames.requestsTotal}{${scaleJobsSelector}}))`,
   };
 }
 
-/** Every replica's reading with `instances` extra instances, in replica order. */
+/** How long rendering every file of the stack took for the settings with N jobs, or why it failed. */
+export interface RenderReading {
+  /** One per render, in order. */
+  readonly seconds: readonly number[];
+  /** The first line of the error, when rendering failed: then the stack did not start. */
+  readonly error?: string;
+}
+
+/** Everything measured with N jobs; `replicas` is empty when the stack could not be measured (`error`). */
 export interface ScaleReading {
   readonly instances: number;
+  readonly render: RenderReading;
   readonly replicas: readonly ReplicaReading[];
+  readonly error?: string;
 }
 
 interface Quantity {
-  readonly key: ReadingKey;
   readonly name: string;
   readonly unit: string;
-  /** From the reading's unit (seconds, bytes, cores) to the figure's. */
-  readonly factor: number;
+  /** One replica's value, in the figure's unit. */
+  readonly value: (replica: ReplicaReading) => number;
   /** Where the figure comes from, over a window of so many seconds. */
   readonly source: (windowSeconds: number) => string;
+  /** What to say about the figure at one count, such as which group or panel was the largest. */
+  readonly detail?: (reading: ScaleReading) => string;
 }
+
+const ms = 1000;
 
 const quantities: readonly Quantity[] = [
   {
-    key: "scrapeMeanSeconds",
-    name: "scrape duration, mean over the target jobs",
-    unit: "ms",
-    factor: 1000,
-    source: (window) => `avg_over_time(${prometheusSyntheticSeries.scrapeDurationSeconds}[${window}s])`,
-  },
-  {
-    key: "scrapeMaxSeconds",
-    name: "scrape duration, longest of the target jobs",
-    unit: "ms",
-    factor: 1000,
-    source: (window) => `max_over_time(${prometheusSyntheticSeries.scrapeDurationSeconds}[${window}s])`,
-  },
-  {
-    key: "ruleEvaluationSeconds",
-    name: "rule evaluation per cycle, summed over groups",
-    unit: "ms",
-    factor: 1000,
-    source: (window) =>
-      `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}[${window}s]), summed over rule groups`,
-  },
-  {
-    key: "rules",
-    name: "rules loaded",
-    unit: "",
-    factor: 1,
-    source: () => `${prometheusWorkloadMetrics.ruleGroupRules}, summed over rule groups`,
-  },
-  {
-    key: "headSeries",
     name: "series in the head",
     unit: "",
-    factor: 1,
+    value: (replica) => replica.headSeries,
     source: (window) => `${prometheusWorkloadMetrics.headSeries} at the end of the ${window} s window`,
   },
   {
-    key: "residentBytes",
     name: "Prometheus resident memory",
     unit: "MiB",
-    factor: 1 / 2 ** 20,
+    value: (replica) => replica.residentBytes / 2 ** 20,
     source: (window) =>
       `${prometheusWorkloadMetrics.residentMemoryBytes} at the end of the ${window} s window`,
   },
   {
-    key: "cpuCores",
     name: "Prometheus CPU",
-    unit: "% of a core",
-    factor: 100,
-    source: (window) => `rate(${prometheusWorkloadMetrics.cpuSecondsTotal}[${window}s])`,
+    unit: "CPU s/min",
+    value: (replica) => replica.cpuSecondsPerMinute,
+    source: (window) => `rate(${prometheusWorkloadMetrics.cpuSecondsTotal}[${window}s]) * 60`,
+  },
+  {
+    name: "rule evaluation per cycle, summed over groups",
+    unit: "ms",
+    value: (replica) => replica.ruleEvaluationSeconds * ms,
+    source: (window) =>
+      `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}[${window}s]), summed over rule groups`,
+  },
+  {
+    name: "largest rule group per cycle",
+    unit: "ms",
+    value: (replica) => replica.largestGroup.seconds * ms,
+    source: () => "the rule group with the longest mean evaluation",
+    detail: (reading) => reading.replicas.map((replica) => replica.largestGroup.name).join(", "),
+  },
+  {
+    name: "rules loaded",
+    unit: "",
+    value: (replica) => replica.rules,
+    source: () => `${prometheusWorkloadMetrics.ruleGroupRules}, summed over rule groups`,
+  },
+  {
+    name: "scrape duration of a job, median",
+    unit: "ms",
+    value: (replica) => replica.scrapeMedianSeconds * ms,
+    source: () =>
+      `${prometheusSyntheticSeries.scrapeDurationSeconds} of every monitored job, every scrape in the window`,
+  },
+  {
+    name: "scrape duration of a job, p99",
+    unit: "ms",
+    value: (replica) => replica.scrapeP99Seconds * ms,
+    source: () =>
+      `${prometheusSyntheticSeries.scrapeDurationSeconds} of every monitored job, every scrape in the window`,
+  },
+  {
+    name: "slowest dashboard panel query",
+    unit: "ms",
+    value: (replica) => slowestPanel(replica).seconds * ms,
+    source: () => "each panel's query as a range query over the live data at the dashboards' step",
+    detail: (reading) =>
+      reading.replicas
+        .map((replica) => slowestPanel(replica))
+        .map((panel) => `${panel.dashboard} / ${panel.panel}`)
+        .join(", "),
+  },
+  {
+    name: "every dashboard panel query, summed",
+    unit: "ms",
+    value: (replica) => replica.panels.reduce((total, panel) => total + panel.seconds, 0) * ms,
+    source: () => "the panels' queries one after another, as a dashboard's first load asks them",
+  },
+  {
+    name: "samples per scrape of a job",
+    unit: "",
+    value: (replica) => replica.samplesPerScrape,
+    source: (window) => `avg_over_time(${scrapeSamplesScraped}[${window}s]), averaged over the jobs`,
   },
 ];
 
-/** What each instance added, from the medians: (last - first) / (lastN - firstN). */
-export function addedPerInstance(
-  first: { instances: number; median: number },
-  last: { instances: number; median: number },
-): number {
-  return (last.median - first.median) / (last.instances - first.instances);
+export function slowestPanel(replica: ReplicaReading): PanelTiming {
+  const [slowest] = [...replica.panels].sort((a, b) => b.seconds - a.seconds);
+  return slowest ?? { dashboard: "(none)", panel: "(none)", seconds: Number.NaN };
+}
+
+/** The counts whose stacks were measured: the figures read each against the first of these. */
+function measuredReadings(readings: readonly ScaleReading[]): ScaleReading[] {
+  return readings.filter((reading) => reading.replicas.length > 0);
+}
+
+/** The work's ratio and a measured ratio, as the figure's baseline and its rounds. */
+function workRatio(first: number, instances: number): Measured {
+  return measured(`work N=${first}→${instances}`, "×", [instances / first]);
 }
 
 /**
- * For each quantity: one figure per count of instances, its rounds the replicas (prometheus-0, -1...), each
- * read against the first count's figure as its baseline; then the growth from the first count to the last,
- * per replica, with what each added instance cost. The last figure of each quantity carries its note.
+ * For each quantity: one figure per measured count of jobs, its rounds the replicas (prometheus-0, -1...),
+ * each read against the first count's figure; then one ratio per later count, replica by replica, beside the
+ * work's ratio. Then the render time, its rounds the renders, and its ratios; a count whose render failed says
+ * so in a note, as does a count whose stack could not be measured.
  */
 export function scaleFigures(readings: readonly ScaleReading[], settleSeconds: number): Figure[] {
-  const [first] = readings;
-  const last = readings[readings.length - 1];
-  if (first === undefined || last === undefined) throw new Error("no count of instances was measured");
-  const failed = failedScrapes(readings);
-  return quantities.flatMap((quantity) => {
-    const byCount = readings.map((reading) =>
-      measured(
+  if (readings.length === 0) throw new Error("no count of jobs was run");
+  const live = measuredReadings(readings);
+  const figures: Figure[] = [];
+  const first = live[0];
+  for (const quantity of quantities) {
+    if (first === undefined) break;
+    const baseline = measured(
+      `${quantity.name}, N=${first.instances}`,
+      quantity.unit,
+      first.replicas.map(quantity.value),
+    );
+    const ofQuantity: Figure[] = live.map((reading, index) => ({
+      part: "scale",
+      ...measured(
         `${quantity.name}, N=${reading.instances}`,
         quantity.unit,
-        reading.replicas.map((replica) => replica[quantity.key] * quantity.factor),
+        reading.replicas.map(quantity.value),
       ),
-    );
-    const baseline = byCount[0] as Measured;
-    const final = byCount[byCount.length - 1] as Measured;
-    const notes = [`${quantity.source(settleSeconds)}, one round per replica`];
-    if (failed !== undefined && quantity.key.startsWith("scrape")) notes.push(failed);
-    const figures: Figure[] = byCount.map((figure, index) => ({
-      part: "scale",
-      ...figure,
       ...(index > 0 ? { baseline } : {}),
+      ...(quantity.detail ? { note: quantity.detail(reading) } : {}),
     }));
-    if (readings.length > 1) {
-      const perInstance = addedPerInstance(
-        { instances: first.instances, median: baseline.median },
-        { instances: last.instances, median: final.median },
-      );
-      notes.push(
-        `${signed(perInstance)}${quantity.unit === "" ? "" : ` ${quantity.unit}`} per added instance`,
-      );
-      figures.push({
+    for (const reading of live.slice(1)) {
+      ofQuantity.push({
         part: "scale",
         ...measured(
-          `${quantity.name}, growth N=${first.instances}→${last.instances}`,
+          `${quantity.name}, ratio N=${first.instances}→${reading.instances}`,
           "×",
-          paired(baseline, final, (before, after) => after / before),
+          ratios(first.replicas.map(quantity.value), reading.replicas.map(quantity.value)),
         ),
+        baseline: workRatio(first.instances, reading.instances),
       });
     }
-    const lastFigure = figures[figures.length - 1] as Figure;
-    figures[figures.length - 1] = { ...lastFigure, note: notes.join("; ") };
-    return figures;
+    const last = ofQuantity[ofQuantity.length - 1] as Figure;
+    const notes = [`${quantity.source(settleSeconds)}, one round per replica`];
+    if (last.note !== undefined) notes.unshift(last.note);
+    ofQuantity[ofQuantity.length - 1] = { ...last, note: notes.join("; ") };
+    figures.push(...ofQuantity);
+  }
+  figures.push(...renderFigures(readings));
+  const failures = readings.filter((reading) => reading.error !== undefined);
+  if (failures.length > 0 && figures.length > 0) {
+    const last = figures[figures.length - 1] as Figure;
+    const said = failures.map((reading) => `N=${reading.instances}: ${reading.error}`).join("; ");
+    figures[figures.length - 1] = {
+      ...last,
+      note: [last.note, `not measured: ${said}`].filter(Boolean).join("; "),
+    };
+  }
+  return figures;
+}
+
+/** The render time of every count that rendered, each against the first, and the ratios beside the work's. */
+function renderFigures(readings: readonly ScaleReading[]): Figure[] {
+  const rendered = readings.filter((reading) => reading.render.error === undefined);
+  const first = rendered[0];
+  if (first === undefined) return [];
+  const name = (instances: number) => `render of the whole stack, N=${instances}`;
+  const baseline = measured(name(first.instances), "s", first.render.seconds);
+  const figures: Figure[] = rendered.map((reading, index) => ({
+    part: "scale",
+    ...measured(name(reading.instances), "s", reading.render.seconds),
+    ...(index > 0 ? { baseline } : {}),
+  }));
+  for (const reading of rendered.slice(1)) {
+    figures.push({
+      part: "scale",
+      ...measured(`render of the whole stack, ratio N=${first.instances}→${reading.instances}`, "×", [
+        median([...reading.render.seconds]) / baseline.median,
+      ]),
+      baseline: workRatio(first.instances, reading.instances),
+    });
+  }
+  const failed = readings.filter((reading) => reading.render.error !== undefined);
+  const last = figures[figures.length - 1] as Figure;
+  const notes = ["renderAll (configs/render.ts) in the bench's process, one round per render"];
+  for (const reading of failed) {
+    notes.push(
+      `N=${reading.instances}: render failed after ${formatSeconds(median([...reading.render.seconds]))}: ${reading.render.error}`,
+    );
+  }
+  figures[figures.length - 1] = { ...last, note: notes.join("; ") };
+  return figures;
+}
+
+function formatSeconds(value: number): string {
+  return `${Number(value.toPrecision(3))} s`;
+}
+
+/** Replica by replica, the later value over the first; a count with fewer replicas pairs what it has. */
+function ratios(first: readonly number[], later: readonly number[]): number[] {
+  return later.map((value, index) => value / (first[index] ?? first[0] ?? Number.NaN));
+}
+
+/** The median over replicas of one quantity at one count; NaN if the count was not measured. */
+function quantityMedian(reading: ScaleReading, quantity: Quantity): number {
+  return median(reading.replicas.map(quantity.value));
+}
+
+/** Each quantity by name, its median at each measured count, for the results file and the docs' table. */
+export function scaleTable(readings: readonly ScaleReading[]): {
+  readonly counts: readonly number[];
+  readonly rows: readonly {
+    name: string;
+    unit: string;
+    values: readonly number[];
+    ratios: readonly number[];
+  }[];
+} {
+  const live = measuredReadings(readings);
+  const counts = live.map((reading) => reading.instances);
+  const rows = quantities.map((quantity) => {
+    const values = live.map((reading) => quantityMedian(reading, quantity));
+    return {
+      name: quantity.name,
+      unit: quantity.unit,
+      values,
+      ratios: values.map((value) => value / (values[0] as number)),
+    };
   });
-}
-
-/** Failed scrapes of the target jobs, by count of instances and replica; undefined when none failed. */
-function failedScrapes(readings: readonly ScaleReading[]): string | undefined {
-  const failed = readings.filter((reading) => reading.replicas.some((replica) => replica.failedScrapes > 0));
-  if (failed.length === 0) return undefined;
-  const counts = failed.map(
-    (reading) =>
-      `N=${reading.instances}: ${reading.replicas.map((replica) => replica.failedScrapes).join(", ")}`,
+  const rendered = live.map((reading) =>
+    reading.render.error === undefined ? median([...reading.render.seconds]) : Number.NaN,
   );
-  return `failed scrapes in the window, per replica: ${counts.join("; ")}`;
+  rows.push({
+    name: "render of the whole stack",
+    unit: "s",
+    values: rendered,
+    ratios: rendered.map((value) => value / (rendered[0] as number)),
+  });
+  return { counts, rows };
 }
 
-function signed(value: number): string {
-  const rounded = Math.abs(value) >= 100 ? Math.round(value) : Number(value.toPrecision(3));
-  return `${rounded >= 0 ? "+" : ""}${rounded.toLocaleString("en-US")}`;
-}
+/** The quantities the plot draws, as ratios to the first count, with the work's own ratio as the reference. */
+const plotted = [
+  "series in the head",
+  "Prometheus resident memory",
+  "Prometheus CPU",
+  "rule evaluation per cycle, summed over groups",
+  "scrape duration of a job, p99",
+  "slowest dashboard panel query",
+  "render of the whole stack",
+];
 
-/** The median over replicas of one field, for logging a reading as it is taken. */
-export function replicaMedian(reading: ScaleReading, key: ReadingKey): number {
-  return median(reading.replicas.map((replica) => replica[key]));
+export function scalePlotLines(readings: readonly ScaleReading[]): PlotLine[] {
+  const { counts, rows } = scaleTable(readings);
+  const first = counts[0] ?? 1;
+  const lines: PlotLine[] = [
+    { name: "work (N)", points: counts.map((count) => [count, count / first] as const), dashed: true },
+  ];
+  for (const row of rows.filter((each) => plotted.includes(each.name))) {
+    lines.push({
+      name: row.name,
+      points: counts
+        .map((count, index) => [count, row.ratios[index] as number] as const)
+        .filter(([, ratio]) => Number.isFinite(ratio)),
+    });
+  }
+  return lines;
 }

@@ -1,44 +1,64 @@
 /**
- * The arithmetic of the bench's scale part (bench/scale-math.ts). The part itself runs twenty-odd processes
- * for minutes, so `npm test` never runs it: `npm run bench -- --only scale` does.
+ * The bench's scale part, its quick pieces: the arithmetic (bench/scale-math.ts), the plot (bench/svg-plot.ts)
+ * and the many-port server that stands in for the monitored jobs (bench/fleet-server.ts), on a few ports. The
+ * part itself runs hundreds of jobs for minutes, so `npm test` never runs it: `npm run bench -- --only scale`
+ * does.
  */
 import { expect } from "chai";
+import { fleetRequestSeries, renderAppFamilies } from "../bench/fleet-exposition";
+import { type Fleet, serveFleet } from "../bench/fleet-server";
 import {
-  addedPerInstance,
   parseInstanceCounts,
   type ReplicaReading,
   readinessQueries,
   readingQueries,
+  ruleGroupName,
   ruleGroupsQuery,
   type ScaleReading,
   scaleFigures,
+  scalePlotLines,
+  scaleTable,
   scaleTargets,
+  scrapeDurationStats,
+  scrapeDurationsQuery,
 } from "../bench/scale-math";
+import { decades, logLogSvg } from "../bench/svg-plot";
 import { promqlErrors } from "../configs/promql/lint";
 import { loadSettings } from "../configs/validate";
+import { apiRoutes, metricNames, requestDurationBuckets, requestLabels } from "../service/metrics-contract";
+import { boundedFetch } from "../test-support/http";
+import { freePort, loopback } from "../test-support/ports";
+import { parseExposition, type Sample, startTestServer } from "../test-support/service";
 
 const mib = 2 ** 20;
 
 function replica(overrides: Partial<ReplicaReading> = {}): ReplicaReading {
   return {
-    scrapeMeanSeconds: 0.002,
-    scrapeMaxSeconds: 0.01,
     ruleEvaluationSeconds: 0.02,
     rules: 38,
     headSeries: 2700,
     residentBytes: 100 * mib,
-    cpuCores: 0.02,
+    cpuSecondsPerMinute: 1.2,
     failedScrapes: 0,
+    samplesPerScrape: 128,
+    scrapeMedianSeconds: 0.002,
+    scrapeP99Seconds: 0.01,
+    largestGroup: { name: "slo.yml;slo-availability", seconds: 0.01 },
+    panels: [
+      { dashboard: "Service", panel: "Requests", seconds: 0.01 },
+      { dashboard: "SLO", panel: "Burn rate", seconds: 0.03 },
+    ],
     ...overrides,
   };
 }
 
-describe("the scale bench's arithmetic", () => {
+const rendered = { seconds: [0.2, 0.21, 0.19] };
+
+describe("the scale bench", () => {
   describe("--scale-instances", () => {
     it("reads ascending counts, spaces allowed", () => {
-      expect(parseInstanceCounts("1,5,20")).to.deep.equal([1, 5, 20]);
+      expect(parseInstanceCounts("1,20,100,500")).to.deep.equal([1, 20, 100, 500]);
       expect(parseInstanceCounts(" 2 , 3")).to.deep.equal([2, 3]);
-      expect(parseInstanceCounts("7")).to.deep.equal([7]);
     });
 
     for (const text of ["", "0,5", "1,x", "1.5", "-1", "1,,5"]) {
@@ -47,11 +67,9 @@ describe("the scale bench's arithmetic", () => {
       });
     }
 
-    for (const text of ["5,1", "1,5,5"]) {
-      it(`refuses ${JSON.stringify(text)}, which does not ascend`, () => {
-        expect(() => parseInstanceCounts(text)).to.throw(RangeError, "ascend without repeats");
-      });
-    }
+    it("refuses counts that do not ascend", () => {
+      expect(() => parseInstanceCounts("5,1")).to.throw(RangeError, "ascend without repeats");
+    });
   });
 
   it("makes each address its own target job with the HTTP contract, which the settings accept", () => {
@@ -60,50 +78,60 @@ describe("the scale bench's arithmetic", () => {
       { job: "app-1", addresses: ["127.0.0.1:20001"], httpContract: true },
       { job: "app-2", addresses: ["127.0.0.1:20002"], httpContract: true },
     ]);
-    const { settings } = loadSettings({ targets });
-    expect(settings.targets.map((target) => target.job)).to.deep.equal(["app-1", "app-2"]);
+    expect(loadSettings({ targets }).settings.targets.map((target) => target.job)).to.deep.equal([
+      "app-1",
+      "app-2",
+    ]);
   });
 
   describe("the queries", () => {
-    const reading = readingQueries(["app-1", "app-2"], "127.0.0.1:9090", 60);
-    const readiness = readinessQueries(["app-1", "app-2"]);
+    const reading = readingQueries("127.0.0.1:9090", 60);
 
-    it("are valid PromQL that yields an instant vector", () => {
-      const groups = ruleGroupsQuery("127.0.0.1:9090", 60);
-      for (const expr of [...Object.values(reading), ...Object.values(readiness), groups]) {
-        expect(promqlErrors(expr), expr).to.deep.equal([]);
-      }
+    it("are valid PromQL", () => {
+      const all = [
+        ...Object.values(reading),
+        ...Object.values(readinessQueries()),
+        ruleGroupsQuery("127.0.0.1:9090", 60),
+        scrapeDurationsQuery,
+      ];
+      for (const expr of all) expect(promqlErrors(expr), expr).to.deep.equal([]);
     });
 
-    it("read the targets by their jobs and the replica from its own scrape of itself, over the window", () => {
-      expect(reading.scrapeMeanSeconds).to.equal(
-        'avg(avg_over_time(scrape_duration_seconds{job=~"app-1|app-2"}[60s]))',
-      );
+    it("read the jobs by one pattern that leaves out the demo app, and the replica from its scrape of itself", () => {
+      expect(scrapeDurationsQuery).to.equal('scrape_duration_seconds{job=~"app-[0-9]+"}');
       expect(reading.ruleEvaluationSeconds).to.equal(
         'sum(avg_over_time(prometheus_rule_group_last_duration_seconds{job="prometheus",instance="127.0.0.1:9090"}[60s]))',
       );
-      expect(reading.headSeries).to.equal(
-        'sum(prometheus_tsdb_head_series{job="prometheus",instance="127.0.0.1:9090"})',
+      expect(reading.cpuSecondsPerMinute).to.equal(
+        'sum(rate(process_cpu_seconds_total{job="prometheus",instance="127.0.0.1:9090"}[60s])) * 60',
       );
+    });
+
+    it("name a rule group by its file and group, without the temporary directory", () => {
+      expect(ruleGroupName("/tmp/watchtower-e2e-x/prometheus/slo.yml;slo-latency")).to.equal(
+        "slo.yml;slo-latency",
+      );
+    });
+
+    it("take the median and the 99th percentile of the scrape durations", () => {
+      const values = Array.from({ length: 100 }, (_, index) => (index + 1) / 1000);
+      expect(scrapeDurationStats(values)).to.deep.equal({ median: 0.0505, p99: 0.099 });
     });
   });
 
   describe("the figures", () => {
     const readings: ScaleReading[] = [
-      { instances: 1, replicas: [replica(), replica({ headSeries: 2600, residentBytes: 90 * mib })] },
-      {
-        instances: 5,
-        replicas: [
-          replica({ headSeries: 3500 }),
-          replica({ headSeries: 3400, residentBytes: 99 * mib, failedScrapes: 2 }),
-        ],
-      },
+      { instances: 1, render: rendered, replicas: [replica(), replica({ headSeries: 2600 })] },
       {
         instances: 20,
-        replicas: [
-          replica({ headSeries: 6500, scrapeMeanSeconds: 0.004 }),
-          replica({ headSeries: 6400, residentBytes: 135 * mib, scrapeMeanSeconds: 0.003 }),
-        ],
+        render: { seconds: [0.4, 0.4, 0.5] },
+        replicas: [replica({ headSeries: 7200 }), replica({ headSeries: 7000, cpuSecondsPerMinute: 3.6 })],
+      },
+      {
+        instances: 100,
+        render: { seconds: [0.09], error: "invalid PromQL: alert rule SLOMetricsAbsent" },
+        replicas: [],
+        error: "the stack's files did not render",
       },
     ];
     const figures = scaleFigures(readings, 60);
@@ -113,56 +141,117 @@ describe("the scale bench's arithmetic", () => {
       return figure;
     };
 
-    it("gives each count one round per replica, in the figure's unit, against the first count", () => {
-      const series = named("series in the head, N=5");
-      expect(series.part).to.equal("scale");
-      expect(series.rounds).to.deep.equal([3500, 3400]);
-      expect(series.median).to.equal(3450);
-      expect(series.baseline?.name).to.equal("series in the head, N=1");
+    it("gives each count one round per replica, against the first count", () => {
+      const series = named("series in the head, N=20");
+      expect(series.rounds).to.deep.equal([7200, 7000]);
       expect(series.baseline?.median).to.equal(2650);
-      expect(named("series in the head, N=1").baseline).to.equal(undefined);
-      expect(named("Prometheus resident memory, N=20").rounds).to.deep.equal([100, 135]);
-      expect(named("scrape duration, mean over the target jobs, N=20").rounds).to.deep.equal([4, 3]);
+      expect(named("Prometheus resident memory, N=1").rounds).to.deep.equal([100, 100]);
     });
 
-    it("gives the growth from the first count to the last, per replica", () => {
-      const growth = named("series in the head, growth N=1→20");
-      expect(growth.unit).to.equal("×");
-      expect(growth.rounds).to.deep.equal([6500 / 2700, 6400 / 2600]);
-      expect(growth.baseline).to.equal(undefined);
-      expect(named("Prometheus resident memory, growth N=1→20").rounds).to.deep.equal([1, 1.5]);
+    it("puts each ratio beside the work's ratio", () => {
+      const ratio = named("series in the head, ratio N=1→20");
+      expect(ratio.unit).to.equal("×");
+      expect(ratio.rounds).to.deep.equal([7200 / 2700, 7000 / 2600]);
+      expect(ratio.baseline?.median).to.equal(20);
+      expect(named("Prometheus CPU, ratio N=1→20").rounds).to.deep.equal([1, 3]);
     });
 
-    it("notes the source and what each added instance cost on the last figure of each quantity", () => {
-      expect(named("series in the head, growth N=1→20").note).to.equal(
-        "prometheus_tsdb_head_series at the end of the 60 s window, one round per replica; +200 per added instance",
+    it("names the largest rule group and the slowest panel", () => {
+      expect(named("largest rule group per cycle, N=20").note).to.include("slo.yml;slo-availability");
+      expect(named("slowest dashboard panel query, N=1").median).to.be.closeTo(30, 1e-9);
+      expect(named("slowest dashboard panel query, N=1").note).to.include("SLO / Burn rate");
+    });
+
+    it("reports a count whose render failed, with the render's error, and measures no stack for it", () => {
+      expect(figures.some((figure) => figure.name.includes("N=100"))).to.equal(false);
+      expect(named("render of the whole stack, ratio N=1→20").note).to.include(
+        "N=100: render failed after 0.09 s: invalid PromQL",
       );
-      expect(named("series in the head, N=20").note).to.equal(undefined);
-      expect(named("scrape duration, mean over the target jobs, growth N=1→20").note).to.include(
-        "failed scrapes in the window, per replica: N=5: 0, 2",
-      );
-      expect(named("series in the head, growth N=1→20").note).not.to.include("failed");
     });
 
-    it("orders the figures by quantity, every count and then the growth", () => {
-      expect(figures.slice(0, 4).map((figure) => figure.name)).to.deep.equal([
-        "scrape duration, mean over the target jobs, N=1",
-        "scrape duration, mean over the target jobs, N=5",
-        "scrape duration, mean over the target jobs, N=20",
-        "scrape duration, mean over the target jobs, growth N=1→20",
+    it("tabulates and plots the measured counts, the work as the reference line", () => {
+      const table = scaleTable(readings);
+      expect(table.counts).to.deep.equal([1, 20]);
+      expect(table.rows.find((row) => row.name === "render of the whole stack")?.ratios).to.deep.equal([
+        1, 2,
       ]);
-      expect(figures).to.have.length(7 * 4);
-    });
-
-    it("has no growth for a single count, and refuses none", () => {
-      const single = scaleFigures([readings[0] as ScaleReading], 60);
-      expect(single.filter((figure) => figure.name.includes("growth"))).to.deep.equal([]);
-      expect(single).to.have.length(7);
-      expect(() => scaleFigures([], 60)).to.throw("no count of instances");
+      const lines = scalePlotLines(readings);
+      expect(lines[0]).to.deep.equal({
+        name: "work (N)",
+        points: [
+          [1, 1],
+          [20, 20],
+        ],
+        dashed: true,
+      });
+      const svg = logLogSvg({ title: "t", xLabel: "x", yLabel: "y", lines });
+      expect(svg).to.match(/^<svg /);
+      expect(svg.match(/<polyline /g)).to.have.length(lines.length);
+      expect(decades([1, 500])).to.deep.equal([1, 10, 100, 1000]);
     });
   });
 
-  it("divides what the instances added by how many were added", () => {
-    expect(addedPerInstance({ instances: 1, median: 2650 }, { instances: 20, median: 6450 })).to.equal(200);
+  describe("the many-port server", function () {
+    this.timeout(20_000);
+    let fleet: Fleet | undefined;
+    after(() => fleet?.stop());
+
+    const scrapeOf = async (port: number): Promise<Sample[]> => {
+      const response = await boundedFetch(`http://${loopback}:${port}/metrics`);
+      expect(response.status).to.equal(200);
+      return parseExposition(await response.text());
+    };
+    const own = (samples: readonly Sample[]) => samples.filter((s) => s.name.startsWith("app_")).length;
+    const shape = (samples: readonly Sample[]) =>
+      [...new Set(samples.map((sample) => `${sample.name}{${Object.keys(sample.labels).sort()}}`))].sort();
+
+    it("serves each job on its own port with the service's own series, and stops a port on request", async () => {
+      const ports = [await freePort(), await freePort(), await freePort()];
+      fleet = await serveFleet(ports);
+      const scrapes = await Promise.all(ports.map(scrapeOf));
+      const service = await startTestServer();
+      let real: Sample[];
+      try {
+        for (const route of [apiRoutes.items, `${apiRoutes.slow}?ms=1`, apiRoutes.error]) {
+          await (await boundedFetch(`${service.url}${route}`)).arrayBuffer();
+        }
+        real = parseExposition(await (await boundedFetch(`${service.url}/metrics`)).text());
+      } finally {
+        await service.close();
+      }
+      for (const samples of scrapes) {
+        // The same families and label names as the real service after the same three routes; the app's own
+        // series exactly, the runtime's as many give or take a few (heap spaces and handle types vary by process).
+        expect(shape(samples)).to.deep.equal(shape(real));
+        expect(own(samples)).to.equal(own(real));
+        expect(samples.length).to.be.within(real.length - 10, real.length + 10);
+        const buckets = samples.filter((s) => s.name === `${metricNames.requestDurationSeconds}_bucket`);
+        expect(new Set(buckets.map((s) => s.labels.le))).to.have.length(requestDurationBuckets.length + 1);
+        expect(
+          Object.keys(samples.find((s) => s.name === metricNames.requestsTotal)?.labels ?? {}),
+        ).to.have.members([...requestLabels]);
+      }
+      await fleet.close(ports[1] as number);
+      const refused = await boundedFetch(`http://${loopback}:${ports[1]}/metrics`).then(
+        () => false,
+        () => true,
+      );
+      expect(refused).to.equal(true);
+      expect(own(await scrapeOf(ports[0] as number))).to.equal(own(real));
+    });
+
+    it("advances each counter at its series' rate, with cumulative buckets", () => {
+      const at = (seconds: number) =>
+        parseExposition(renderAppFamilies(seconds, 0.5)).filter((s) => s.labels.route === apiRoutes.items);
+      const count = (samples: Sample[]) =>
+        samples.find((s) => s.name === metricNames.requestsTotal)?.value as number;
+      const rate = fleetRequestSeries[0]?.requestsPerSecond as number;
+      expect(count(at(60)) - count(at(0))).to.equal(60 * rate);
+      const buckets = at(60)
+        .filter((s) => s.name.endsWith("_bucket"))
+        .map((s) => s.value);
+      expect(buckets).to.deep.equal([...buckets].sort((a, b) => a - b));
+      expect(buckets.at(-1)).to.equal(count(at(60)));
+    });
   });
 });
