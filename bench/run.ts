@@ -9,14 +9,16 @@
  *   npm run bench -- --only http,scrape        some parts
  *   npm run bench -- --skip alert --json out.json
  */
+
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg, platform, release, totalmem } from "node:os";
+import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { benchCardinality } from "./cardinality";
 import { type Figure, formatTable, type PartName, partNames } from "./figures";
 import { benchFootprint } from "./footprint";
 import { benchHttp } from "./http";
 import { benchInstructions } from "./instructions";
+import { machine } from "./machine";
 import { benchScale } from "./scale";
 import { parseInstanceCounts } from "./scale-math";
 import { benchScrape } from "./scrape";
@@ -208,19 +210,15 @@ interface BenchReport {
   readonly finishedAt: string;
   readonly command: string;
   readonly options: BenchOptions;
-  readonly machine: ReturnType<typeof machine>;
+  readonly machine: ReturnType<typeof runMachine>;
   readonly loadAverageAtEnd: readonly number[];
   readonly figures: readonly Figure[];
   readonly failures: readonly Failure[];
 }
 
-function machine() {
-  const [first] = cpus();
+function runMachine() {
   return {
-    cpuModel: first?.model ?? "unknown",
-    cores: availableParallelism(),
-    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
-    os: `${platform()} ${release()}`,
+    ...machine(),
     node: process.version,
     loadAverageAtStart: loadavg(),
   };
@@ -228,7 +226,7 @@ function machine() {
 
 async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
   const startedAt = new Date();
-  const host = machine();
+  const host = runMachine();
   const figures: Figure[] = [];
   const failures: Failure[] = [];
   const runners: Record<PartName, () => Promise<Figure[]>> = {

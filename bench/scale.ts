@@ -17,9 +17,10 @@
  * second that this part is about. The figures, the machine and its load go to `bench/results/<name>.json`, and
  * the ratios to N = 1 are drawn in `bench/results/<name>.svg`.
  */
+
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg, platform, release, totalmem } from "node:os";
+import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildDashboards, dashboardPanelQueries, dashboardPanels } from "../configs/grafana";
@@ -40,6 +41,7 @@ import type { PrometheusClient } from "../test-support/prometheus-client";
 import { seconds, waitFor } from "../test-support/wait";
 import type { Figure } from "./figures";
 import { type FleetProcess, type FleetUsage, startFleetProcess } from "./fleet-server";
+import { machine } from "./machine";
 import {
   type PanelTiming,
   type QueriedKey,
@@ -555,16 +557,6 @@ function writeResults(
     lines: scalePlotLines(results.readings),
   });
   writeFileSync(join(resultsDir, `${name}.svg`), svg);
-}
-
-function machine() {
-  const [first] = cpus();
-  return {
-    cpuModel: first?.model ?? "unknown",
-    cores: availableParallelism(),
-    memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
-    os: `${platform()} ${release()}`,
-  };
 }
 
 function binaryVersion(path: string): string {

@@ -10,6 +10,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import {
   type DeploymentPlan,
+  type PlannedAccess,
   type PlannedSecretSource,
   prometheusGroup,
   type SecretName,
@@ -24,19 +25,10 @@ import { type GeneratedSecret, PlannedService, topologicalOrder } from "./planne
 import { readStackSettings } from "./stack-config";
 import { type StackInputs, stackInputs } from "./stack-inputs";
 
-/** What `pulumi up` prints: where to look, how to log in, how to run the load test again. */
-export interface StackOutputs {
-  readonly appUrl: string;
-  readonly prometheusUrls: readonly string[];
-  readonly alertmanagerUrl: string;
-  readonly grafanaUrl: string;
-  /** The inbox's web UI, or where e-mail goes instead when `email.smarthost` names a real SMTP server. */
-  readonly mailpitUrl: string;
-  readonly grafanaAdminUser: string;
+/** What `pulumi up` prints: where to look, how to log in, how to run the load test again (the plan's access). */
+export interface StackOutputs extends PlannedAccess {
   /** A secret: `pulumi stack output grafanaAdminPassword --show-secrets` prints it. */
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  /** The command that runs the load test again, or how to turn it on. */
-  readonly loadtestRerun: string;
   /** What the last delivery check found, and when; or that it is off. */
   readonly deliveryCheck: pulumi.Output<string> | string;
 }
