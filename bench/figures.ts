@@ -11,6 +11,7 @@ export const partNames = [
   "cardinality",
   "alert",
   "footprint",
+  "noop-up",
   "scale",
 ] as const;
 export type PartName = (typeof partNames)[number];

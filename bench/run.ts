@@ -6,6 +6,7 @@
  *
  *   npm run bench                              every part, about 35 minutes on 2 cores
  *   npm run bench -- --only footprint          what the stack costs its host, on Docker: about 10 minutes
+ *   npm run bench -- --only noop-up            the program's part of a no-op `pulumi up`, under mocks: about 2 minutes
  *   npm run bench -- --only http,scrape        some parts
  *   npm run bench -- --skip alert --json out.json
  */
@@ -19,6 +20,7 @@ import { benchFootprint } from "./footprint";
 import { benchHttp } from "./http";
 import { benchInstructions } from "./instructions";
 import { machine } from "./machine";
+import { benchNoopUp } from "./noop-up";
 import { benchScale } from "./scale";
 import { parseInstanceCounts } from "./scale-math";
 import { benchScrape } from "./scrape";
@@ -38,6 +40,7 @@ interface BenchOptions {
   readonly attackRequests: number;
   readonly alertRounds: number;
   readonly footprintMinutes: number;
+  readonly noopUpRounds: number;
   readonly scaleInstances: readonly number[];
   readonly scaleSettleSeconds: number;
   readonly scaleResults: string | undefined;
@@ -55,6 +58,7 @@ const defaults = {
   attackRequests: 100_000,
   alertRounds: 3,
   footprintMinutes: 5,
+  noopUpRounds: 5,
   scaleInstances: [1, 20, 100, 500],
   scaleSettleSeconds: 60,
 } as const;
@@ -64,6 +68,8 @@ const attackBatches = 4;
 const attackConcurrency = 16;
 /** Bounds each batch of the attack in time, whatever the machine's speed. */
 const attackBatchDeadlineMs = 120_000;
+/** The noop-up part starts no round after this long, however many were asked for. */
+const noopUpBudgetMs = 600_000;
 
 const usage = `usage: npm run bench -- [options]
   --only <parts>              run only these parts (comma-separated: ${partNames.join(", ")})
@@ -80,6 +86,7 @@ const usage = `usage: npm run bench -- [options]
   --attack-requests <n>       random requests of the cardinality attack (default ${defaults.attackRequests})
   --alert-rounds <n>          rounds of the time-to-alert part, each on a fresh stack (default ${defaults.alertRounds})
   --footprint-minutes <n>     quiet minutes the footprint part measures after the load test (default ${defaults.footprintMinutes})
+  --noop-up-rounds <n>        interleaved rounds of the noop-up part, one run of each variant in each (default ${defaults.noopUpRounds})
   --scale-instances <counts>  monitored jobs the scale part adds to the stack, ascending, the first the
                               baseline of the others (default ${defaults.scaleInstances.join(",")})
   --scale-settle <seconds>    window the scale part reads each count over, from when every job has
@@ -133,6 +140,7 @@ function parseBenchArgs(args: readonly string[]): BenchOptions | "help" {
     attackRequests: integer("--attack-requests", values["attack-requests"], defaults.attackRequests),
     alertRounds: integer("--alert-rounds", values["alert-rounds"], defaults.alertRounds),
     footprintMinutes: integer("--footprint-minutes", values["footprint-minutes"], defaults.footprintMinutes),
+    noopUpRounds: integer("--noop-up-rounds", values["noop-up-rounds"], defaults.noopUpRounds),
     scaleInstances: instanceCounts("--scale-instances", values["scale-instances"], defaults.scaleInstances),
     scaleSettleSeconds: integer("--scale-settle", values["scale-settle"], defaults.scaleSettleSeconds),
     scaleResults: values["scale-results"],
@@ -159,6 +167,7 @@ function parse(args: readonly string[]) {
       "attack-requests": { type: "string" },
       "alert-rounds": { type: "string" },
       "footprint-minutes": { type: "string" },
+      "noop-up-rounds": { type: "string" },
       "scale-instances": { type: "string" },
       "scale-settle": { type: "string" },
       "scale-results": { type: "string" },
@@ -256,6 +265,7 @@ async function runBench(options: BenchOptions, log: (line: string) => void): Pro
       }),
     alert: () => benchTimeToAlert({ rounds: options.alertRounds, log }),
     footprint: () => benchFootprint({ steadyMinutes: options.footprintMinutes, log }),
+    "noop-up": () => benchNoopUp({ rounds: options.noopUpRounds, budgetMs: noopUpBudgetMs, log }),
     scale: () =>
       benchScale({
         instances: options.scaleInstances,

@@ -14,6 +14,8 @@ interface PulumiCall {
   cwd: string;
   passphrase: string;
   args: string;
+  /** PULUMI_NODEJS_TRANSPILE_ONLY as the call saw it. */
+  transpileOnly: string;
 }
 
 /**
@@ -27,7 +29,7 @@ function fakePulumi(dir: string, log: string, failOn?: string): void {
     `if [[ -n "\${PULUMI_CONFIG_PASSPHRASE+set}" ]]; then passphrase="$PULUMI_CONFIG_PASSPHRASE"`,
     `elif [[ -n "\${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then passphrase="file:$(cat "$PULUMI_CONFIG_PASSPHRASE_FILE")"`,
     'else passphrase="<unset>"; fi',
-    `printf '%s\\t%s\\t%s\\n' "$PWD" "$passphrase" "$*" >> ${JSON.stringify(log)}`,
+    `printf '%s\\t%s\\t%s\\t%s\\n' "$PWD" "$passphrase" "$*" "\${PULUMI_NODEJS_TRANSPILE_ONLY:-}" >> ${JSON.stringify(log)}`,
     failOn === undefined ? "" : `[[ "$*" == ${JSON.stringify(failOn)}* ]] && exit 1`,
     "exit 0",
   ].join("\n");
@@ -41,8 +43,8 @@ function calls(log: string): PulumiCall[] {
     .trim()
     .split("\n")
     .map((line) => {
-      const [cwd = "", passphrase = "", args = ""] = line.split("\t");
-      return { cwd, passphrase, args };
+      const [cwd = "", passphrase = "", args = "", transpileOnly = ""] = line.split("\t");
+      return { cwd, passphrase, args, transpileOnly };
     });
 }
 
@@ -99,8 +101,10 @@ describe("npm run up / npm run destroy", function () {
     expect(recorded.map(({ args }) => args)).to.deep.equal([
       "stack select dev --create --secrets-provider passphrase",
       "config get docker:host --stack dev",
-      "up --stack dev --yes --diff",
+      "up --stack dev --yes --skip-preview --diff",
     ]);
+    // Type-checked by npm run typecheck, not again on every run; only the program's run is told so.
+    expect(recorded.map(({ transpileOnly }) => transpileOnly)).to.deep.equal(["", "", "true"]);
     const generated = fs.readFileSync(passphraseFile, "utf8");
     expect(generated).to.have.length.of.at.least(40);
     expect(fs.statSync(passphraseFile).mode & 0o777).to.equal(0o600);
@@ -138,14 +142,14 @@ describe("npm run up / npm run destroy", function () {
       [],
       cleanEnv(binDir, { PULUMI_CONFIG_PASSPHRASE_FILE: chosenFile, WATCHTOWER_PASSPHRASE_FILE: unused }),
     );
-    expect(calls(log)).to.deep.equal([
+    expect(calls(log).map(({ cwd, passphrase, args }) => ({ cwd, passphrase, args }))).to.deep.equal([
       {
         cwd: repositoryRoot,
         passphrase: "mine",
         args: "stack select staging --create --secrets-provider passphrase",
       },
       { cwd: repositoryRoot, passphrase: "mine", args: "config get docker:host --stack staging" },
-      { cwd: repositoryRoot, passphrase: "mine", args: "up --stack staging --yes" },
+      { cwd: repositoryRoot, passphrase: "mine", args: "up --stack staging --yes --skip-preview" },
       { cwd: repositoryRoot, passphrase: "file:from-file", args: "destroy --stack dev --yes" },
     ]);
     expect(fs.existsSync(unused)).to.equal(false);
@@ -198,7 +202,7 @@ describe("npm run up / npm run destroy", function () {
     }
     expect(failure?.code).to.equal(1);
     expect(failure?.stderr).to.include(`Docker does not answer at ${unanswered.host} (from DOCKER_HOST)`);
-    expect(calls(log).map(({ args }) => args)).not.to.include("up --stack dev --yes");
+    expect(calls(log).map(({ args }) => args)).not.to.include("up --stack dev --yes --skip-preview");
   });
 
   it("pulumi selects the stack, then runs any command from the project root with the stack's passphrase", async () => {
@@ -215,11 +219,13 @@ describe("npm run up / npm run destroy", function () {
       cwd: repositoryRoot,
       passphrase: firstSelect?.passphrase,
       args: "stack select staging --create --secrets-provider passphrase",
+      transpileOnly: "",
     });
     expect(output).to.deep.equal({
       cwd: repositoryRoot,
       passphrase: firstSelect?.passphrase,
       args: "stack output --show-secrets",
+      transpileOnly: "",
     });
   });
 

@@ -11,4 +11,7 @@ pulumi stack select "$WATCHTOWER_STACK" --create --secrets-provider passphrase
 # The same check the program makes before its first resource, before Pulumi loads plugins and images.
 WATCHTOWER_DOCKER_HOST="$(pulumi config get docker:host --stack "$WATCHTOWER_STACK" 2>/dev/null || true)" \
   "$watchtower_root/node_modules/.bin/tsx" "$watchtower_root/infra/docker-preflight.ts"
-pulumi up --stack "$WATCHTOWER_STACK" --yes "$@"
+# Pulumi's Node.js runtime type-checks the program on every run, most of the program's own time after an edit;
+# `npm run typecheck` and CI check it already (docs/performance.md, "A no-op pulumi up"). No preview first:
+# --yes applies what it shows anyway, and a preview runs the whole program once more.
+PULUMI_NODEJS_TRANSPILE_ONLY=true pulumi up --stack "$WATCHTOWER_STACK" --yes --skip-preview "$@"
