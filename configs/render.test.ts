@@ -61,8 +61,7 @@ describe("renderAll", () => {
     const ruleCount = (settings: ReturnType<typeof fleet>) => {
       const files = renderAll(settings, dockerEndpoints(settings), { ruleTests: false });
       return [renderedPaths.alertRules, renderedPaths.sloRules]
-        .map((path) => (parse(files[path] ?? "") as { groups: { rules: unknown[] }[] }).groups)
-        .flat()
+        .flatMap((path) => (parse(files[path] ?? "") as { groups: { rules: unknown[] }[] }).groups)
         .reduce((count, group) => count + group.rules.length, 0);
     };
     expect(ruleCount(fleet(500))).to.equal(ruleCount(fleet(1)));

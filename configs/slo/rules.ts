@@ -7,12 +7,7 @@
 import { metricNames } from "../../service/metrics-contract";
 import { annotationKeys, sloAlertNames } from "../names";
 import { runbookAnchor, runbookPath } from "../prometheus/rules";
-import {
-  bucketLabel,
-  jobsSelector,
-  serverErrorShare,
-  slowRequestShare,
-} from "../promql/queries";
+import { bucketLabel, jobsSelector, serverErrorShare, slowRequestShare } from "../promql/queries";
 import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import { durationMs, formatDuration } from "../settings/duration";
 import { httpContractJobs } from "../settings/monitored-jobs";
