@@ -4,7 +4,7 @@
  * stderr) and, with --json <file>, writes the same figures as JSON. Exits 1 if a part failed to run; goals
  * that are not met are reported, not failed: a benchmark measures, it does not assert.
  *
- *   npm run bench                              every part, about 35 minutes on 2 cores
+ *   npm run bench                              every part, about 40 minutes on 2 cores
  *   npm run bench -- --only footprint          what the stack costs its host, on Docker: about 10 minutes
  *   npm run bench -- --only noop-up            the program's part of a no-op `pulumi up`, under mocks: about 2 minutes
  *   npm run bench -- --only http,scrape        some parts
