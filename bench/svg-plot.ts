@@ -57,7 +57,9 @@ export function logLogSvg(plot: LogLogPlot): string {
   const x = (value: number) => (margin.left + scale(xTicks, value) * plotWidth).toFixed(1);
   const y = (value: number) => (margin.top + (1 - scale(yTicks, value)) * plotHeight).toFixed(1);
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    // The accessible name, for screen readers and for pages that embed the plot.
+    `<title>${escapeXml(plot.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${escapeXml(plot.title)}</text>`,
   ];
