@@ -88,18 +88,19 @@ export async function benchTimeToAlert(options: AlertBenchOptions): Promise<Figu
   ];
 }
 
-function requireStackBinaries(): { prometheus: string; alertmanager: string } {
+/** The shipped defaults watch the host (host.enabled), so the stack runs node exporter too. */
+function requireStackBinaries(): { prometheus: string; alertmanager: string; nodeExporter: string } {
   const find = (name: BinaryName) => ({ name, path: findBinary(name) });
-  const found = [find("prometheus"), find("alertmanager")];
+  const found = [find("prometheus"), find("alertmanager"), find("node_exporter")];
   const missing = found.filter((binary) => binary.path === undefined).map((binary) => binary.name);
-  const [prometheus, alertmanager] = found.map((binary) => binary.path);
-  if (prometheus === undefined || alertmanager === undefined) {
+  const [prometheus, alertmanager, nodeExporter] = found.map((binary) => binary.path);
+  if (prometheus === undefined || alertmanager === undefined || nodeExporter === undefined) {
     throw new Error(
       `time to alert needs ${missing.join(" and ")}: run \`npm run tools\` to build the pinned versions into ` +
         ".tools/bin, or leave this part out with --skip alert",
     );
   }
-  return { prometheus, alertmanager };
+  return { prometheus, alertmanager, nodeExporter };
 }
 
 /** Until every replica has scraped the service successfully, an InstanceDown could not even start. */

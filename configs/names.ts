@@ -8,7 +8,15 @@ export const jobs = {
   app: "app",
   prometheus: "prometheus",
   alertmanager: "alertmanager",
+  /** Node exporter on the stack's own host (host.enabled). */
+  node: "node",
 } as const;
+
+/**
+ * The label that names the machine a host exporter's series describe: `host.name` in the settings. Set on the
+ * scrape job rather than taken from the exporter's own hostname, which in a container is the container's id.
+ */
+export const hostLabel = "host";
 
 /** External label carrying the replica's name; dropped before alerts reach Alertmanager so it deduplicates. */
 export const replicaLabel = "replica";
@@ -22,6 +30,8 @@ export function replicaName(replica: number): string {
 export const ruleGroups = {
   app: "app",
   stack: "monitoring-stack",
+  /** The alerts on the stack's own host (host.enabled). */
+  host: "host",
   custom: "custom",
 } as const;
 

@@ -15,7 +15,7 @@ import { prometheusSyntheticSeries } from "../configs/promql/upstream-metrics";
 import { renderAll } from "../configs/render";
 import { type Endpoints, type HostPort, hostPort } from "../configs/runtime/endpoints";
 import { renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
-import { alertmanagerFlags, prometheusFlags } from "../configs/runtime/server-flags";
+import { alertmanagerFlags, nodeExporterFlags, prometheusFlags } from "../configs/runtime/server-flags";
 import type { Settings } from "../configs/settings/schema";
 import { loadSettings } from "../configs/validate";
 import { metricNames, probePaths } from "../service/metrics-contract";
@@ -41,6 +41,8 @@ const firstRequestPollMs = 50;
 export interface StackBinaries {
   readonly prometheus: string;
   readonly alertmanager: string;
+  /** Needed while `host.enabled`: node exporter, watching this machine as the stack watches its host. */
+  readonly nodeExporter?: string;
 }
 
 export interface LoadtestRun {
@@ -67,6 +69,7 @@ export interface StackOptions {
 /** Names of the stack's processes, as they appear in log file names and failure messages. */
 const appName = "app";
 const alertmanagerName = "alertmanager";
+const nodeExporterName = "node-exporter";
 
 export class Stack {
   readonly inbox: Inbox;
@@ -100,6 +103,11 @@ export class Stack {
     const log = options.log ?? console.log;
     const { settings, warnings } = loadSettings(options.settings);
     for (const warning of warnings) log(`      settings warning: ${warning}`);
+    if (settings.host.enabled && options.binaries.nodeExporter === undefined) {
+      throw new Error(
+        "host.enabled is true but no node_exporter binary was given (binaries.nodeExporter): pass it, or set host.enabled to false",
+      );
+    }
     const tempDir = makeTempDir("watchtower-e2e-");
     let inbox: Inbox | undefined;
     try {
@@ -111,6 +119,7 @@ export class Stack {
         await Promise.all([
           stack.startAlertmanager(),
           stack.startApp(),
+          ...(settings.host.enabled ? [stack.startNodeExporter()] : []),
           ...endpoints.prometheus.map((_, replica) => stack.startPrometheus(replica)),
         ]);
       } catch (error) {
@@ -159,6 +168,18 @@ export class Stack {
         env: { ...process.env, HOST: loopback, PORT: port, LOG_LEVEL: "warn" },
       },
       async () => (await boundedFetch(`http://${address}${probePaths.readiness}`)).ok,
+    );
+  }
+
+  /** Starts node exporter on this machine's root, as the Docker stack runs it on its host's, and waits for it. */
+  async startNodeExporter(): Promise<void> {
+    const binary = this.binaries.nodeExporter;
+    if (binary === undefined) throw new Error("no node_exporter binary was given");
+    const address = this.endpoints.nodeExporter;
+    await this.startProcess(
+      nodeExporterName,
+      { command: binary, args: nodeExporterFlags({ listenAddress: address, rootfs: "/" }) },
+      async () => (await boundedFetch(`http://${address}/metrics`)).ok,
     );
   }
 
@@ -300,12 +321,13 @@ export class Stack {
    * Waits until every replica has scraped every target of every job successfully: only from then on can an
    * alert about any of them fire. Prometheus applies its targets a few seconds after it starts.
    */
-  /** Every target of the stack's own (the app, each replica, Alertmanager) up on every replica. */
+  /** Every target of the stack's own (the app, each replica, Alertmanager, node exporter) up on every replica. */
   waitForAllTargetsUp(timeoutMs: number): Promise<Waited<true>> {
     const expected = describeTargets([
       ...[this.endpoints.app].map((instance) => ({ job: jobs.app, instance })),
       ...this.endpoints.prometheus.map((instance) => ({ job: jobs.prometheus, instance })),
       ...[this.endpoints.alertmanager].map((instance) => ({ job: jobs.alertmanager, instance })),
+      ...(this.settings.host.enabled ? [{ job: jobs.node, instance: this.endpoints.nodeExporter }] : []),
     ]);
     return this.waitFor(
       "every target up on every replica",
@@ -435,10 +457,12 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
   const prometheus: HostPort[] = [];
   for (let replica = 0; replica < settings.prometheus.replicas; replica++) prometheus.push(await address());
   const alertmanager = await address();
+  const nodeExporter = await address();
   return {
     app,
     prometheus,
     alertmanager,
+    nodeExporter,
     inboxSmtp: inbox.address,
     links: {
       // No Grafana runs here; the link is where it would be, and only appears in e-mail text.

@@ -96,11 +96,19 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
     envs: envs.length > 0 ? envs : undefined,
     workingDir: service.workingDir,
     uploads: uploads(service, inputs.secrets),
-    volumes: service.volumes.map(({ volume, target }) => {
-      const volumeName = inputs.volumeNames[volume];
-      if (volumeName === undefined) throw new Error(`${service.key} mounts the unknown volume ${volume}`);
-      return { volumeName, containerPath: target };
-    }),
+    volumes: [
+      ...service.volumes.map(({ volume, target }) => {
+        const volumeName = inputs.volumeNames[volume];
+        if (volumeName === undefined) throw new Error(`${service.key} mounts the unknown volume ${volume}`);
+        return { volumeName, containerPath: target };
+      }),
+      ...service.hostMounts.map(({ source, target, readOnly }) => ({
+        hostPath: source,
+        containerPath: target,
+        readOnly,
+      })),
+    ],
+    ...(service.pidMode ? { pidMode: service.pidMode } : {}),
     healthcheck: healthcheck(service),
     // Unset rather than false: the provider's default, so the inputs of an existing container do not change.
     ...(readOnly ? { readOnly: true } : {}),

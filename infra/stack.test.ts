@@ -12,7 +12,7 @@ import {
 } from "../configs/deployment/plan";
 import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
-import { dockerEndpoints } from "../configs/runtime/docker-endpoints";
+import { dockerAliases, dockerEndpoints } from "../configs/runtime/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
 import { loadSettings } from "../configs/validate";
 import { loadtestEnv } from "../loadtest/contract";
@@ -44,6 +44,7 @@ const types = {
   grafana: "watchtower:index:GrafanaService",
   inbox: "watchtower:index:MailpitInbox",
   loadtest: "watchtower:index:LoadTest",
+  nodeExporter: "watchtower:index:NodeExporter",
   network: "docker:index/network:Network",
   image: "docker:index/image:Image",
   remoteImage: "docker:index/remoteImage:RemoteImage",
@@ -253,8 +254,9 @@ describe("the Pulumi program under mocks", function () {
           `${resource.name} named after its component`,
         ).to.equal(true);
       }
-      // One container per planned service: the app, the inbox, Alertmanager, two replicas, Grafana, k6.
-      expect(byType(run, types.container)).to.have.length(7);
+      // One container per planned service: the app, the inbox, node exporter, Alertmanager, two replicas,
+      // Grafana, k6.
+      expect(byType(run, types.container)).to.have.length(8);
       expect(byType(run, types.network)).to.have.length(1);
     });
 
@@ -409,7 +411,7 @@ describe("the Pulumi program under mocks", function () {
 
     it("pins every image: no `latest`, remote images kept on destroy, containers on image ids", () => {
       const remoteImages = byType(run, types.remoteImage);
-      expect(remoteImages).to.have.length(5);
+      expect(remoteImages).to.have.length(6);
       for (const image of remoteImages) {
         const name = String(image.inputs.name);
         expect(name, image.name).to.match(/^[^:@]+:[\w][\w.-]*$/);
@@ -481,8 +483,8 @@ describe("the Pulumi program under mocks", function () {
           Object.fromEntries(service.tmpfs.map((tmpfs) => [tmpfs.target, tmpfsOptions(tmpfs)])),
         );
       }
-      // The app and the inbox are handed no file; the others get theirs as uploads into the root.
-      expect(readOnly.sort()).to.deep.equal(["app", "mailpit"]);
+      // The app, the inbox and node exporter are handed no file; the others get theirs as uploads into the root.
+      expect(readOnly.sort()).to.deep.equal(["app", "mailpit", "node-exporter"]);
     });
 
     it("reports what the plan says a person opens and runs", () => {
@@ -491,16 +493,49 @@ describe("the Pulumi program under mocks", function () {
       expect(reported).to.deep.equal(plan.access);
     });
 
-    it("starts the Prometheus replicas after the app and Alertmanager, and each after the one before it", () => {
+    it("starts the Prometheus replicas after the app, node exporter and Alertmanager, and each after the one before it", () => {
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
         "monitoring-app-container",
+        "monitoring-node-exporter-container",
         "monitoring-alertmanager-container",
       ]);
       expect(resource(run, "monitoring-prometheus-1").dependsOn).to.have.members([
         "monitoring-app-container",
+        "monitoring-node-exporter-container",
         "monitoring-alertmanager-container",
         "monitoring-prometheus-0",
       ]);
+    });
+
+    it("runs node exporter on the host's PID namespace and its root, read-only, with no published port", () => {
+      const { plan } = stackInputs({}, mockProject, mockStack);
+      const planned = plan.services.find((service) => service.key === dockerAliases.nodeExporter);
+      if (planned === undefined) throw new Error("the plan has no node exporter");
+      const [component] = byType(run, types.nodeExporter);
+      const container = resource(run, "monitoring-node-exporter-container");
+      expect(container.parent).to.equal(component?.name);
+      expect(container.inputs.name).to.equal(planned.containerName);
+      expect(container.inputs.pidMode).to.equal("host");
+      expect(container.inputs.volumes).to.deep.equal([
+        { hostPath: "/", containerPath: "/host", readOnly: true },
+      ]);
+      expect(container.inputs.ports ?? []).to.deep.equal([]);
+      expect(container.inputs.networkMode).to.equal(undefined);
+      expect(container.inputs.user).to.equal("65534:65534");
+      expect(container.inputs.readOnly).to.equal(true);
+      expect(container.inputs.command).to.deep.equal(["--web.listen-address=:9100", "--path.rootfs=/host"]);
+      expect((container.inputs.healthcheck as { tests: string[] }).tests).to.deep.equal([
+        "CMD",
+        ...(planned.healthcheck?.test ?? []),
+      ]);
+      expect(container.inputs.memory).to.equal(planned.memoryMb);
+      // No other container sees the host's processes or files.
+      for (const other of byType(run, types.container)) {
+        if (other === container) continue;
+        expect(other.inputs.pidMode, other.name).to.equal(undefined);
+        for (const volume of (other.inputs.volumes as { hostPath?: string }[] | undefined) ?? [])
+          expect(volume.hostPath, other.name).to.equal(undefined);
+      }
     });
 
     it("keeps services up, replaces them safely and checks their health", () => {
@@ -537,7 +572,7 @@ describe("the Pulumi program under mocks", function () {
       expect(command.slice(0, 1)).to.deep.equal(["run"]);
       expect(command.join(" ")).to.match(/--tag testid=watchtower-[0-9a-f]{12}/);
       expect(command.join(" ")).to.include("experimental-prometheus-rw");
-      expect(loadtest.options.dependsOn).to.have.length(5);
+      expect(loadtest.options.dependsOn).to.have.length(6);
       expect(run.outputs.loadtestRerun).to.equal(`docker start --attach ${root}-loadtest`);
     });
 
@@ -918,6 +953,17 @@ describe("the Pulumi program under mocks", function () {
         ),
       ).to.deep.equal([]);
       expect(run.outputs.deliveryCheck).to.equal("off: delivery.checkOnUp is false");
+    });
+
+    it("declares no node exporter when host.enabled is false", async () => {
+      const run = await runStack({ host: { enabled: false } });
+      expect(byType(run, types.nodeExporter)).to.deep.equal([]);
+      expect(run.resources.has("monitoring-node-exporter-container")).to.equal(false);
+      expect(byType(run, types.container)).to.have.length(7);
+      expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
+        "monitoring-app-container",
+        "monitoring-alertmanager-container",
+      ]);
     });
 
     it("declares no load test when loadtest.enabled is false, and says how to turn it on", async () => {

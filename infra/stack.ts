@@ -189,6 +189,7 @@ const stackComponents: Readonly<Record<string, { readonly type: string; readonly
   [dockerAliases.alertmanager]: { type: "AlertmanagerService", name: "alertmanager" },
   [prometheusGroup]: { type: "PrometheusReplicas", name: "prometheus" },
   [dockerAliases.grafana]: { type: "GrafanaService", name: "grafana" },
+  [dockerAliases.nodeExporter]: { type: "NodeExporter", name: "node-exporter" },
   loadtest: { type: "LoadTest", name: "loadtest" },
 };
 

@@ -15,6 +15,7 @@ import {
   imageRef,
   k6,
   mailpitImage,
+  nodeExporter,
   nodeImage,
   prometheus,
 } from "../configs/runtime/versions";
@@ -34,6 +35,7 @@ export const standinImages = {
   alertmanager: imageRef(alertmanager),
   k6: imageRef(k6),
   mailpit: mailpitImage,
+  "node-exporter": imageRef(nodeExporter),
   grafana: grafanaImage,
   node: nodeImage,
 } as const;

@@ -19,6 +19,7 @@ export function loopbackEndpoints(replicas: number): Endpoints {
     app: "127.0.0.1:15002",
     prometheus,
     alertmanager: "127.0.0.1:19093",
+    nodeExporter: "127.0.0.1:19100",
     inboxSmtp: "127.0.0.1:11025",
     links: {
       grafana: "http://127.0.0.1:13000",

@@ -35,6 +35,7 @@ const stackEndpoints: Endpoints = {
   app: "app:5002",
   prometheus: ["prometheus-0:9090", "prometheus-1:9090"],
   alertmanager: "alertmanager:9093",
+  nodeExporter: "node-exporter:9100",
   inboxSmtp: "mailpit:1025",
   links: {
     grafana: "http://127.0.0.1:3000",

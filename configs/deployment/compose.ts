@@ -90,6 +90,12 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
       read_only: true,
     })),
     ...service.volumes.map(({ volume, target }) => ({ type: "volume", source: volume, target })),
+    ...service.hostMounts.map(({ source, target, readOnly }) => ({
+      type: "bind",
+      source,
+      target,
+      read_only: readOnly,
+    })),
   ];
   return {
     container_name: service.containerName,
@@ -105,6 +111,7 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
         }
       : {}),
     ...(service.workingDir ? { working_dir: service.workingDir } : {}),
+    ...(service.pidMode ? { pid: service.pidMode } : {}),
     ...(service.ports.length > 0
       ? {
           ports: service.ports.map(({ container, host, hostIp }) => ({

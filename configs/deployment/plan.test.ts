@@ -6,7 +6,7 @@ import { renderedPaths } from "../runtime/layout";
 import type { SettingsInput } from "../settings/schema";
 import { composeRootIsReadOnly, filesDigestLabel, renderCompose } from "./compose";
 import { goDuration, isGoDuration } from "./go-duration";
-import { appBuildArgs, loadtestServiceKey } from "./plan";
+import { appBuildArgs, hostRootfsTarget, loadtestServiceKey } from "./plan";
 
 /** The plan exactly as `npm run render` and the Pulumi program compute it. */
 function planFor(input: SettingsInput = {}) {
@@ -215,6 +215,36 @@ describe("the Compose rendering of the plan", () => {
       const dependsOn = Object.keys((rendered.depends_on as Record<string, unknown> | undefined) ?? {});
       expect(dependsOn, service.key).to.deep.equal([...service.after]);
     }
+  });
+
+  it("runs node exporter with the host's PID namespace and its root read-only, on the private network only", () => {
+    const planned = plan.services.find((service) => service.key === "node-exporter");
+    const rendered = compose.services["node-exporter"] ?? {};
+    expect(planned?.image).to.deep.equal({ kind: "pinned", ref: "prom/node-exporter:v1.12.1" });
+    expect(rendered.pid).to.equal("host");
+    expect(rendered.volumes).to.deep.equal([
+      { type: "bind", source: "/", target: hostRootfsTarget, read_only: true },
+    ]);
+    expect(rendered.ports).to.equal(undefined);
+    expect(rendered.network_mode).to.equal(undefined);
+    expect(rendered.networks).to.deep.equal({ stack: { aliases: ["node-exporter"] } });
+    expect(rendered.command).to.deep.equal([
+      "--web.listen-address=:9100",
+      `--path.rootfs=${hostRootfsTarget}`,
+    ]);
+    for (const [key, other] of Object.entries(compose.services)) {
+      if (key === "node-exporter") continue;
+      expect(other.pid, key).to.equal(undefined);
+      const binds = ((other.volumes as { type: string; source: string }[] | undefined) ?? []).filter(
+        (mount) => mount.type === "bind" && !mount.source.startsWith("./"),
+      );
+      expect(binds, key).to.deep.equal([]);
+    }
+    const off = planFor({ host: { enabled: false } }).plan;
+    expect(off.services.map((service) => service.key)).not.to.include("node-exporter");
+    expect(off.services.find((service) => service.key === "prometheus-0")?.after).not.to.include(
+      "node-exporter",
+    );
   });
 
   it("names its volumes and network as the Pulumi program does", () => {

@@ -14,13 +14,14 @@ import { jobs } from "../names";
 import { containerPorts, dockerAliases, prometheusHostPort, publishedUrl } from "../runtime/docker-endpoints";
 import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../runtime/layout";
-import { alertmanagerFlags, prometheusFlags } from "../runtime/server-flags";
+import { alertmanagerFlags, nodeExporterFlags, prometheusFlags } from "../runtime/server-flags";
 import {
   alertmanager,
   grafanaImage,
   imageRef,
   k6,
   mailpitImage,
+  nodeExporter,
   nodeImage,
   prometheus,
 } from "../runtime/versions";
@@ -84,6 +85,19 @@ export interface PlannedVolume {
 }
 
 /**
+ * A directory of the Docker host bind-mounted into the container, always read-only: what a host exporter reads.
+ * No propagation is asked for: node exporter's README adds `rslave`, which an engine refuses where the host's
+ * `/` is neither a shared nor a slave mount, so the engine's default applies (Engine 20.10 of the Docker tests
+ * chose `rslave` for `/` itself). With a private mount, a filesystem mounted on the host after the container
+ * started is seen once it restarts.
+ */
+export interface PlannedHostMount {
+  readonly source: string;
+  readonly target: string;
+  readonly readOnly: true;
+}
+
+/**
  * A file system the container gets in memory, for a program that writes scratch files under a read-only root.
  * Its pages count towards the container's memory limit, so each is small.
  */
@@ -125,6 +139,13 @@ export interface ServicePlan {
   readonly files: readonly PlannedFile[];
   readonly secrets: readonly PlannedSecret[];
   readonly volumes: readonly PlannedVolume[];
+  /** Directories of the Docker host, read-only: only a host exporter has any. */
+  readonly hostMounts: readonly PlannedHostMount[];
+  /**
+   * `host`: the container shares the host's PID namespace, so /proc lists the host's processes (node exporter's
+   * process and pressure figures). Unset: a namespace of its own.
+   */
+  readonly pidMode?: "host";
   readonly healthcheck?: PlannedHealthcheck;
   /** `/etc/hosts` entries; `host-gateway` is the Docker host, as Docker Desktop's host.docker.internal is. */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
@@ -249,6 +270,7 @@ function userService(service: UserService, name: (what: string) => string): Serv
     files: [],
     secrets: [],
     volumes: [],
+    hostMounts: [],
     healthcheck: healthcheck(service.healthcheck),
     healthyWithinSeconds: 120,
     extraHosts: [dockerHostGateway],
@@ -434,6 +456,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     files: [],
     secrets: [],
     volumes: [],
+    hostMounts: [],
     // The image is built FROM a Node.js image, so node itself can probe: no curl or wget needed.
     healthcheck: healthcheck([
       "node",
@@ -472,6 +495,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
           files: [],
           secrets: [],
           volumes: [],
+          hostMounts: [],
           // Mailpit's own probe, the one its image declares.
           healthcheck: healthcheck(["/mailpit", "readyz"]),
           healthyWithinSeconds: 60,
@@ -485,6 +509,8 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
           tmpfs: [{ target: "/tmp", sizeMb: 32 }],
         }
       : undefined;
+
+  const hostExporter = settings.host.enabled ? nodeExporterService(endpoints.nodeExporter, name) : undefined;
 
   const alertmanagerPort = port(endpoints.alertmanager);
   const alertmanagerService: ServicePlan = {
@@ -511,6 +537,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
         ? []
         : [{ target: alertmanagerSmtpPasswordTarget, secret: "smtpPassword" }],
     volumes: [volume(`${dockerAliases.alertmanager}-data`, containerPaths.alertmanagerData)],
+    hostMounts: [],
     // amtool ships in the image; it fails unless the API answers.
     healthcheck: healthcheck([
       "/bin/amtool",
@@ -559,6 +586,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       ],
       secrets: [],
       volumes: [volume(`${key}-data`, containerPaths.prometheusData)],
+      hostMounts: [],
       // Targets on the Docker host are written host.docker.internal:<port>, which Linux engines only resolve
       // when asked (Engine 20.10 added host-gateway for this).
       extraHosts: [dockerHostGateway],
@@ -572,6 +600,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       after: [
         ...(app ? [app.key] : []),
         ...userServices.map((service) => service.key),
+        ...(hostExporter ? [hostExporter.key] : []),
         alertmanagerService.key,
         ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
       ],
@@ -626,6 +655,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     files: grafanaFiles,
     secrets: [{ target: containerPaths.grafanaAdminPassword, secret: "grafanaAdminPassword" }],
     volumes: [volume(`${dockerAliases.grafana}-data`, containerPaths.grafanaData)],
+    hostMounts: [],
     // The official image ships curl for exactly this. The first start creates and migrates the database.
     healthcheck: healthcheck(
       ["curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${containerPorts.grafana}/api/health`],
@@ -650,6 +680,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ...(app ? [app] : []),
     ...userServices,
     ...(inbox ? [inbox] : []),
+    ...(hostExporter ? [hostExporter] : []),
     alertmanagerService,
     ...replicas,
     grafana,
@@ -730,6 +761,55 @@ function plannedSecrets(settings: Settings): DeploymentPlan["secrets"] {
   };
 }
 
+/** Where the host's root filesystem is mounted in node exporter's container, and its `--path.rootfs`. */
+export const hostRootfsTarget = "/host";
+
+/**
+ * Node exporter on the stack's own host, as its README runs it in a container: the host's `/` read-only at
+ * `--path.rootfs`, and the host's PID namespace.
+ *
+ * Not on the host's network: there it would listen on every interface of the host (nothing narrower is both
+ * reachable from the replicas on the private network and unreachable from outside), and the stack publishes no
+ * exporter. On the private network the replicas reach it by its alias and nothing else can; the price is that
+ * its network figures are the container's own interface, not the host's (docs/hosts.md says so).
+ *
+ * As `nobody`, the image's own user: statfs() of a mount point and the world-readable files under /proc and
+ * /sys need no privilege, so the read-only mount and the PID namespace do not call for root. A filesystem
+ * mounted under a directory `nobody` cannot enter is reported with `node_filesystem_device_error` instead of
+ * its size.
+ */
+function nodeExporterService(endpoint: HostPort, name: (what: string) => string): ServicePlan {
+  const listenPort = port(endpoint);
+  return {
+    key: dockerAliases.nodeExporter,
+    origin: "stack",
+    containerName: name(dockerAliases.nodeExporter),
+    aliases: [alias(endpoint)],
+    image: { kind: "pinned", ref: imageRef(nodeExporter) },
+    user: nobody,
+    // The image's entrypoint is node_exporter; these are its arguments.
+    command: nodeExporterFlags({ listenAddress: `:${listenPort}`, rootfs: hostRootfsTarget }),
+    environment: {},
+    // No published port: only the replicas scrape it, over the private network.
+    ports: [],
+    files: [],
+    secrets: [],
+    volumes: [],
+    hostMounts: [{ source: "/", target: hostRootfsTarget, readOnly: true }],
+    pidMode: "host",
+    // The official image is busybox-based: its wget asks the exporter's landing page.
+    healthcheck: healthcheck(["wget", "-q", "--spider", `http://127.0.0.1:${listenPort}/`]),
+    healthyWithinSeconds: 60,
+    after: [],
+    // A few tens of megabytes on a small host; the rest is for hosts with many CPUs, disks and interfaces.
+    memoryMb: 128,
+    lifecycle: "service",
+    // It only reads: /proc, /sys and the host's root under /host.
+    readOnlyRootFilesystem: true,
+    tmpfs: [],
+  };
+}
+
 /**
  * Value of the run's `testid` tag: a digest of what the run does, so each new script or plan writes series of
  * its own while a deployment with nothing changed keeps the same container.
@@ -782,6 +862,7 @@ function loadtestService(
     files: [...scriptFiles, file(inputs.files, renderedPaths.loadtestOptions, optionsTarget)],
     secrets: [],
     volumes: [],
+    hostMounts: [],
     // loadtest.target may be a target on the Docker host, written host.docker.internal:<port>.
     extraHosts: [dockerHostGateway],
     after: before.map((service) => service.key).filter((key) => key !== dockerAliases.grafana),

@@ -22,11 +22,14 @@ import {
   alertThresholdQuery,
   alertThresholdRecord,
   errorRatio,
+  filesystemFreeRatio,
   jobSelector,
   latencyQuantile,
+  memoryAvailableRatio,
   requestsInWindow,
 } from "../promql/queries";
 import {
+  nodeExporterMetrics,
   nodeProcessMetrics,
   prometheusSyntheticSeries,
   stackHealthMetrics,
@@ -41,6 +44,7 @@ import { alertWindowsMs } from "../slo/windows";
 import { loadSettings } from "../validate";
 import { generatedYaml } from "../yaml";
 import { alertsDashboard } from "./dashboards/alerts";
+import { hostsDashboard, hostVariable } from "./dashboards/hosts";
 import { loadtestDashboard } from "./dashboards/loadtest";
 import { selectedJob, serviceDashboard } from "./dashboards/service";
 import { sloDashboard } from "./dashboards/slo";
@@ -63,6 +67,7 @@ function endpointsFor(settings: Settings): Endpoints {
       hostPort(`prometheus-${i}`, 9090),
     ),
     alertmanager: hostPort("alertmanager", 9093),
+    nodeExporter: hostPort("node-exporter", 9100),
     inboxSmtp: hostPort("mailpit", 1025),
     links: {
       grafana: "http://127.0.0.1:3000",
@@ -72,7 +77,13 @@ function endpointsFor(settings: Settings): Endpoints {
   };
 }
 
-const dashboardUids = [serviceDashboard.uid, alertsDashboard.uid, loadtestDashboard.uid, sloDashboard.uid];
+const dashboardUids = [
+  serviceDashboard.uid,
+  alertsDashboard.uid,
+  loadtestDashboard.uid,
+  sloDashboard.uid,
+  hostsDashboard.uid,
+];
 
 interface ProvisionedDatasource {
   name: string;
@@ -472,6 +483,65 @@ describe("Grafana provisioning and dashboards", () => {
     });
   });
 
+  describe("the Hosts dashboard", () => {
+    const host = `,host="$${hostVariable}"`;
+
+    it("draws the host alerts' thresholds as red lines on the panels that show their series", () => {
+      const board = dashboard(defaults, hostsDashboard.uid);
+      const memory = panelRunning(board, memoryAvailableRatio(jobs.node, host));
+      expect(thresholdsOf(memory)).to.deep.equal({
+        style: "line",
+        lines: [defaults.alerts.hostMemoryLow.minAvailableRatio],
+      });
+      const disk = panelRunning(board, filesystemFreeRatio(jobs.node, host));
+      expect(thresholdsOf(disk)).to.deep.equal({
+        style: "line",
+        lines: [defaults.alerts.hostDiskFillingUp.minFreeRatio],
+      });
+      const changed = dashboard(
+        settingsWith({
+          alerts: { hostDiskFillingUp: { minFreeRatio: 0.25 }, hostMemoryLow: { enabled: false } },
+        }),
+        hostsDashboard.uid,
+      );
+      expect(thresholdsOf(panelRunning(changed, filesystemFreeRatio(jobs.node, host))).lines).to.deep.equal([
+        0.25,
+      ]);
+      expect(thresholdsOf(panelRunning(changed, memoryAvailableRatio(jobs.node, host))).lines).to.deep.equal(
+        [],
+      );
+    });
+
+    it("has CPU, memory, disk space, disk I/O, network and load panels, each of the selected host", () => {
+      const board = dashboard(defaults, hostsDashboard.uid);
+      expect(dashboardPanels(board).map((panel) => panel.title)).to.deep.equal([
+        "CPU busy by mode",
+        "Load average",
+        "Memory available",
+        "Disk space free",
+        "Disk throughput",
+        "Disk busy",
+        "Network traffic",
+      ]);
+      for (const panel of dashboardPanels(board))
+        for (const expr of exprs(panel))
+          expect(expr, panel.title ?? "")
+            .to.include(`job="${jobs.node}"`)
+            .and.include(host.slice(1));
+      const variable = board.templating.list?.find((candidate) => candidate.name === hostVariable);
+      expect(variable?.current?.value).to.equal("local");
+      const named = dashboard(settingsWith({ host: { name: "db-1" } }), hostsDashboard.uid);
+      expect(
+        named.templating.list?.find((candidate) => candidate.name === hostVariable)?.current?.value,
+      ).to.equal("db-1");
+    });
+
+    it("is left out when host.enabled is false", () => {
+      const off = settingsWith({ host: { enabled: false } });
+      expect(buildDashboards(off).map((board) => board.uid)).to.not.include(hostsDashboard.uid);
+    });
+  });
+
   describe("the SLOs dashboard", () => {
     it("draws every ErrorBudgetBurn factor on the burn rates the alerts compare, pages red and tickets orange", () => {
       const board = dashboard(defaults, sloDashboard.uid);
@@ -583,6 +653,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(stackMetricNames),
         ...Object.values(stackHealthMetrics),
         ...Object.values(nodeProcessMetrics),
+        ...Object.values(nodeExporterMetrics),
         alertThresholdRecord,
       ]);
       for (const [, settings] of variants) {
@@ -600,6 +671,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(prometheusSyntheticSeries),
         ...Object.values(stackHealthMetrics),
         ...Object.values(nodeProcessMetrics),
+        ...Object.values(nodeExporterMetrics),
       ];
       expect(named.filter((name) => !used.has(name))).to.deep.equal([]);
     });

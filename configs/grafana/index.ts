@@ -9,6 +9,7 @@ import { type RenderedFiles, renderedPaths } from "../runtime/layout";
 import { durationMs, formatDuration } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { buildAlertsDashboard } from "./dashboards/alerts";
+import { buildHostsDashboard } from "./dashboards/hosts";
 import { buildLoadtestDashboard } from "./dashboards/loadtest";
 import { buildServiceDashboard } from "./dashboards/service";
 import { buildSloDashboard } from "./dashboards/slo";
@@ -26,6 +27,7 @@ export function buildDashboards(settings: Settings): Dashboard[] {
     buildAlertsDashboard(settings),
     buildLoadtestDashboard(settings),
     ...(slo ? [slo] : []),
+    ...(settings.host.enabled ? [buildHostsDashboard(settings)] : []),
   ];
 }
 

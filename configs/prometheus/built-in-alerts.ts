@@ -10,19 +10,26 @@
  */
 import { z } from "zod";
 import { requestDurationBuckets } from "../../service/metrics-contract";
-import { jobs, type RuleGroup, ruleGroups } from "../names";
+import { hostLabel, jobs, type RuleGroup, ruleGroups } from "../names";
 import {
   alertedLatencyQuantile,
   alertThresholdLabel,
   alertThresholdRecord,
   errorRatio,
+  filesystemFreeRatio,
   jobSelector,
   jobsSelector,
   latencyQuantile,
+  memoryAvailableRatio,
   requestsInWindow,
   targetUp,
 } from "../promql/queries";
-import { prometheusSyntheticSeries, stackMetricNames } from "../promql/upstream-metrics";
+import {
+  nodeExporterMetrics,
+  nodeFilesystemLabels,
+  prometheusSyntheticSeries,
+  stackMetricNames,
+} from "../promql/upstream-metrics";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
 import { jobAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
@@ -34,6 +41,7 @@ import {
   firstPrometheus,
   latencyTests,
   notConnectedTest,
+  ratioBelowTests,
   requestVolumeTests,
   targetDownTest,
   testTarget,
@@ -406,7 +414,107 @@ export const builtInAlertRegistry = {
       defaults: (config) => `any within ${config.window}, ${forText(config)}`,
     },
   }),
+  hostDiskFillingUp: defineAlert(builtInAlertSpecs.hostDiskFillingUp, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: `${filesystemFreeRatio(jobs.node)} < ${config.minFreeRatio}`,
+      summary: "A filesystem of the stack's host is nearly full.",
+      description: [
+        "Filesystem ",
+        { label: nodeFilesystemLabels.mountpoint },
+        " (",
+        { label: nodeFilesystemLabels.device },
+        ") of host ",
+        { label: hostLabel },
+        " has ",
+        { value: "humanizePercentage" },
+        ` of its space free, less than the configured minimum of ${percent(config.minFreeRatio)}.`,
+      ],
+    }),
+    unitTests: (alert, context, config) =>
+      ratioBelowTests(alert, context, config.minFreeRatio, {
+        numerator: nodeExporterMetrics.filesystemAvailBytes,
+        denominator: nodeExporterMetrics.filesystemSizeBytes,
+        labels: {
+          ...hostTestLabels(context),
+          device: "/dev/vda1",
+          mountpoint: "/",
+          fstype: "ext4",
+        },
+        what: "free space",
+        ignored: [
+          {
+            labels: { ...hostTestLabels(context), device: "tmpfs", mountpoint: "/run", fstype: "tmpfs" },
+            why: "a tmpfs",
+          },
+        ],
+      }),
+    readme: {
+      firesWhen: "a disk filesystem of the host has less than `minFreeRatio` of its space free",
+      defaults: (config) => `${percent(config.minFreeRatio)} free, ${forText(config)}`,
+    },
+  }),
+  hostMemoryLow: defineAlert(builtInAlertSpecs.hostMemoryLow, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: `${memoryAvailableRatio(jobs.node)} < ${config.minAvailableRatio}`,
+      summary: "The stack's host is running out of memory.",
+      description: [
+        "Host ",
+        { label: hostLabel },
+        " has ",
+        { value: "humanizePercentage" },
+        ` of its memory available, less than the configured minimum of ${percent(config.minAvailableRatio)}.`,
+      ],
+    }),
+    unitTests: (alert, context, config) =>
+      ratioBelowTests(alert, context, config.minAvailableRatio, {
+        numerator: nodeExporterMetrics.memoryAvailableBytes,
+        denominator: nodeExporterMetrics.memoryTotalBytes,
+        labels: hostTestLabels(context),
+        what: "available memory",
+      }),
+    readme: {
+      firesWhen: "less than `minAvailableRatio` of the host's memory is available",
+      defaults: (config) => `${percent(config.minAvailableRatio)} available, ${forText(config)}`,
+    },
+  }),
+  hostExporterDown: defineAlert(builtInAlertSpecs.hostExporterDown, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: up(jobs.node),
+      summary: "The exporter of the stack's host does not answer scrapes; the host is not watched.",
+      description: [
+        "Node exporter ",
+        { label: "instance" },
+        " of host ",
+        { label: hostLabel },
+        ` has not answered a scrape for at least ${config.for} (up = `,
+        { value: "humanize" },
+        "); the disk and memory alerts of the host cannot fire until it is back.",
+      ],
+    }),
+    unitTests: (alert, context) => [
+      targetDownTest(alert, context, jobs.node, context.endpoints.nodeExporter, [], {
+        [hostLabel]: hostTestName,
+      }),
+    ],
+    readme: { firesWhen: "the host's node exporter does not answer scrapes", defaults: forText },
+  }),
 } satisfies Record<BuiltInAlertKey, BuiltInAlertDefinition>;
+
+/** `0.1` → `10%`. */
+function percent(ratio: number): string {
+  return `${Number((ratio * 100).toPrecision(4))}%`;
+}
+
+/** The `host` label of the host alerts' unit tests: any name does, as the rules select by job. */
+const hostTestName = "test-host";
+
+/** The labels every series of the host's node exporter carries: its job, its address and the host's name. */
+function hostTestLabels(context: TestContext): Record<string, string> {
+  return { job: jobs.node, instance: context.endpoints.nodeExporter, [hostLabel]: hostTestName };
+}
 
 /**
  * Both halves of the pipeline: Prometheus handing alerts to Alertmanager, and Alertmanager delivering
@@ -508,6 +616,7 @@ export function builtInAlerts(
     });
     if (!perJob) {
       if (!stackWide.enabled) return [];
+      if (definition.spec.watchesHost && !settings.host.enabled) return [];
       return [{ ...common, ...fields(stackWide), ...stackWide.rule(jobSelector(jobs.app)) }];
     }
     const instances = jobsToWatch

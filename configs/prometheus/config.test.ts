@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir } from "../../test-support/cleanup";
 import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
-import { jobs, replicaLabel, replicaName } from "../names";
+import { hostLabel, jobs, replicaLabel, replicaName } from "../names";
 import { dockerEndpoints } from "../runtime/docker-endpoints";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
@@ -16,7 +16,7 @@ import { renderPrometheusConfig, ruleFilesGlob } from "./config";
 
 interface ScrapeConfig {
   job_name: string;
-  static_configs: { targets: string[] }[];
+  static_configs: { targets: string[]; labels?: Record<string, string> }[];
 }
 
 function parsed(settingsInput: object, endpoints: (replicas: number) => Endpoints, replica: number) {
@@ -68,7 +68,7 @@ describe("renderPrometheusConfig", () => {
     });
   });
 
-  it("scrapes the app, every replica including itself, and Alertmanager, under the shared job names", () => {
+  it("scrapes the app, every replica including itself, Alertmanager and the host's node exporter, under the shared job names", () => {
     const endpoints = loopbackEndpoints(3);
     for (const replica of [0, 1, 2]) {
       const config = parsed(three, loopbackEndpoints, replica);
@@ -78,8 +78,21 @@ describe("renderPrometheusConfig", () => {
         [jobs.app, [endpoints.app]],
         [jobs.prometheus, [...endpoints.prometheus]],
         [jobs.alertmanager, [endpoints.alertmanager]],
+        [jobs.node, [endpoints.nodeExporter]],
       ]);
     }
+  });
+
+  it("labels the node exporter's series with host.name, and leaves it out when host.enabled is false", () => {
+    const node = (settings: object) =>
+      parsed(settings, loopbackEndpoints, 0).scrape_configs.find((job) => job.job_name === jobs.node);
+    expect(node({})?.static_configs).to.deep.equal([
+      { targets: [loopbackEndpoints(2).nodeExporter], labels: { [hostLabel]: "local" } },
+    ]);
+    expect(node({ host: { name: "db-1.example" } })?.static_configs[0]?.labels).to.deep.equal({
+      [hostLabel]: "db-1.example",
+    });
+    expect(node({ host: { enabled: false } })).to.equal(undefined);
   });
 
   it("sends alerts to Alertmanager without the replica label, so the pair's alerts deduplicate", () => {

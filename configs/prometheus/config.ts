@@ -1,11 +1,12 @@
 /**
  * `prometheus-<i>.yml`: the configuration of Prometheus replica i. The replicas are identical except for their
  * `replica` external label: each scrapes the app, Alertmanager and every replica including itself, so that a
- * surviving replica reports the death of another, and every target and service of the settings. Only fields that Prometheus 2.x and 3.x both accept are used.
+ * surviving replica reports the death of another, node exporter on the stack's host (`host.enabled`), and every
+ * target and service of the settings. Only fields that Prometheus 2.x and 3.x both accept are used.
  */
 
 import { posix } from "node:path";
-import { jobs, type RuleGroup, replicaLabel, replicaName } from "../names";
+import { hostLabel, jobs, type RuleGroup, replicaLabel, replicaName } from "../names";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { serviceAddress } from "../settings/monitored-jobs";
@@ -47,6 +48,17 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
       ...(settings.app.enabled ? [staticJob(jobs.app, [endpoints.app])] : []),
       staticJob(jobs.prometheus, endpoints.prometheus),
       staticJob(jobs.alertmanager, [endpoints.alertmanager]),
+      // The host's name as the settings give it: the exporter's own hostname is its container's id.
+      ...(settings.host.enabled
+        ? [
+            {
+              job_name: jobs.node,
+              static_configs: [
+                { targets: [endpoints.nodeExporter], labels: { [hostLabel]: settings.host.name } },
+              ],
+            },
+          ]
+        : []),
       ...settings.targets.map((target) => ({
         job_name: target.job,
         ...(target.scrapeInterval === undefined ? {} : { scrape_interval: target.scrapeInterval }),

@@ -398,12 +398,18 @@ export function targetDownTest(
   job: string,
   down: string,
   alive: readonly string[],
+  /** Labels the scrape job sets on every target, which the alert keeps. */
+  targetLabels: Readonly<Record<string, string>> = {},
 ): TestGroup {
   const upSeries = (instance: string) => ({
     metric: prometheusSyntheticSeries.up,
-    labels: { job, instance },
+    labels: { job, instance, ...targetLabels },
   });
-  const { series, checks } = gaugeDropTest(alert, context, upSeries(down), { job, instance: down });
+  const { series, checks } = gaugeDropTest(alert, context, upSeries(down), {
+    job,
+    instance: down,
+    ...targetLabels,
+  });
   const samples = series[0]?.segments.reduce((total, { count }) => total + count, 0) ?? 0;
   const others = alive.map((instance) => ({
     ...upSeries(instance),
@@ -486,4 +492,85 @@ export function counterFailureTest(
       { at: timeline.resolvedMs },
     ]),
   };
+}
+
+/** A gauge ratio of two series, such as free over total bytes, as node exporter exposes them. */
+export interface RatioSeries {
+  readonly numerator: string;
+  readonly denominator: string;
+  /** Labels of both series; the alert keeps them all. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** What the ratio is, for the tests' names: "free space", "available memory". */
+  readonly what: string;
+  /** Series the alert must ignore, held below the threshold throughout (a tmpfs, say). */
+  readonly ignored?: readonly { readonly labels: Readonly<Record<string, string>>; readonly why: string }[];
+}
+
+/** The denominator of the ratio tests: large enough that a four-digit ratio times it is a whole number. */
+const ratioTotal = 1e6;
+
+/**
+ * An alert on a gauge ratio falling below `minRatio`: from a comfortable value the ratio drops to just below
+ * the threshold for `for` and two evaluations, then recovers. It becomes true at the first low sample, fires
+ * exactly `for` later with the low ratio as its value, and resolves at the first recovered sample. The same
+ * drop to just above the threshold never fires. "Just below" and "just above" are 1% of the threshold away,
+ * rounded away from it to four significant digits, so each ratio is exact (numerator over 10^6).
+ */
+export function ratioBelowTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  minRatio: number,
+  ratio: RatioSeries,
+): TestGroup[] {
+  const below = fourDigits(minRatio * 0.99, "down");
+  const above = fourDigits(minRatio * 1.01, "up");
+  const comfortable = fourDigits((1 + minRatio) / 2, "up");
+  const evaluationMs = context.evaluationMs;
+  const before = 2;
+  const low = forOnGrid(alert, context) / evaluationMs + 2;
+  const after = 2;
+  const dropMs = before * evaluationMs;
+  const firesMs = dropMs + forOnGrid(alert, context);
+  const recoveredMs = dropMs + low * evaluationMs;
+  const pair = (labels: Readonly<Record<string, string>>, segments: Segment[]): TestSeries[] => [
+    { metric: ratio.numerator, labels, segments },
+    {
+      metric: ratio.denominator,
+      labels,
+      segments: [{ start: ratioTotal, step: 0, count: before + low + after }],
+    },
+  ];
+  const dropTo = (value: number): Segment[] => [
+    { start: Math.round(comfortable * ratioTotal), step: 0, count: before },
+    { start: Math.round(value * ratioTotal), step: 0, count: low },
+    { start: Math.round(comfortable * ratioTotal), step: 0, count: after },
+  ];
+  const ignored = (ratio.ignored ?? []).flatMap(({ labels }) =>
+    pair(labels, [{ start: Math.round(below * ratioTotal), step: 0, count: before + low + after }]),
+  );
+  const ignoring = (ratio.ignored ?? []).map(({ why }) => `; ${why} stays below it and is ignored`).join("");
+  const checks = distinctTimes([
+    { at: evaluationBefore(context, firesMs) },
+    { at: firesMs, firing: { labels: ratio.labels, value: below } },
+    { at: recoveredMs },
+  ]);
+  return [
+    {
+      name: testName(
+        alert,
+        `${ratio.what} at ${below}, just below ${minRatio}, fires after ${alert.for}, then resolves${ignoring}`,
+      ),
+      alert,
+      intervalMs: evaluationMs,
+      series: [...pair(ratio.labels, dropTo(below)), ...ignored],
+      checks,
+    },
+    {
+      name: testName(alert, `${ratio.what} at ${above}, just above ${minRatio}, does not fire`),
+      alert,
+      intervalMs: evaluationMs,
+      series: pair(ratio.labels, dropTo(above)),
+      checks: neverFiring([...checks.map((check) => check.at), dropMs + (low - 1) * evaluationMs]),
+    },
+  ];
 }

@@ -191,10 +191,15 @@ describe("renderAlertRules", () => {
           "ruleEvaluationFailures",
           "notConnectedToAlertmanager",
           "notificationsFailing",
+          "hostDiskFillingUp",
+          "hostMemoryLow",
+          "hostExporterDown",
         ].map((key) => [key, { enabled: false }]),
       ),
     });
     expect(appOnly.groups.map((group) => group.name)).to.deep.equal([ruleGroups.app]);
+    const withoutHost = ruleFile({ host: { enabled: false } });
+    expect(withoutHost.groups.map((group) => group.name)).to.deep.equal([ruleGroups.app, ruleGroups.stack]);
   });
 
   it("includes custom alerts as written, with the runbook's custom section", () => {

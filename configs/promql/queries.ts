@@ -4,7 +4,7 @@
  */
 import { metricNames } from "../../service/metrics-contract";
 import { jobs } from "../names";
-import { prometheusSyntheticSeries } from "./upstream-metrics";
+import { nodeExporterMetrics, nodeFilesystemLabels, prometheusSyntheticSeries } from "./upstream-metrics";
 
 /** `job="<job>"`: the selector of one scrape job. */
 export function jobSelector(job: string): string {
@@ -90,4 +90,38 @@ export function slowRequestShare(
 ): string {
   const all = requestsWithin(Number.POSITIVE_INFINITY, window, selector);
   return `(${all} - ${requestsWithin(thresholdSeconds, window, selector)}) / ${all}`;
+}
+
+/**
+ * Filesystem types that hold no data of the host's disks: memory, the kernel's pseudo filesystems, container
+ * layers and read-only images. node exporter already leaves out most pseudo filesystems
+ * (`--collector.filesystem.fs-types-exclude`); these are the ones it keeps and a full disk alert must not see.
+ */
+export const nonDiskFilesystemTypes = [
+  "tmpfs",
+  "ramfs",
+  "devtmpfs",
+  "overlay",
+  "aufs",
+  "squashfs",
+  "nsfs",
+  "fuse.lxcfs",
+  "iso9660",
+] as const;
+
+/** The selector of the host's disk filesystems, of the scrape job `job`, and more matchers if given. */
+function diskFilesystems(job: string, extra = ""): string {
+  return `${jobSelector(job)},${nodeFilesystemLabels.fstype}!~"${nonDiskFilesystemTypes.join("|")}"${extra}`;
+}
+
+/** Share of each disk filesystem's space that is free to unprivileged users (0 to 1). */
+export function filesystemFreeRatio(job: string, extra = ""): string {
+  const selector = diskFilesystems(job, extra);
+  return `${nodeExporterMetrics.filesystemAvailBytes}{${selector}} / ${nodeExporterMetrics.filesystemSizeBytes}{${selector}}`;
+}
+
+/** Share of the host's memory available to new programs without swapping (0 to 1). */
+export function memoryAvailableRatio(job: string, extra = ""): string {
+  const selector = `${jobSelector(job)}${extra}`;
+  return `${nodeExporterMetrics.memoryAvailableBytes}{${selector}} / ${nodeExporterMetrics.memoryTotalBytes}{${selector}}`;
 }

@@ -1,8 +1,9 @@
 /**
- * The dashboards read series that other programs name: prom-client, Prometheus, Alertmanager and k6. These
- * tests hold the names in upstream-metrics.ts to what those programs export at the pinned versions, and run
- * the queries of the dashboards that do not need the service against a real Prometheus that scraped itself
- * and Alertmanager and received a short k6 run, the way Grafana runs them.
+ * The dashboards read series that other programs name: prom-client, Prometheus, Alertmanager, k6 and node
+ * exporter. These tests hold the names in upstream-metrics.ts to what those programs export at the pinned
+ * versions, and run the queries of the dashboards that do not need the service against a real Prometheus that
+ * scraped itself, Alertmanager and this machine's node exporter and received a short k6 run, the way Grafana
+ * runs them.
  */
 
 import { writeFileSync } from "node:fs";
@@ -15,18 +16,24 @@ import { makeTempDir, type TempDir } from "../../test-support/cleanup";
 import { freePort, loopback } from "../../test-support/ports";
 import { ManagedProcess } from "../../test-support/processes";
 import { resultLabels } from "../../test-support/promql-labels";
+import { parseExposition } from "../../test-support/service";
 import { waitFor } from "../../test-support/wait";
 import { alertsDashboard } from "../grafana/dashboards/alerts";
+import { hostsDashboard } from "../grafana/dashboards/hosts";
 import { loadtestDashboard } from "../grafana/dashboards/loadtest";
 import { sloDashboard } from "../grafana/dashboards/slo";
 import { dashboardPanelQueries } from "../grafana/index";
 import { dashboardTimeRange } from "../grafana/panels";
 import { k6TestIdTag, k6TrendStatsEnv } from "../loadtest/k6-metrics";
-import { jobs } from "../names";
+import { hostLabel, jobs } from "../names";
+import { nodeExporterFlags } from "../runtime/server-flags";
+import { nodeExporter } from "../runtime/versions";
 import { alertNames } from "../settings/alert-specs";
 import { durationMs } from "../settings/duration";
 import { type Settings, settingsSchema } from "../settings/schema";
 import {
+  nodeExporterMetrics,
+  nodeFilesystemLabels,
   nodeProcessMetrics,
   prometheusSyntheticSeries,
   prometheusWorkloadMetrics,
@@ -82,11 +89,13 @@ describe("metrics the dashboards read from other programs", () => {
     const hopeless = () => processes.find((p) => !p.running && p.name !== "k6")?.name.concat(" exited");
 
     before(async function () {
-      const binaries = requireBinaries(this, "prometheus", "alertmanager", "k6");
+      const binaries = requireBinaries(this, "prometheus", "alertmanager", "k6", "node_exporter");
       dir = makeTempDir("grafana-upstream-");
       const path = (name: string) => join((dir as TempDir).path, name);
       const prometheusAddress = `${loopback}:${await freePort()}`;
       const alertmanagerAddress = `${loopback}:${await freePort()}`;
+      // This machine's node exporter, scraped as the stack scrapes its host's: the Hosts dashboard's series.
+      const nodeExporterAddress = `${loopback}:${await freePort()}`;
       prometheusUrl = `http://${prometheusAddress}`;
 
       writeFileSync(
@@ -113,6 +122,12 @@ describe("metrics the dashboards read from other programs", () => {
           scrape_configs: [
             { job_name: jobs.prometheus, static_configs: [{ targets: [prometheusAddress] }] },
             { job_name: jobs.alertmanager, static_configs: [{ targets: [alertmanagerAddress] }] },
+            {
+              job_name: jobs.node,
+              static_configs: [
+                { targets: [nodeExporterAddress], labels: { [hostLabel]: settings.host.name } },
+              ],
+            },
           ],
         }),
       );
@@ -127,6 +142,12 @@ describe("metrics the dashboards read from other programs", () => {
             "--cluster.listen-address=",
           ],
           logFile: path("alertmanager.log"),
+        }),
+        ManagedProcess.start({
+          name: "node_exporter",
+          command: binaries.node_exporter,
+          args: nodeExporterFlags({ listenAddress: nodeExporterAddress, rootfs: "/" }),
+          logFile: path("node_exporter.log"),
         }),
         ManagedProcess.start({
           name: "prometheus",
@@ -222,6 +243,7 @@ describe("metrics the dashboards read from other programs", () => {
       expect(queries.map((q) => q.dashboard)).to.include.members([
         alertsDashboard.title,
         loadtestDashboard.title,
+        hostsDashboard.title,
       ]);
       const started = performance.now();
       await waitFor(
@@ -246,6 +268,49 @@ describe("metrics the dashboards read from other programs", () => {
       console.log(
         `      ${queries.length} queries returned data after ${((performance.now() - started) / 1000).toFixed(1)} s`,
       );
+    });
+  });
+
+  describe("node exporter at the pinned version, on this machine", function () {
+    this.timeout(60_000);
+    let running: ManagedProcess | undefined;
+    let logDir: TempDir | undefined;
+    after(async () => {
+      await running?.stop();
+      logDir?.remove();
+    });
+
+    it("exports every metric the host alerts and the Hosts dashboard read, with the labels they select by", async function () {
+      const binaries = requireBinaries(this, "node_exporter");
+      logDir = makeTempDir("node-exporter-");
+      const address = `${loopback}:${await freePort()}`;
+      const started = ManagedProcess.start({
+        name: "node_exporter",
+        command: binaries.node_exporter,
+        args: nodeExporterFlags({ listenAddress: address, rootfs: "/" }),
+        logFile: join(logDir.path, "node_exporter.log"),
+      });
+      running = started;
+      const { value: text } = await waitFor(
+        "node_exporter's /metrics",
+        async () => {
+          const response = await fetch(`http://${address}/metrics`).catch(() => undefined);
+          return response?.ok ? response.text() : undefined;
+        },
+        { timeoutMs: 30_000, diagnostics: () => started.tail(15) },
+      );
+      const samples = parseExposition(text);
+      const exported = new Set(samples.map((sample) => sample.name));
+      expect(Object.values(nodeExporterMetrics).filter((name) => !exported.has(name))).to.deep.equal([]);
+      const root = samples.find(
+        (sample) =>
+          sample.name === nodeExporterMetrics.filesystemSizeBytes &&
+          sample.labels[nodeFilesystemLabels.mountpoint] === "/",
+      );
+      expect(root?.labels, "the root filesystem's size").to.include.keys(Object.values(nodeFilesystemLabels));
+      // The release build stamps its version, as `npm run tools` does with -ldflags.
+      const build = samples.find((sample) => sample.name === "node_exporter_build_info");
+      expect(build?.labels.version).to.equal(nodeExporter.version);
     });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Every upstream series name the rules and dashboards read, defined once: what Prometheus writes about its
  * scrapes and alerts, Prometheus's and Alertmanager's own metrics, prom-client's default metrics for the
- * service's Node.js process, and k6's tags. upstream-metrics.test.ts checks these names against the real binaries at the pinned versions and against prom-client, so an
+ * service's Node.js process, node exporter's host metrics, and k6's tags. upstream-metrics.test.ts checks these names against the real binaries at the pinned versions and against prom-client, so an
  * upstream rename fails a test instead of silently emptying a panel.
  */
 
@@ -81,4 +81,32 @@ export const nodeProcessMetrics = {
   heapTotalBytes: "nodejs_heap_size_total_bytes",
   eventLoopLagP50Seconds: "nodejs_eventloop_lag_p50_seconds",
   eventLoopLagP99Seconds: "nodejs_eventloop_lag_p99_seconds",
+} as const;
+
+/**
+ * node exporter's metrics (github.com/prometheus/node_exporter, collector/*_linux.go), which the host alerts and
+ * the Hosts dashboard read. Filesystem sizes are per `device`, `mountpoint` and `fstype`; CPU time per `cpu`
+ * and `mode`; disk I/O per `device`; network traffic per `device` (interface).
+ */
+export const nodeExporterMetrics = {
+  filesystemAvailBytes: "node_filesystem_avail_bytes",
+  filesystemSizeBytes: "node_filesystem_size_bytes",
+  memoryAvailableBytes: "node_memory_MemAvailable_bytes",
+  memoryTotalBytes: "node_memory_MemTotal_bytes",
+  cpuSecondsTotal: "node_cpu_seconds_total",
+  load1: "node_load1",
+  load5: "node_load5",
+  load15: "node_load15",
+  diskReadBytesTotal: "node_disk_read_bytes_total",
+  diskWrittenBytesTotal: "node_disk_written_bytes_total",
+  diskIoTimeSecondsTotal: "node_disk_io_time_seconds_total",
+  networkReceiveBytesTotal: "node_network_receive_bytes_total",
+  networkTransmitBytesTotal: "node_network_transmit_bytes_total",
+} as const;
+
+/** Labels of node exporter's filesystem series. */
+export const nodeFilesystemLabels = {
+  device: "device",
+  mountpoint: "mountpoint",
+  fstype: "fstype",
 } as const;

@@ -15,6 +15,7 @@ export const dockerAliases = {
   alertmanager: jobs.alertmanager,
   grafana: "grafana",
   mailpit: "mailpit",
+  nodeExporter: "node-exporter",
 } as const;
 
 /**
@@ -28,6 +29,7 @@ export const containerPorts = {
   grafana: 3000,
   mailpitSmtp: 1025,
   mailpitWeb: 8025,
+  nodeExporter: 9100,
 } as const;
 
 /** The renderers' endpoints for the Docker stack. */
@@ -39,6 +41,7 @@ export function dockerEndpoints(settings: Settings): Endpoints {
       hostPort(dockerAliases.prometheus(replica), containerPorts.prometheus),
     ),
     alertmanager: hostPort(dockerAliases.alertmanager, containerPorts.alertmanager),
+    nodeExporter: hostPort(dockerAliases.nodeExporter, containerPorts.nodeExporter),
     inboxSmtp: hostPort(dockerAliases.mailpit, containerPorts.mailpitSmtp),
     links: {
       grafana: publishedUrl(settings, settings.ports.grafana),

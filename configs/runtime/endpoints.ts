@@ -12,6 +12,8 @@ export interface Endpoints {
   /** One entry per Prometheus replica, in replica order. */
   readonly prometheus: readonly HostPort[];
   readonly alertmanager: HostPort;
+  /** The node exporter of the stack's own host; scraped while `host.enabled`. */
+  readonly nodeExporter: HostPort;
   /** SMTP server used when `email.smarthost` is not set: the stack's own inbox. */
   readonly inboxSmtp: HostPort;
   /** Base URLs a person opens in a browser; used for links in e-mail and in Grafana. */

@@ -42,3 +42,14 @@ export function alertmanagerFlags(location: ServerLocation): string[] {
     "--cluster.listen-address=",
   ];
 }
+
+/**
+ * node exporter's flags: where it listens, and where the host's root filesystem is mounted (`/host` in a
+ * container, `/` for a process on the host itself), the prefix it strips from the mount points it reports.
+ */
+export function nodeExporterFlags(location: {
+  readonly listenAddress: string;
+  readonly rootfs: string;
+}): string[] {
+  return [`--web.listen-address=${location.listenAddress}`, `--path.rootfs=${location.rootfs}`];
+}

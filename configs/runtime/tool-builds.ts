@@ -13,6 +13,7 @@ export type BinaryName =
   | "amtool"
   | "k6"
   | "mailpit"
+  | "node_exporter"
   | "docker-compose";
 
 const repoRoot = resolve(__dirname, "..", "..");

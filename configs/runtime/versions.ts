@@ -84,6 +84,20 @@ export const k6: PinnedTool = {
   binaries: { k6: "" },
 };
 
+/**
+ * The exporter of the stack's own host (host.enabled). Its module has no embedded web UI and no `replace`
+ * directives, so a plain `go install` builds it; the release build stamps the version as Prometheus does.
+ */
+export const nodeExporter: PinnedTool = {
+  version: "1.12.1",
+  image: "prom/node-exporter",
+  imageTag: "v1.12.1",
+  goModule: "github.com/prometheus/node_exporter",
+  goVersion: "v1.12.1",
+  binaries: { node_exporter: "" },
+  versionVariable: { name: "github.com/prometheus/common/version.Version", withV: false },
+};
+
 /** The inbox the stack runs while no SMTP server is configured; its binary is what the Docker tests run. */
 export const mailpit: PinnedTool = {
   version: "1.33.1",
@@ -114,7 +128,7 @@ export const mailpitImage = imageRef(mailpit);
 /** Base image of the service's Dockerfile, passed to it as the NODE_IMAGE build argument. */
 export const nodeImage = "node:24.11.1-alpine";
 
-export const pinnedTools: readonly PinnedTool[] = [prometheus, alertmanager, k6, mailpit];
+export const pinnedTools: readonly PinnedTool[] = [prometheus, alertmanager, k6, mailpit, nodeExporter];
 
 /** Everything `npm run tools` builds. */
 export const goTools: readonly GoTool[] = [...pinnedTools, compose];

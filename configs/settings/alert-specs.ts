@@ -21,6 +21,8 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
   /** Its keys under `alerts.<key>`, with their defaults. A `window` makes it a windowed alert. */
   readonly settings: Shape;
   readonly perJob?: PerJob;
+  /** An alert on the stack's own host: made only while `host.enabled`. */
+  readonly watchesHost?: boolean;
 }
 
 /** A spec with its settings schema: a strict object of its keys, described by its doc. */
@@ -98,6 +100,32 @@ export const builtInAlertSpecs = {
     doc: "Prometheus failed to hand alerts to Alertmanager, or Alertmanager to deliver them, within `window`.",
     settings: { ...switchable("critical"), window: windowSetting("5m"), for: forSetting("1m") },
   }),
+  hostDiskFillingUp: alertSpec({
+    name: "HostDiskFillingUp",
+    doc: "A filesystem of the stack's host has less than `minFreeRatio` (0 to 1) of its space free; in-memory and container filesystems are left out.",
+    watchesHost: true,
+    settings: {
+      ...switchable("warning"),
+      minFreeRatio: z.number().gt(0).lt(1).default(0.1),
+      for: forSetting("5m"),
+    },
+  }),
+  hostMemoryLow: alertSpec({
+    name: "HostMemoryLow",
+    doc: "Less than `minAvailableRatio` (0 to 1) of the stack's host's memory is available.",
+    watchesHost: true,
+    settings: {
+      ...switchable("warning"),
+      minAvailableRatio: z.number().gt(0).lt(1).default(0.1),
+      for: forSetting("5m"),
+    },
+  }),
+  hostExporterDown: alertSpec({
+    name: "HostExporterDown",
+    doc: "The node exporter of the stack's host does not answer scrapes; the host's alerts cannot fire.",
+    watchesHost: true,
+    settings: { ...switchable("warning"), for: forSetting("1m") },
+  }),
 };
 
 export type BuiltInAlertKey = keyof typeof builtInAlertSpecs;
@@ -118,6 +146,9 @@ export const builtInAlertSettingsShape = {
   ruleEvaluationFailures: builtInAlertSpecs.ruleEvaluationFailures.schema.prefault({}),
   notConnectedToAlertmanager: builtInAlertSpecs.notConnectedToAlertmanager.schema.prefault({}),
   notificationsFailing: builtInAlertSpecs.notificationsFailing.schema.prefault({}),
+  hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.schema.prefault({}),
+  hostMemoryLow: builtInAlertSpecs.hostMemoryLow.schema.prefault({}),
+  hostExporterDown: builtInAlertSpecs.hostExporterDown.schema.prefault({}),
 } satisfies Record<BuiltInAlertKey, z.ZodType>;
 
 /** `alertname` of every built-in alert, by its settings key. */
@@ -132,6 +163,9 @@ export const alertNames = {
   ruleEvaluationFailures: builtInAlertSpecs.ruleEvaluationFailures.name,
   notConnectedToAlertmanager: builtInAlertSpecs.notConnectedToAlertmanager.name,
   notificationsFailing: builtInAlertSpecs.notificationsFailing.name,
+  hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.name,
+  hostMemoryLow: builtInAlertSpecs.hostMemoryLow.name,
+  hostExporterDown: builtInAlertSpecs.hostExporterDown.name,
 } as const satisfies Record<BuiltInAlertKey, string>;
 
 /** The keys of the alerts whose settings include a `window` for rate() or increase(). */

@@ -88,12 +88,17 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
 
 /**
  * Job names of targets and services: each distinct, none one of the stack's own jobs, and none a name the
- * stack's containers already use on its network (a service's container is reached by its job name).
+ * stack's containers already use on its network (a service's container is reached by its job name). The job
+ * and container of the host's node exporter are the stack's only while `host.enabled`.
  */
 function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
-  const reserved = new Set<string>([
+  const hostNames: readonly string[] = [jobs.node, dockerAliases.nodeExporter];
+  const names: string[] = [
     ...Object.values(jobs),
     ...Object.values(dockerAliases).filter((alias) => typeof alias === "string"),
+  ];
+  const reserved = new Set<string>([
+    ...names.filter((name) => settings.host.enabled || !hostNames.includes(name)),
     ...Array.from({ length: settings.prometheus.replicas }, (_, replica) => replicaName(replica)),
   ]);
   const entries = [

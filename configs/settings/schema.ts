@@ -111,6 +111,22 @@ export const settingsSchema = z.strictObject({
     })
     .prefault({}),
 
+  /** The Docker host the stack runs on, watched by node exporter (see docs/hosts.md). */
+  host: z
+    .strictObject({
+      /** Run node exporter on the stack's host, scrape it, and alert on its disks, memory and exporter. */
+      enabled: z.boolean().default(true),
+      /**
+       * The `host` label of the host's series, which the Hosts dashboard selects by. Not the exporter's own
+       * hostname: in a container that is the container's id, which changes with every replacement.
+       */
+      name: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a host name: letters, digits, '.', '-' and '_'")
+        .default("local"),
+    })
+    .prefault({}),
+
   /** Services the stack scrapes but does not run (see docs/own-services.md). */
   targets: z.array(scrapeTargetSchema).default([]),
 

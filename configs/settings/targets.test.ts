@@ -25,7 +25,7 @@ const monitored = {
       alerts: { highRequestVolume: { maxRequests: 50 }, instanceDown: { for: "1m" } },
     },
     {
-      job: "node",
+      job: "db-node",
       addresses: ["10.0.0.5:9100"],
       scrapeInterval: "15s",
       metricsPath: "/probe",
@@ -75,7 +75,7 @@ describe("targets and services", () => {
           { targets: ["host.docker.internal:8080", "10.0.0.5:8080"], labels: { team: "payments" } },
         ],
       });
-      expect(byJob.get("node")).to.deep.include({
+      expect(byJob.get("db-node")).to.deep.include({
         scrape_interval: "15s",
         metrics_path: "/probe",
         scheme: "https",
@@ -92,7 +92,7 @@ describe("targets and services", () => {
     expect(
       rulesOf(alertNames.instanceDown).map((rule) => [rule.expr, rule.for, rule.labels.job]),
     ).to.deep.equal([
-      ['up{job=~"app|node|orders"} == 0', "15s", undefined],
+      ['up{job=~"app|db-node|orders"} == 0', "15s", undefined],
       ['up{job="billing"} == 0', "1m", "billing"],
     ]);
     for (const name of [alertNames.highErrorRate, alertNames.highLatency]) {
@@ -164,8 +164,9 @@ describe("targets and services", () => {
     expect(config.scrape_configs.map((job) => job.job_name)).to.deep.equal([
       "prometheus",
       "alertmanager",
-      "billing",
       "node",
+      "billing",
+      "db-node",
       "orders",
     ]);
   });
@@ -181,7 +182,7 @@ describe("targets and services", () => {
       const board = dashboards.find((candidate) => candidate.uid === uid);
       return board ? dashboardPanels(board).map((panel) => panel.title) : [];
     };
-    expect(panelTitles(alertsDashboard.uid)).to.include.members(["billing up", "node up", "orders up"]);
+    expect(panelTitles(alertsDashboard.uid)).to.include.members(["billing up", "db-node up", "orders up"]);
     expect(panelTitles(alertsDashboard.uid)).not.to.include("app up");
     const service = dashboards.find((board) => board.uid === serviceDashboard.uid);
     const variable = service?.templating.list?.find((candidate) => candidate.name === jobVariable);
@@ -195,8 +196,15 @@ describe("targets and services", () => {
 
   it("refuses bad entries, each message naming its key", () => {
     expect(problems({ targets: [{ job: "prometheus", addresses: ["x:1"] }] })).to.deep.equal([
-      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, grafana, mailpit, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, node, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
     ]);
+    // The host's node exporter job and container are the stack's only while host.enabled.
+    expect(problems({ targets: [{ job: "node", addresses: ["x:1"] }] })).to.deep.equal([
+      'targets[0].job: "node" is a name of the stack itself (app, prometheus, alertmanager, node, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
+    ]);
+    expect(
+      problems({ host: { enabled: false }, targets: [{ job: "node", addresses: ["x:1"] }] }),
+    ).to.deep.equal([]);
     expect(
       problems({
         targets: [{ job: "api", addresses: ["a:1"] }],
@@ -227,8 +235,8 @@ describe("targets and services", () => {
   });
 
   it("lets the load test drive only a known job with the HTTP contract", () => {
-    expect(problems({ ...monitored, loadtest: { target: "node" } })).to.deep.equal([
-      'loadtest.target: "node" is not a monitored job with httpContract; choose one of app, billing, orders, or set loadtest.enabled to false',
+    expect(problems({ ...monitored, loadtest: { target: "db-node" } })).to.deep.equal([
+      'loadtest.target: "db-node" is not a monitored job with httpContract; choose one of app, billing, orders, or set loadtest.enabled to false',
     ]);
     expect(problems({ app: { enabled: false } })).to.deep.equal([
       'loadtest.target: "app" is not a monitored job with httpContract; or set loadtest.enabled to false',

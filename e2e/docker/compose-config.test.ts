@@ -19,6 +19,7 @@ const variants: Readonly<Record<string, SettingsInput>> = {
   },
   "one Prometheus replica": { prometheus: { replicas: 1 } },
   "the load test off": { loadtest: { enabled: false } },
+  "the host's node exporter off": { host: { enabled: false } },
 };
 
 describe("docker compose config accepts the rendered compose.yaml", function () {

@@ -11,9 +11,12 @@
 import { join } from "node:path";
 import { expect } from "chai";
 import { composeRootIsReadOnly } from "../../configs/deployment/compose";
-import { loadtestServiceKey } from "../../configs/deployment/plan";
+import { hostRootfsTarget, loadtestServiceKey } from "../../configs/deployment/plan";
 import { loadtestPlan } from "../../configs/loadtest/plan";
-import { jobs } from "../../configs/names";
+import { hostLabel, jobs } from "../../configs/names";
+import { jobSelector, targetUp } from "../../configs/promql/queries";
+import { nodeExporterMetrics } from "../../configs/promql/upstream-metrics";
+import { dockerAliases } from "../../configs/runtime/docker-endpoints";
 import { alertNames } from "../../configs/settings/alert-specs";
 import { durationMs } from "../../configs/settings/duration";
 import type { SettingsInput } from "../../configs/settings/schema";
@@ -45,9 +48,15 @@ const renderedComposeSecrets = {
   smtpPassword: { environment: composeSecretVariables.smtpPassword },
 } as const;
 
-/** The end-to-end suite's fast settings, on free loopback ports. */
+/** The name the stack gives its Docker host, as the `host` label of node exporter's series. */
+const dockerHostName = "docker-test-host";
+
+/**
+ * The end-to-end suite's fast settings, on free loopback ports, with node exporter watching the engine's host:
+ * its disk and memory alerts fire only if this machine is nearly full, which no other step would survive.
+ */
 async function dockerTestSettings(): Promise<SettingsInput> {
-  return { ...e2eSettings, ports: await freeStackPorts() };
+  return { ...e2eSettings, host: { enabled: true, name: dockerHostName }, ports: await freeStackPorts() };
 }
 
 const loopbackUrl = (port: number) => `http://127.0.0.1:${port}`;
@@ -104,7 +113,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
       }
       expect(container.health, container.service).to.equal("healthy");
     }
-    const expected = [jobs.app, jobs.alertmanager, jobs.prometheus, jobs.prometheus].sort();
+    const expected = [jobs.app, jobs.alertmanager, jobs.prometheus, jobs.prometheus, jobs.node].sort();
     const waited = await waitFor(
       "up == 1 for every target on both replicas",
       async () => {
@@ -121,6 +130,44 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     console.log(formatMeasurement("every target up on both replicas", waited.elapsedMs, budgetMs));
   });
 
+  it("1. runs node exporter on the host's PID namespace and root, unpublished, scraped by both replicas as its host", async () => {
+    const name = containerName(dockerAliases.nodeExporter);
+    const [inspected] = JSON.parse(stack.docker(["inspect", name]).stdout) as {
+      HostConfig: { PidMode: string; NetworkMode: string };
+      Mounts: { Type: string; Source: string; Destination: string; RW: boolean }[];
+      NetworkSettings: { Ports: Record<string, unknown> };
+      Config: { User: string };
+    }[];
+    if (inspected === undefined) throw new Error(`docker inspect ${name} returned nothing`);
+    const pidMode = inspected.HostConfig.PidMode;
+    const networkMode = inspected.HostConfig.NetworkMode;
+    const mounts = inspected.Mounts;
+    const ports = inspected.NetworkSettings.Ports;
+    const user = inspected.Config.User;
+    expect(pidMode).to.equal("host");
+    expect(networkMode).to.not.equal("host");
+    expect(
+      mounts.map(({ Type, Source, Destination, RW }) => ({ Type, Source, Destination, RW })),
+    ).to.deep.equal([{ Type: "bind", Source: "/", Destination: hostRootfsTarget, RW: false }]);
+    // EXPOSE 9100 shows as a port with no host binding: nothing is published.
+    for (const bindings of Object.values(ports)) expect(bindings).to.equal(null);
+    expect(user).to.equal("65534:65534");
+    // The host's PID namespace: it sees the host's processes, not only its own.
+    const processes = stack.docker(["exec", name, "sh", "-c", "ls -d /proc/[0-9]* | wc -l"]);
+    expect(Number(processes.stdout.trim()), processes.stderr).to.be.greaterThan(10);
+    for (const [replica, client] of replicas.entries()) {
+      const up = await client.query(`${targetUp(jobs.node)} == 1`);
+      expect(
+        up.map((sample) => sample.labels[hostLabel]),
+        `replica ${replica}`,
+      ).to.deep.equal([dockerHostName]);
+      const root = await client.query(
+        `${nodeExporterMetrics.filesystemSizeBytes}{${jobSelector(jobs.node)},mountpoint="/"}`,
+      );
+      expect(root, `replica ${replica}: the host's root filesystem`).to.have.length(1);
+    }
+  });
+
   it("1. runs every planned read-only root read-only: a write to / is refused, each tmpfs takes one", () => {
     const plan = stack.plan(input);
     const readOnly = plan.services.filter((service) =>
@@ -129,6 +176,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     expect(readOnly.map((service) => service.key)).to.include.members([
       "app",
       "mailpit",
+      "node-exporter",
       "alertmanager",
       "prometheus-0",
       "prometheus-1",

@@ -19,7 +19,7 @@ import {
 } from "../../configs/deployment/plan";
 import { renderAll } from "../../configs/render";
 import { dockerAliases, dockerEndpoints } from "../../configs/runtime/docker-endpoints";
-import { alertmanager, compose, k6, mailpit, prometheus } from "../../configs/runtime/versions";
+import { alertmanager, compose, k6, mailpit, nodeExporter, prometheus } from "../../configs/runtime/versions";
 import { loadSettings } from "../../configs/validate";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";
 import {
@@ -82,6 +82,13 @@ const officialLayout: Record<
     cmd: null,
     workdir: "",
     runs: { command: ["/mailpit", "version", "--no-release-check"], prints: mailpit.imageTag },
+  },
+  "node-exporter": {
+    user: "nobody",
+    entrypoint: ["/bin/node_exporter"],
+    cmd: null,
+    workdir: "",
+    runs: { command: ["/bin/node_exporter", "--version"], prints: nodeExporter.version },
   },
   grafana: { user: "472", entrypoint: ["/run.sh"], cmd: null, workdir: "/usr/share/grafana" },
   node: {

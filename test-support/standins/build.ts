@@ -166,6 +166,11 @@ const standins: readonly Standin[] = [
     tag: standinImages.mailpit,
     assemble: (context) => copyInto(context, "mailpit", pinnedBinary("mailpit")),
   },
+  {
+    name: "node-exporter",
+    tag: standinImages["node-exporter"],
+    assemble: (context) => copyInto(context, "node_exporter", pinnedBinary("node_exporter")),
+  },
   { name: "grafana", tag: standinImages.grafana, assemble: buildGrafanaStandin },
   {
     name: "node",

@@ -1,6 +1,7 @@
 /**
- * `npm run tools`: builds the pinned Prometheus, promtool, Alertmanager, amtool, k6, Mailpit and Docker Compose
- * into .tools/bin from the Go module proxy, so the tests run exactly the releases that the Docker stack deploys.
+ * `npm run tools`: builds the pinned Prometheus, promtool, Alertmanager, amtool, k6, Mailpit, node exporter and
+ * Docker Compose into .tools/bin from the Go module proxy, so the tests run exactly the releases that the Docker
+ * stack deploys.
  * A binary already built at the pinned version is kept; a stamp file beside it records which module version
  * produced it. Compose is also installed as a Docker CLI plugin under .tools/docker, the DOCKER_CONFIG that the
  * Docker tests set, so nothing outside the repository is touched.

@@ -1,0 +1,158 @@
+/**
+ * "Hosts": the machine the stack runs on, from node exporter (`host.enabled`): CPU, memory, disk space, disk
+ * I/O, network and load, one host at a time by its `host` label. The memory and disk space panels show the
+ * series HostMemoryLow and HostDiskFillingUp fire on, from the same queries (configs/promql/queries.ts), with
+ * the alert's threshold as a red line.
+ */
+
+import {
+  type Dashboard,
+  QueryVariableBuilder,
+  VariableRefresh,
+  VariableSort,
+} from "@grafana/grafana-foundation-sdk/dashboard";
+import { hostLabel, jobs } from "../../names";
+import { filesystemFreeRatio, jobSelector, memoryAvailableRatio } from "../../promql/queries";
+import { nodeExporterMetrics, nodeFilesystemLabels } from "../../promql/upstream-metrics";
+import { alertNames } from "../../settings/alert-specs";
+import type { Settings } from "../../settings/schema";
+import {
+  addSections,
+  alertThreshold,
+  newDashboard,
+  prometheusDatasource,
+  rateInterval,
+  timeSeries,
+} from "../panels";
+
+export const hostsDashboard = {
+  uid: "watchtower-hosts",
+  title: "Hosts",
+  description:
+    "CPU, memory, disk space, disk I/O, network and load of the stack's host, from node exporter, with the alert thresholds.",
+} as const;
+
+/** The dashboard shows one host at a time, by its `host` label: `host.name` when it opens. */
+export const hostVariable = hostLabel;
+const host = `,${hostLabel}="$${hostVariable}"`;
+/** Every node exporter series of the selected host. */
+const selected = `${jobSelector(jobs.node)}${host}`;
+
+function hostVariableBuilder(settings: Settings): QueryVariableBuilder {
+  const query = `label_values(${nodeExporterMetrics.load1}{${jobSelector(jobs.node)}}, ${hostLabel})`;
+  return new QueryVariableBuilder(hostVariable)
+    .label("Host")
+    .description("The `host` label of node exporter's series: `host.name` in the settings.")
+    .datasource(prometheusDatasource)
+    .query(query)
+    .definition(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ text: settings.host.name, value: settings.host.name });
+}
+
+/** The red line of a host alert while it is enabled, and the sentence that explains it. */
+function alertLine(enabled: boolean, name: string, threshold: number, series: string) {
+  return enabled
+    ? {
+        thresholdLines: alertThreshold(threshold),
+        note: ` ${name} fires when ${series} stays below the red line for the alert's \`for\` duration.`,
+      }
+    : { thresholdLines: [], note: ` ${name} is disabled in the settings, so no line is drawn.` };
+}
+
+const rate = (metric: string, extra = "") => `rate(${metric}{${selected}${extra}}[${rateInterval}])`;
+
+export function buildHostsDashboard(settings: Settings): Dashboard {
+  const { hostDiskFillingUp, hostMemoryLow } = settings.alerts;
+  const memoryLine = alertLine(
+    hostMemoryLow.enabled,
+    alertNames.hostMemoryLow,
+    hostMemoryLow.minAvailableRatio,
+    "this share",
+  );
+  const diskLine = alertLine(
+    hostDiskFillingUp.enabled,
+    alertNames.hostDiskFillingUp,
+    hostDiskFillingUp.minFreeRatio,
+    "a filesystem's share",
+  );
+  const { device, mountpoint } = nodeFilesystemLabels;
+
+  const compute = [
+    timeSeries({
+      title: "CPU busy by mode",
+      description:
+        "Share of the host's CPU time spent in each mode but idle, averaged over its CPUs: 100% is every core busy.",
+      unit: "percentunit",
+      queries: [
+        {
+          expr: `avg without (cpu) (${rate(nodeExporterMetrics.cpuSecondsTotal, ',mode!="idle"')})`,
+          legend: "{{mode}}",
+        },
+      ],
+    }),
+    timeSeries({
+      title: "Load average",
+      description:
+        "Runnable and uninterruptible tasks, averaged over 1, 5 and 15 minutes; compare with the number of CPUs.",
+      unit: "short",
+      queries: [
+        { expr: `${nodeExporterMetrics.load1}{${selected}}`, legend: "1m" },
+        { expr: `${nodeExporterMetrics.load5}{${selected}}`, legend: "5m" },
+        { expr: `${nodeExporterMetrics.load15}{${selected}}`, legend: "15m" },
+      ],
+    }),
+    timeSeries({
+      title: "Memory available",
+      description: `Share of the host's memory available to new programs without swapping (MemAvailable / MemTotal).${memoryLine.note}`,
+      unit: "percentunit",
+      queries: [{ expr: memoryAvailableRatio(jobs.node, host), legend: "available" }],
+      thresholdLines: memoryLine.thresholdLines,
+    }),
+  ];
+
+  const disks = [
+    timeSeries({
+      title: "Disk space free",
+      description: `Share of each disk filesystem's space free to unprivileged programs; in-memory and container filesystems are left out.${diskLine.note}`,
+      unit: "percentunit",
+      queries: [{ expr: filesystemFreeRatio(jobs.node, host), legend: `{{${mountpoint}}} ({{${device}}})` }],
+      thresholdLines: diskLine.thresholdLines,
+    }),
+    timeSeries({
+      title: "Disk throughput",
+      description: "Bytes read and written per second, by block device.",
+      unit: "Bps",
+      queries: [
+        { expr: rate(nodeExporterMetrics.diskReadBytesTotal), legend: `read {{${device}}}` },
+        { expr: rate(nodeExporterMetrics.diskWrittenBytesTotal), legend: `written {{${device}}}` },
+      ],
+    }),
+    timeSeries({
+      title: "Disk busy",
+      description: "Share of time each block device had I/O in progress: near 100% it is saturated.",
+      unit: "percentunit",
+      queries: [{ expr: rate(nodeExporterMetrics.diskIoTimeSecondsTotal), legend: `{{${device}}}` }],
+    }),
+  ];
+
+  const network = [
+    timeSeries({
+      title: "Network traffic",
+      description:
+        "Bytes received and sent per second, by interface. In the Docker stack node exporter runs on the stack's private network, not the host's, so these are its container's interfaces (docs/hosts.md).",
+      unit: "Bps",
+      queries: [
+        { expr: rate(nodeExporterMetrics.networkReceiveBytesTotal), legend: `received {{${device}}}` },
+        { expr: rate(nodeExporterMetrics.networkTransmitBytesTotal), legend: `sent {{${device}}}` },
+      ],
+    }),
+  ];
+
+  return addSections(newDashboard(hostsDashboard).withVariable(hostVariableBuilder(settings)), [
+    { title: "CPU and memory", panels: compute },
+    { title: "Disks", panels: disks },
+    { title: "Network", panels: network },
+  ]);
+}
