@@ -68,7 +68,7 @@ export function bucketLabel(bound: number): string {
 }
 
 /** `sum by (job) (rate(<requests>[window]))` of one histogram bucket of request durations. */
-export function requestsWithin(bound: number, window: string, selector: string): string {
+function requestsWithin(bound: number, window: string, selector: string): string {
   return `sum by (job) (rate(${metricNames.requestDurationSeconds}_bucket{${selector},le="${bucketLabel(bound)}"}[${window}]))`;
 }
 

@@ -30,37 +30,23 @@ describe("renderSloRules", () => {
     for (const group of file.groups) {
       const records = group.rules.flatMap((rule) => rule.record ?? []);
       expect(records).to.deep.equal(
-        ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].flatMap((w) => [
-          `job:slo_requests:rate${w}`,
-          `job:slo_errors:rate${w}`,
-          `job:slo_errors_per_request:ratio_rate${w}`,
-        ]),
+        ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
       );
     }
     const [availability, latency] = file.groups;
-    // Each raw series is read once per window; the ratio reads the two recorded rates.
-    expect(availability?.rules[0]?.expr).to.equal(
-      'sum by (job) (rate(app_http_requests_total{job="app"}[5m]))',
+    expect(availability?.rules[0]?.expr).to.include(
+      'app_http_requests_total{job="app",status_code=~"5.."}[5m]',
     );
-    expect(availability?.rules[1]?.expr).to.equal(
-      'sum by (job) (rate(app_http_requests_total{job="app",status_code=~"5.."}[5m]))',
-    );
-    expect(availability?.rules[2]?.expr).to.equal(
-      '(job:slo_errors:rate5m{slo="availability"} or job:slo_requests:rate5m{slo="availability"} * 0) / job:slo_requests:rate5m{slo="availability"}',
-    );
-    expect(latency?.rules[0]?.expr).to.include(
-      'app_http_request_duration_seconds_bucket{job="app",le="+Inf"}[5m]',
-    );
-    expect(latency?.rules[1]?.expr).to.equal(
-      'job:slo_requests:rate5m{slo="latency"} - ignoring(slo) sum by (job) (rate(app_http_request_duration_seconds_bucket{job="app",le="0.25"}[5m]))',
-    );
+    expect(latency?.rules[0]?.expr)
+      .to.include('app_http_request_duration_seconds_bucket{job="app",le="0.25"}[5m]')
+      .and.include('le="+Inf"');
   });
 
   it("selects a whole-second threshold's bucket as Prometheus 3 stores it", () => {
     const [latency] = rulesOf({
       slo: { availability: { enabled: false }, latency: { thresholdSeconds: 1 } },
     }).groups;
-    expect(latency?.rules[1]?.expr).to.include('le="1.0"');
+    expect(latency?.rules[0]?.expr).to.include('le="1.0"');
   });
 
   it("has one ErrorBudgetBurn per pair: severity, slo, long and short labels, the scaled factor on both windows", () => {
@@ -79,9 +65,7 @@ describe("renderSloRules", () => {
 
   it("names the recording rules after the windows in effect when time is compressed", () => {
     const [availability] = rulesOf(e2eLike).groups;
-    expect(
-      availability?.rules.flatMap((rule) => rule.record ?? []).filter((record) => record.includes("ratio")),
-    ).to.deep.equal(
+    expect(availability?.rules.flatMap((rule) => rule.record ?? [])).to.deep.equal(
       ["5s", "30s", "1m", "2m", "6m", "24m", "1h12m"].map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
     );
     const burn = availability?.rules.find((rule) => rule.alert === sloAlertNames.errorBudgetBurn);
@@ -143,8 +127,7 @@ describe("renderSloRules", () => {
             dir.path,
           );
           expect(result.exitCode, result.output).to.equal(0);
-          // Two SLOs, each 7 windows of 3 records, 4 ErrorBudgetBurn and SLOMetricsAbsent.
-          expect(result.output).to.include("SUCCESS: 52 rules found");
+          expect(result.output).to.include("SUCCESS: 24 rules found");
         } finally {
           dir.remove();
         }

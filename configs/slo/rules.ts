@@ -1,19 +1,13 @@
 /**
- * `rules/slo.yml`: for each enabled SLO, three recording rules per window the alerts read (the requests' rate,
- * the bad requests' rate and their ratio over it), the four `ErrorBudgetBurn` alerts of configs/slo/windows.ts, and `SLOMetricsAbsent`, so that an
+ * `rules/slo.yml`: for each enabled SLO, one recording rule per window the alerts read (the SLO's error ratio
+ * over it), the four `ErrorBudgetBurn` alerts of configs/slo/windows.ts, and `SLOMetricsAbsent`, so that an
  * SLO whose series vanished (a renamed metric, a bucket boundary that moved) cannot silently measure nothing.
  * A file of its own beside alerts.yml: the replicas load both through `rules/*.yml`.
  */
 import { metricNames } from "../../service/metrics-contract";
 import { annotationKeys, sloAlertNames } from "../names";
 import { runbookAnchor, runbookPath } from "../prometheus/rules";
-import {
-  bucketLabel,
-  jobsSelector,
-  requestsWithin,
-  serverErrorShare,
-  slowRequestShare,
-} from "../promql/queries";
+import { bucketLabel, jobsSelector, serverErrorShare, slowRequestShare } from "../promql/queries";
 import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import { durationMs, formatDuration } from "../settings/duration";
 import { httpContractJobs } from "../settings/monitored-jobs";
@@ -41,12 +35,6 @@ export interface Objective {
   readonly promise: string;
   /** The share of bad requests over a window, from the service's own series. */
   readonly errorRatio: (window: string) => string;
-  /**
-   * The same share in two parts, each read once from the service's series: the requests per second over a
-   * window, and the bad ones, given `requests`, where the requests' rate is recorded already.
-   */
-  readonly requestRate: (window: string) => string;
-  readonly badRate: (window: string, requests: string) => string;
   /** The selector of every job the SLO holds for. */
   readonly jobs: string;
   /** The series the SLO is computed from, each a selector over every job it holds for. */
@@ -93,10 +81,6 @@ function makeObjectives(settings: Settings): Objective[] {
           ...common,
           promise: `${percent} of requests without a 5xx over ${slo.window}`,
           errorRatio: (window) => serverErrorShare(window, selector),
-          requestRate: (window) =>
-            `sum by (job) (rate(${metricNames.requestsTotal}{${selector}}[${window}]))`,
-          badRate: (window) =>
-            `sum by (job) (rate(${metricNames.requestsTotal}{${selector},status_code=~"5.."}[${window}]))`,
           sources: [`${metricNames.requestsTotal}{${selector}}`],
           thresholdTwin: "highErrorRate",
         },
@@ -110,9 +94,6 @@ function makeObjectives(settings: Settings): Objective[] {
         ...common,
         promise: `${percent} of requests within ${thresholdSeconds} s over ${slo.window}`,
         errorRatio: (window) => slowRequestShare(thresholdSeconds, window, selector),
-        requestRate: (window) => requestsWithin(Number.POSITIVE_INFINITY, window, selector),
-        badRate: (window, requests) =>
-          `${requests} - ignoring(${sloLabel}) ${requestsWithin(thresholdSeconds, window, selector)}`,
         sources: [bucket(thresholdSeconds), bucket(Number.POSITIVE_INFINITY)],
         thresholdTwin: "highLatency",
       },
@@ -227,42 +208,16 @@ function absentDescription(objective: Objective): string {
   );
 }
 
-/**
- * The error ratio over one window, in three recording rules: the requests' rate and the bad requests' rate,
- * each read once from the service's series, then their ratio from the two recorded series. One expression
- * read the requests twice (`(bad or requests * 0) / requests`), and the raw series are what the SLO's cost
- * grows with: a third less of them to read every evaluation, for the same values. A window without a bad
- * request has no bad rate, and the ratio is then 0, not missing: an SLO without errors is met.
- */
-function errorRatioRecording(objective: Objective, windowMs: number): RecordingRule[] {
-  const window = formatDuration(windowMs);
-  const labels = { [sloLabel]: objective.name };
-  const recorded = (record: string) => `${record}{${sloLabel}="${objective.name}"}`;
-  const requests = recorded(requestRateRecord(windowMs));
-  const bad = recorded(badRateRecord(windowMs));
-  return [
-    { record: requestRateRecord(windowMs), expr: objective.requestRate(window), labels },
-    { record: badRateRecord(windowMs), expr: objective.badRate(window, requests), labels },
-    { record: errorRatioRecord(windowMs), expr: `(${bad} or ${requests} * 0) / ${requests}`, labels },
-  ];
-}
-
-/** `job:slo_requests:rate5m`: the recorded rate of the requests an SLO counts, over a window. */
-function requestRateRecord(windowMs: number): string {
-  return `job:slo_requests:rate${formatDuration(windowMs)}`;
-}
-
-/** `job:slo_errors:rate5m`: the recorded rate of the requests an SLO counts as bad, over a window. */
-function badRateRecord(windowMs: number): string {
-  return `job:slo_errors:rate${formatDuration(windowMs)}`;
-}
-
 /** Every group of the SLO rule file, one per enabled SLO. */
 export function sloRuleGroups(settings: Settings): SloRuleGroup[] {
   return objectives(settings).map((objective) => ({
     name: `slo-${objective.name}`,
     objective,
-    recording: alertWindowsMs(settings).flatMap((windowMs) => errorRatioRecording(objective, windowMs)),
+    recording: alertWindowsMs(settings).map((windowMs) => ({
+      record: errorRatioRecord(windowMs),
+      expr: objective.errorRatio(formatDuration(windowMs)),
+      labels: { [sloLabel]: objective.name },
+    })),
     alerting: [
       ...objective.pairs.map((pair) => ({
         alert: sloAlertNames.errorBudgetBurn,
