@@ -198,6 +198,7 @@ function renderEndpoints(settings: Settings): Endpoints {
     prometheus,
     alertmanager: port(90),
     nodeExporter: port(93),
+    blackboxExporter: port(94),
     inboxSmtp: port(91),
     links: {
       grafana: `http://${port(92)}`,

@@ -44,7 +44,7 @@ describe("the direction of the house", () => {
   });
 
   it("settings import nothing that reads them", () => {
-    const above = ["prometheus", "slo", "grafana", "alertmanager", "loadtest", "deployment"].map(
+    const above = ["prometheus", "slo", "grafana", "alertmanager", "loadtest", "blackbox", "deployment"].map(
       (folder) => `configs/${folder}`,
     );
     expect(

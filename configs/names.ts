@@ -10,7 +10,12 @@ export const jobs = {
   alertmanager: "alertmanager",
   /** Node exporter on the stack's own host (host.enabled). */
   node: "node",
+  /** The blackbox exporter's probes of `probes`, one target per probe (docs/probes.md). */
+  probe: "probe",
 } as const;
+
+/** The label that names the probe of `probes` a blackbox exporter series is about: its `name`. */
+export const probeLabel = "probe";
 
 /**
  * The label that names the machine a host exporter's series describe: `host.name` in the settings. Set on the
@@ -32,6 +37,8 @@ export const ruleGroups = {
   stack: "monitoring-stack",
   /** The alerts on the stack's own host (host.enabled). */
   host: "host",
+  /** The alerts on `probes` (made only while there are probes). */
+  probes: "probes",
   custom: "custom",
 } as const;
 

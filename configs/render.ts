@@ -5,6 +5,7 @@
  * dashboard is made once: the PromQL lint reads what is then written.
  */
 import { renderAlertmanagerConfig } from "./alertmanager/config";
+import { renderBlackboxConfig } from "./blackbox/config";
 import { buildDashboards, dashboardPanelQueries, renderGrafana } from "./grafana";
 import { renderLoadtestOptions } from "./loadtest/plan";
 import { renderPrometheusConfig } from "./prometheus/config";
@@ -65,6 +66,7 @@ export function renderAll(
   }
   files[renderedPaths.alertmanagerConfig] = renderAlertmanagerConfig(settings, endpoints);
   Object.assign(files, renderGrafana(settings, endpoints, dashboards));
+  if (settings.probes.length > 0) files[renderedPaths.blackboxConfig] = renderBlackboxConfig(settings);
   // Only an enabled load test is planned: a disabled one may hold settings no plan can be made from.
   if (settings.loadtest.enabled) {
     files[renderedPaths.loadtestOptions] = renderLoadtestOptions(settings, endpoints);

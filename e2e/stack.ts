@@ -15,7 +15,13 @@ import { prometheusSyntheticSeries } from "../configs/promql/upstream-metrics";
 import { renderAll } from "../configs/render";
 import { type Endpoints, type HostPort, hostPort } from "../configs/runtime/endpoints";
 import { renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
-import { alertmanagerFlags, nodeExporterFlags, prometheusFlags } from "../configs/runtime/server-flags";
+import {
+  alertmanagerFlags,
+  blackboxExporterFlags,
+  nodeExporterFlags,
+  prometheusFlags,
+} from "../configs/runtime/server-flags";
+import { probeTarget } from "../configs/settings/probes";
 import type { Settings } from "../configs/settings/schema";
 import { loadSettings } from "../configs/validate";
 import { metricNames, probePaths } from "../service/metrics-contract";
@@ -43,6 +49,11 @@ export interface StackBinaries {
   readonly alertmanager: string;
   /** Needed while `host.enabled`: node exporter, watching this machine as the stack watches its host. */
   readonly nodeExporter?: string;
+  /**
+   * Needed while there are `probes`: the blackbox exporter, and the certificates it trusts (its SSL_CERT_FILE)
+   * when not the system's, for a test's own HTTPS server.
+   */
+  readonly blackboxExporter?: { readonly binary: string; readonly trustedCertificates?: string };
 }
 
 export interface LoadtestRun {
@@ -70,6 +81,7 @@ export interface StackOptions {
 const appName = "app";
 const alertmanagerName = "alertmanager";
 const nodeExporterName = "node-exporter";
+const blackboxExporterName = "blackbox-exporter";
 
 export class Stack {
   readonly inbox: Inbox;
@@ -108,6 +120,11 @@ export class Stack {
         "host.enabled is true but no node_exporter binary was given (binaries.nodeExporter): pass it, or set host.enabled to false",
       );
     }
+    if (settings.probes.length > 0 && options.binaries.blackboxExporter === undefined) {
+      throw new Error(
+        "there are probes but no blackbox_exporter binary was given (binaries.blackboxExporter): pass it, or list no probes",
+      );
+    }
     const tempDir = makeTempDir("watchtower-e2e-");
     let inbox: Inbox | undefined;
     try {
@@ -120,6 +137,7 @@ export class Stack {
           stack.startAlertmanager(),
           stack.startApp(),
           ...(settings.host.enabled ? [stack.startNodeExporter()] : []),
+          ...(settings.probes.length > 0 ? [stack.startBlackboxExporter()] : []),
           ...endpoints.prometheus.map((_, replica) => stack.startPrometheus(replica)),
         ]);
       } catch (error) {
@@ -180,6 +198,31 @@ export class Stack {
       nodeExporterName,
       { command: binary, args: nodeExporterFlags({ listenAddress: address, rootfs: "/" }) },
       async () => (await boundedFetch(`http://${address}/metrics`)).ok,
+    );
+  }
+
+  /**
+   * Starts the blackbox exporter on the rendered modules, as the Docker stack runs it, and waits for it. Its
+   * modules are read at start: settings applied later with other probes need a new stack.
+   */
+  async startBlackboxExporter(): Promise<void> {
+    const prober = this.binaries.blackboxExporter;
+    if (prober === undefined) throw new Error("no blackbox_exporter binary was given");
+    const address = this.endpoints.blackboxExporter;
+    const { trustedCertificates } = prober;
+    await this.startProcess(
+      blackboxExporterName,
+      {
+        command: prober.binary,
+        args: blackboxExporterFlags({
+          listenAddress: address,
+          configFile: this.renderedFile(renderedPaths.blackboxConfig),
+        }),
+        ...(trustedCertificates === undefined
+          ? {}
+          : { env: { ...process.env, SSL_CERT_FILE: trustedCertificates } }),
+      },
+      async () => (await boundedFetch(`http://${address}/-/healthy`)).ok,
     );
   }
 
@@ -328,6 +371,8 @@ export class Stack {
       ...this.endpoints.prometheus.map((instance) => ({ job: jobs.prometheus, instance })),
       ...[this.endpoints.alertmanager].map((instance) => ({ job: jobs.alertmanager, instance })),
       ...(this.settings.host.enabled ? [{ job: jobs.node, instance: this.endpoints.nodeExporter }] : []),
+      // The exporter answers for a probe even when the probe fails: up is the exporter's, probe_success the probe's.
+      ...this.settings.probes.map((probe) => ({ job: jobs.probe, instance: probeTarget(probe) })),
     ]);
     return this.waitFor(
       "every target up on every replica",
@@ -458,11 +503,13 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
   for (let replica = 0; replica < settings.prometheus.replicas; replica++) prometheus.push(await address());
   const alertmanager = await address();
   const nodeExporter = await address();
+  const blackboxExporter = await address();
   return {
     app,
     prometheus,
     alertmanager,
     nodeExporter,
+    blackboxExporter,
     inboxSmtp: inbox.address,
     links: {
       // No Grafana runs here; the link is where it would be, and only appears in e-mail text.

@@ -45,6 +45,7 @@ const types = {
   inbox: "watchtower:index:MailpitInbox",
   loadtest: "watchtower:index:LoadTest",
   nodeExporter: "watchtower:index:NodeExporter",
+  blackboxExporter: "watchtower:index:BlackboxExporter",
   network: "docker:index/network:Network",
   image: "docker:index/image:Image",
   remoteImage: "docker:index/remoteImage:RemoteImage",
@@ -964,6 +965,43 @@ describe("the Pulumi program under mocks", function () {
         "monitoring-app-container",
         "monitoring-alertmanager-container",
       ]);
+    });
+
+    it("declares the blackbox exporter only while there are probes: no published port, as nobody, its modules uploaded", async () => {
+      expect(byType(await runStack({}), types.blackboxExporter)).to.deep.equal([]);
+      const probes = { probes: [{ name: "site", http: { url: "https://example.com/" } }] };
+      const run = await runStack(probes);
+      const { plan, files } = stackInputs(probes, mockProject, mockStack);
+      const planned = plan.services.find((service) => service.key === dockerAliases.blackboxExporter);
+      if (planned === undefined) throw new Error("the plan has no blackbox exporter");
+      const [component] = byType(run, types.blackboxExporter);
+      const container = resource(run, "monitoring-blackbox-exporter-container");
+      expect(container.parent).to.equal(component?.name);
+      expect(container.inputs.name).to.equal(planned.containerName);
+      expect(container.inputs.ports ?? []).to.deep.equal([]);
+      expect(container.inputs.user).to.equal("65534:65534");
+      expect(container.inputs.capabilities).to.deep.equal({ drops: ["ALL"] });
+      expect(container.inputs.command).to.deep.equal([
+        "--web.listen-address=:9115",
+        "--config.file=/etc/blackbox_exporter/config.yml",
+      ]);
+      expect(container.inputs.memory).to.equal(planned.memoryMb);
+      expect((container.inputs.healthcheck as { tests: string[] }).tests).to.deep.equal([
+        "CMD",
+        ...(planned.healthcheck?.test ?? []),
+      ]);
+      // Pulumi uploads the modules into the container's root, which a read-only root would refuse.
+      expect(container.inputs.readOnly).to.equal(undefined);
+      expect(
+        (container.inputs.uploads as { file: string; content: string }[]).map(({ file, content }) => [
+          file,
+          content,
+        ]),
+      ).to.deep.equal([["/etc/blackbox_exporter/config.yml", files["blackbox/blackbox.yml"]]]);
+      expect(byType(run, types.container)).to.have.length(9);
+      expect(resource(run, "monitoring-prometheus-0").dependsOn).to.include(
+        "monitoring-blackbox-exporter-container",
+      );
     });
 
     it("declares no load test when loadtest.enabled is false, and says how to turn it on", async () => {

@@ -11,6 +11,7 @@ import { appBuildArgs, appDockerfile } from "../configs/deployment/plan";
 import { dockerConfigDir } from "../configs/runtime/tool-builds";
 import {
   alertmanager,
+  blackboxExporter,
   grafanaImage,
   imageRef,
   k6,
@@ -36,6 +37,7 @@ export const standinImages = {
   k6: imageRef(k6),
   mailpit: mailpitImage,
   "node-exporter": imageRef(nodeExporter),
+  "blackbox-exporter": imageRef(blackboxExporter),
   grafana: grafanaImage,
   node: nodeImage,
 } as const;

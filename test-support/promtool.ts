@@ -20,6 +20,7 @@ export function loopbackEndpoints(replicas: number): Endpoints {
     prometheus,
     alertmanager: "127.0.0.1:19093",
     nodeExporter: "127.0.0.1:19100",
+    blackboxExporter: "127.0.0.1:19115",
     inboxSmtp: "127.0.0.1:11025",
     links: {
       grafana: "http://127.0.0.1:13000",

@@ -36,6 +36,7 @@ const stackEndpoints: Endpoints = {
   prometheus: ["prometheus-0:9090", "prometheus-1:9090"],
   alertmanager: "alertmanager:9093",
   nodeExporter: "node-exporter:9100",
+  blackboxExporter: "blackbox-exporter:9115",
   inboxSmtp: "mailpit:1025",
   links: {
     grafana: "http://127.0.0.1:3000",

@@ -247,6 +247,37 @@ describe("the Compose rendering of the plan", () => {
     );
   });
 
+  it("runs the blackbox exporter only while there are probes: as nobody, read-only, with its modules, no published port", () => {
+    expect(plan.services.map((service) => service.key)).not.to.include("blackbox-exporter");
+    const probes = { probes: [{ name: "site", http: { url: "https://example.com/" } }] };
+    const withProbes = planFor(probes);
+    const planned = withProbes.plan.services.find((service) => service.key === "blackbox-exporter");
+    expect(planned?.image).to.deep.equal({ kind: "pinned", ref: "prom/blackbox-exporter:v0.27.0" });
+    expect(planned?.files.map(({ source, target }) => [source, target])).to.deep.equal([
+      [renderedPaths.blackboxConfig, "/etc/blackbox_exporter/config.yml"],
+    ]);
+    expect(planned?.healthcheck?.test).to.deep.equal([
+      "wget",
+      "-q",
+      "--spider",
+      "http://127.0.0.1:9115/-/healthy",
+    ]);
+    expect(planned?.memoryMb).to.equal(64);
+    expect(withProbes.plan.services.find((service) => service.key === "prometheus-0")?.after).to.include(
+      "blackbox-exporter",
+    );
+    const rendered =
+      parse(renderCompose({ plan: withProbes.plan, repositoryRoot: "..", secrets: composeSecrets })).services[
+        "blackbox-exporter"
+      ] ?? {};
+    expect(rendered.ports).to.equal(undefined);
+    expect(rendered.user).to.equal("65534:65534");
+    expect(rendered.read_only).to.equal(true);
+    expect(rendered.cap_drop).to.deep.equal(["ALL"]);
+    expect(rendered.mem_limit ?? rendered.deploy).to.not.equal(undefined);
+    expect(rendered.networks).to.deep.equal({ stack: { aliases: ["blackbox-exporter"] } });
+  });
+
   it("names its volumes and network as the Pulumi program does", () => {
     expect(Object.values(compose.volumes).map(({ name }) => name)).to.deep.equal(Object.values(plan.volumes));
     expect(compose.networks.stack?.name).to.equal(plan.network);

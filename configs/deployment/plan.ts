@@ -14,9 +14,15 @@ import { jobs } from "../names";
 import { containerPorts, dockerAliases, prometheusHostPort, publishedUrl } from "../runtime/docker-endpoints";
 import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../runtime/layout";
-import { alertmanagerFlags, nodeExporterFlags, prometheusFlags } from "../runtime/server-flags";
+import {
+  alertmanagerFlags,
+  blackboxExporterFlags,
+  nodeExporterFlags,
+  prometheusFlags,
+} from "../runtime/server-flags";
 import {
   alertmanager,
+  blackboxExporter,
   grafanaImage,
   imageRef,
   k6,
@@ -309,6 +315,8 @@ export const containerPaths = {
   grafanaData: "/var/lib/grafana",
   grafanaAdminPassword: "/etc/grafana/secrets/admin_password",
   loadtestDir: "/home/k6/watchtower",
+  /** Where the official blackbox exporter image keeps its modules. */
+  blackboxConfig: "/etc/blackbox_exporter/config.yml",
 } as const;
 
 /**
@@ -511,6 +519,8 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       : undefined;
 
   const hostExporter = settings.host.enabled ? nodeExporterService(endpoints.nodeExporter, name) : undefined;
+  const prober =
+    settings.probes.length > 0 ? blackboxExporterService(endpoints.blackboxExporter, files, name) : undefined;
 
   const alertmanagerPort = port(endpoints.alertmanager);
   const alertmanagerService: ServicePlan = {
@@ -601,6 +611,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
         ...(app ? [app.key] : []),
         ...userServices.map((service) => service.key),
         ...(hostExporter ? [hostExporter.key] : []),
+        ...(prober ? [prober.key] : []),
         alertmanagerService.key,
         ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
       ],
@@ -681,6 +692,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ...userServices,
     ...(inbox ? [inbox] : []),
     ...(hostExporter ? [hostExporter] : []),
+    ...(prober ? [prober] : []),
     alertmanagerService,
     ...replicas,
     grafana,
@@ -805,6 +817,52 @@ function nodeExporterService(endpoint: HostPort, name: (what: string) => string)
     memoryMb: 128,
     lifecycle: "service",
     // It only reads: /proc, /sys and the host's root under /host.
+    readOnlyRootFilesystem: true,
+    tmpfs: [],
+  };
+}
+
+/**
+ * The blackbox exporter that runs `probes`, while there are any: its modules (configs/blackbox/config.ts) where
+ * the official image keeps them, and the replicas' `probe` job asks it for each probe. The one container of the
+ * stack that reaches outside its network, and only to the targets of `probes`.
+ *
+ * As `nobody`, with every capability dropped: HTTP(S) and TCP probes need no privilege (only ICMP would, and
+ * no probe uses it). Its root is read-only where the adapter can mount the modules file (Compose); the Pulumi
+ * program uploads files into the container, which a read-only root refuses (infra/containers.ts). No published
+ * port: only the replicas reach it, by its alias.
+ */
+function blackboxExporterService(
+  endpoint: HostPort,
+  files: RenderedFiles,
+  name: (what: string) => string,
+): ServicePlan {
+  const listenPort = port(endpoint);
+  return {
+    key: dockerAliases.blackboxExporter,
+    origin: "stack",
+    containerName: name(dockerAliases.blackboxExporter),
+    aliases: [alias(endpoint)],
+    image: { kind: "pinned", ref: imageRef(blackboxExporter) },
+    user: nobody,
+    // The image's entrypoint is blackbox_exporter; these are its arguments.
+    command: blackboxExporterFlags({
+      listenAddress: `:${listenPort}`,
+      configFile: containerPaths.blackboxConfig,
+    }),
+    environment: {},
+    ports: [],
+    files: [file(files, renderedPaths.blackboxConfig, containerPaths.blackboxConfig)],
+    secrets: [],
+    volumes: [],
+    hostMounts: [],
+    // The official image is busybox-based: its wget asks the exporter's own health endpoint.
+    healthcheck: healthcheck(["wget", "-q", "--spider", `http://127.0.0.1:${listenPort}/-/healthy`]),
+    healthyWithinSeconds: 60,
+    after: [],
+    // A probe holds one response body at a time; tens of megabytes even with many probes.
+    memoryMb: 64,
+    lifecycle: "service",
     readOnlyRootFilesystem: true,
     tmpfs: [],
   };

@@ -21,6 +21,7 @@ import {
   alertedLatencyQuantile,
   alertThresholdQuery,
   alertThresholdRecord,
+  certificateDaysLeft,
   errorRatio,
   filesystemFreeRatio,
   jobSelector,
@@ -29,6 +30,7 @@ import {
   requestsInWindow,
 } from "../promql/queries";
 import {
+  blackboxMetrics,
   nodeExporterMetrics,
   nodeProcessMetrics,
   prometheusSyntheticSeries,
@@ -46,6 +48,7 @@ import { generatedYaml } from "../yaml";
 import { alertsDashboard } from "./dashboards/alerts";
 import { hostsDashboard, hostVariable } from "./dashboards/hosts";
 import { loadtestDashboard } from "./dashboards/loadtest";
+import { probesDashboard, probeVariable, selectedProbes } from "./dashboards/probes";
 import { selectedJob, serviceDashboard } from "./dashboards/service";
 import { sloDashboard } from "./dashboards/slo";
 import { prometheusDatasourceName } from "./datasources";
@@ -59,6 +62,13 @@ import {
 import { dashboardTimeRange, datasourceVariable, prometheusDatasource } from "./panels";
 
 const settingsWith = (input: SettingsInput = {}): Settings => settingsSchema.parse(input);
+/** Two probes: the Probes dashboard is made only while there are any. */
+const withProbes = settingsWith({
+  probes: [
+    { name: "site", http: { url: "https://example.com/" } },
+    { name: "db", tcp: { address: "db.internal:5432" } },
+  ],
+});
 
 function endpointsFor(settings: Settings): Endpoints {
   return {
@@ -68,6 +78,7 @@ function endpointsFor(settings: Settings): Endpoints {
     ),
     alertmanager: hostPort("alertmanager", 9093),
     nodeExporter: hostPort("node-exporter", 9100),
+    blackboxExporter: hostPort("blackbox-exporter", 9115),
     inboxSmtp: hostPort("mailpit", 1025),
     links: {
       grafana: "http://127.0.0.1:3000",
@@ -116,9 +127,9 @@ function renderedDashboards(settings: Settings): Dashboard[] {
 }
 
 function dashboard(settings: Settings, uid: string): Dashboard {
-  const found = renderedDashboards(settings).find((d) => d.uid === uid);
-  if (!found) throw new Error(`dashboard ${uid} not rendered`);
-  return found;
+  const text = renderGrafana(settings, endpointsFor(settings))[renderedPaths.grafanaDashboard(uid)];
+  if (text === undefined) throw new Error(`dashboard ${uid} not rendered`);
+  return JSON.parse(text) as Dashboard;
 }
 
 /** The rendered JSON's targets, as the Prometheus queries every panel holds. */
@@ -542,6 +553,51 @@ describe("Grafana provisioning and dashboards", () => {
     });
   });
 
+  describe("the Probes dashboard", () => {
+    it("shows success, the duration with ProbeSlow's line, the phases, and the days left with ProbeCertificateExpiring's line", () => {
+      const board = dashboard(withProbes, probesDashboard.uid);
+      expect(dashboardPanels(board).map((panel) => panel.title)).to.deep.equal([
+        "Probe success",
+        "Probe success over time",
+        "Probe duration",
+        "HTTP duration by phase",
+        "Certificate expiry",
+      ]);
+      expect(thresholdsOf(panelRunning(board, `probe_duration_seconds{${selectedProbes}}`))).to.deep.equal({
+        style: "line",
+        lines: [withProbes.alerts.probeSlow.maxSeconds],
+      });
+      expect(thresholdsOf(panelRunning(board, certificateDaysLeft(selectedProbes)))).to.deep.equal({
+        style: "line",
+        lines: [withProbes.alerts.probeCertificateExpiring.minDays],
+      });
+      expect(exprs(panelRunning(board, `probe_http_duration_seconds{${selectedProbes}}`))).to.have.length(1);
+      for (const panel of dashboardPanels(board))
+        for (const expr of exprs(panel)) expect(expr, panel.title ?? "").to.include(selectedProbes);
+      const variable = board.templating.list?.find((candidate) => candidate.name === probeVariable);
+      expect(variable?.query).to.equal(`label_values(probe_success{job="${jobs.probe}"}, probe)`);
+      expect(variable?.includeAll).to.equal(true);
+      const changed = dashboard(
+        settingsWith({
+          probes: [{ name: "site", http: { url: "https://example.com/" } }],
+          alerts: { probeSlow: { maxSeconds: 2.5 }, probeCertificateExpiring: { enabled: false } },
+        }),
+        probesDashboard.uid,
+      );
+      expect(
+        thresholdsOf(panelRunning(changed, `probe_duration_seconds{${selectedProbes}}`)).lines,
+      ).to.deep.equal([2.5]);
+      expect(thresholdsOf(panelRunning(changed, certificateDaysLeft(selectedProbes))).lines).to.deep.equal(
+        [],
+      );
+    });
+
+    it("is left out while there are no probes", () => {
+      expect(buildDashboards(defaults).map((board) => board.uid)).to.not.include(probesDashboard.uid);
+      expect(buildDashboards(withProbes).map((board) => board.uid)).to.include(probesDashboard.uid);
+    });
+  });
+
   describe("the SLOs dashboard", () => {
     it("draws every ErrorBudgetBurn factor on the burn rates the alerts compare, pages red and tickets orange", () => {
       const board = dashboard(defaults, sloDashboard.uid);
@@ -578,6 +634,7 @@ describe("Grafana provisioning and dashboards", () => {
   describe("dashboardPanelQueries", () => {
     const variants: [string, Settings][] = [
       ["default settings", defaults],
+      ["probes", withProbes],
       [
         "short intervals and other windows",
         settingsWith({
@@ -654,6 +711,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(stackHealthMetrics),
         ...Object.values(nodeProcessMetrics),
         ...Object.values(nodeExporterMetrics),
+        ...Object.values(blackboxMetrics),
         alertThresholdRecord,
       ]);
       for (const [, settings] of variants) {
@@ -666,12 +724,13 @@ describe("Grafana provisioning and dashboards", () => {
     });
 
     it("uses every upstream metric it names, so none is kept without a panel", () => {
-      const used = new Set(dashboardPanelQueries(defaults).flatMap(({ expr }) => selectedMetrics(expr)));
+      const used = new Set(dashboardPanelQueries(withProbes).flatMap(({ expr }) => selectedMetrics(expr)));
       const named = [
         ...Object.values(prometheusSyntheticSeries),
         ...Object.values(stackHealthMetrics),
         ...Object.values(nodeProcessMetrics),
         ...Object.values(nodeExporterMetrics),
+        ...Object.values(blackboxMetrics),
       ];
       expect(named.filter((name) => !used.has(name))).to.deep.equal([]);
     });

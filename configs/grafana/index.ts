@@ -11,6 +11,7 @@ import type { Settings } from "../settings/schema";
 import { buildAlertsDashboard } from "./dashboards/alerts";
 import { buildHostsDashboard } from "./dashboards/hosts";
 import { buildLoadtestDashboard } from "./dashboards/loadtest";
+import { buildProbesDashboard } from "./dashboards/probes";
 import { buildServiceDashboard } from "./dashboards/service";
 import { buildSloDashboard } from "./dashboards/slo";
 import { renderDatasources } from "./datasources";
@@ -28,6 +29,7 @@ export function buildDashboards(settings: Settings): Dashboard[] {
     buildLoadtestDashboard(settings),
     ...(slo ? [slo] : []),
     ...(settings.host.enabled ? [buildHostsDashboard(settings)] : []),
+    ...(settings.probes.length > 0 ? [buildProbesDashboard(settings)] : []),
   ];
 }
 

@@ -35,6 +35,10 @@ export interface BuiltInAlert extends AlertRuleText {
   readonly target?: { readonly job: string; readonly addresses?: readonly string[] };
   /** The job of a rule of the job's own, which the rule then carries as a label. */
   readonly ruleJob?: string;
+  /** The probe of `probes` an alert on probes watches: its name and what it probes (`instance`). */
+  readonly probe?: { readonly name: string; readonly target: string };
+  /** The probe of a rule of the probe's own, which the rule then carries as a label. */
+  readonly ruleProbe?: string;
   /** The job's own threshold, recorded as a series that the rule it shares joins on `job`. */
   readonly recordedThreshold?: number;
   /** Its unit tests, with its settings bound. */

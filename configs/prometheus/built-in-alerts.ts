@@ -10,11 +10,12 @@
  */
 import { z } from "zod";
 import { requestDurationBuckets } from "../../service/metrics-contract";
-import { hostLabel, jobs, type RuleGroup, ruleGroups } from "../names";
+import { hostLabel, jobs, probeLabel, type RuleGroup, ruleGroups } from "../names";
 import {
   alertedLatencyQuantile,
   alertThresholdLabel,
   alertThresholdRecord,
+  certificateDaysLeft,
   errorRatio,
   filesystemFreeRatio,
   jobSelector,
@@ -22,9 +23,11 @@ import {
   latencyQuantile,
   memoryAvailableRatio,
   requestsInWindow,
+  secondsPerDay,
   targetUp,
 } from "../promql/queries";
 import {
+  blackboxMetrics,
   nodeExporterMetrics,
   nodeFilesystemLabels,
   prometheusSyntheticSeries,
@@ -32,6 +35,7 @@ import {
 } from "../promql/upstream-metrics";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
 import { jobAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
+import { type Probe, probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
 import type { AlertRuleText, BuiltInAlert, TestContext, TestGroup } from "./alert";
 import { ruleGroupLabel } from "./config";
@@ -41,10 +45,13 @@ import {
   firstPrometheus,
   latencyTests,
   notConnectedTest,
+  probeFailedTest,
+  probeTestLabels,
   ratioBelowTests,
   requestVolumeTests,
   targetDownTest,
   testTarget,
+  thresholdGaugeTests,
   watchdogTest,
 } from "./rule-test-scenarios";
 
@@ -501,6 +508,101 @@ export const builtInAlertRegistry = {
     ],
     readme: { firesWhen: "the host's node exporter does not answer scrapes", defaults: forText },
   }),
+  probeFailed: defineAlert(builtInAlertSpecs.probeFailed, {
+    group: ruleGroups.probes,
+    rule: (config, selector) => ({
+      expr: `${blackboxMetrics.success}{${selector}} == 0`,
+      summary: "A probe fails: what it checks does not answer as expected.",
+      description: [
+        "Probe ",
+        { label: probeLabel },
+        " of ",
+        { label: "instance" },
+        ` has failed for at least ${config.for} (probe_success = `,
+        { value: "humanize" },
+        "): no answer, the wrong status, no body match, or a timeout.",
+      ],
+    }),
+    unitTests: (alert, context) => [probeFailedTest(alert, context, blackboxMetrics.success)],
+    readme: { firesWhen: "a probe of `probes` fails", defaults: forText },
+  }),
+  probeSlow: defineAlert(builtInAlertSpecs.probeSlow, {
+    group: ruleGroups.probes,
+    rule: (config, selector) => ({
+      expr: `${blackboxMetrics.durationSeconds}{${selector}} > ${config.maxSeconds}`,
+      summary: "A probe takes longer than its configured maximum.",
+      description: [
+        "Probe ",
+        { label: probeLabel },
+        " of ",
+        { label: "instance" },
+        " took ",
+        { value: "humanize" },
+        `s, more than the configured maximum of ${config.maxSeconds}s.`,
+      ],
+    }),
+    unitTests: (alert, context, config) =>
+      thresholdGaugeTests(alert, context, {
+        direction: "above",
+        threshold: config.maxSeconds,
+        what: "probe duration",
+        labels: probeTestLabels(alert),
+        series: (levels) => [
+          {
+            metric: blackboxMetrics.durationSeconds,
+            labels: probeTestLabels(alert),
+            segments: levels.map(({ level, count }) => ({ start: level, step: 0, count })),
+          },
+        ],
+        valueAt: (level) => level,
+      }),
+    readme: {
+      firesWhen: "a probe of `probes` takes longer than `maxSeconds`",
+      defaults: (config) => `${config.maxSeconds} s, ${forText(config)}`,
+    },
+  }),
+  probeCertificateExpiring: defineAlert(builtInAlertSpecs.probeCertificateExpiring, {
+    group: ruleGroups.probes,
+    rule: (config, selector) => ({
+      expr: `${certificateDaysLeft(selector)} < ${config.minDays}`,
+      summary: "The TLS certificate a probe is served expires soon.",
+      description: [
+        "The certificate that ",
+        { label: "instance" },
+        " serves to probe ",
+        { label: probeLabel },
+        " expires in ",
+        { value: "humanize" },
+        ` days, fewer than the configured minimum of ${config.minDays}.`,
+      ],
+    }),
+    // The expiry is a Unix time: each sample is the remaining time plus the sample's own time, so that the
+    // days left stay at one level while the test's clock runs. The level has four digits; the subtraction's
+    // rounding noise cannot change its text.
+    unitTests: (alert, context, config) =>
+      thresholdGaugeTests(alert, context, {
+        direction: "below",
+        threshold: config.minDays,
+        what: "days left",
+        labels: probeTestLabels(alert),
+        series: (levels, intervalMs) => [
+          {
+            metric: blackboxMetrics.sslEarliestCertExpiry,
+            labels: probeTestLabels(alert),
+            segments: levels.map(({ level, firstSample, count }) => ({
+              start: level * secondsPerDay + (firstSample * intervalMs) / 1000,
+              step: intervalMs / 1000,
+              count,
+            })),
+          },
+        ],
+        valueAt: (level) => level,
+      }),
+    readme: {
+      firesWhen: "the TLS certificate an https probe is served expires within `minDays` days",
+      defaults: (config) => `${config.minDays} days, ${forText(config)}`,
+    },
+  }),
 } satisfies Record<BuiltInAlertKey, BuiltInAlertDefinition>;
 
 /** `0.1` → `10%`. */
@@ -614,6 +716,10 @@ export function builtInAlerts(
       ...(config.window === undefined ? {} : { window: config.window }),
       unitTests: config.unitTests,
     });
+    if (definition.spec.perProbe) {
+      const probes = { probes: settings.probes, stackWideSettings: settingsOf(alerts, key), stackWide };
+      return probeAlerts(probes, key, definition, common, fields);
+    }
     if (!perJob) {
       if (!stackWide.enabled) return [];
       if (definition.spec.watchesHost && !settings.host.enabled) return [];
@@ -637,6 +743,48 @@ export function builtInAlerts(
           : {}),
       }));
     });
+  });
+}
+
+/**
+ * An alert on probes, once for each probe that has it enabled. The probes whose settings do not differ from the
+ * stack-wide ones share one rule, of the `probe` job but the other probes; a probe that overrides anything (a
+ * threshold, a `for`, a severity) gets a rule of its own, which carries its `probe` label.
+ */
+function probeAlerts(
+  {
+    probes,
+    stackWideSettings,
+    stackWide,
+  }: {
+    readonly probes: readonly Probe[];
+    readonly stackWideSettings: object;
+    readonly stackWide: ConfiguredAlert;
+  },
+  key: string,
+  definition: BuiltInAlertDefinition,
+  common: Pick<BuiltInAlert, "key" | "name" | "group">,
+  fields: (config: ConfiguredAlert) => Pick<BuiltInAlert, "for" | "severity" | "window" | "unitTests">,
+): BuiltInAlert[] {
+  const instances = probes
+    .map((probe) => ({ probe, config: definition.configure({ ...stackWideSettings, ...probe.alerts[key] }) }))
+    .filter(({ config }) => config.enabled);
+  const shared = ruleShape(stackWide);
+  const sharing = new Set(
+    instances.filter(({ config }) => ruleShape(config) === shared).map(({ probe }) => probe.name),
+  );
+  const others = probes.filter((probe) => !sharing.has(probe.name)).map((probe) => probe.name);
+  const sharedSelector = `${jobSelector(jobs.probe)}${others.length > 0 ? `,${probeLabel}!~"${others.join("|")}"` : ""}`;
+  return instances.map(({ probe, config }) => {
+    const own = !sharing.has(probe.name);
+    const selector = own ? `${jobSelector(jobs.probe)},${probeLabel}="${probe.name}"` : sharedSelector;
+    return {
+      ...common,
+      ...fields(config),
+      ...config.rule(selector),
+      probe: { name: probe.name, target: probeTarget(probe) },
+      ...(own ? { ruleProbe: probe.name } : {}),
+    };
   });
 }
 

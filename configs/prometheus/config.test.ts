@@ -17,6 +17,7 @@ import { renderPrometheusConfig, ruleFilesGlob } from "./config";
 interface ScrapeConfig {
   job_name: string;
   static_configs: { targets: string[]; labels?: Record<string, string> }[];
+  relabel_configs?: Record<string, unknown>[];
 }
 
 function parsed(settingsInput: object, endpoints: (replicas: number) => Endpoints, replica: number) {
@@ -93,6 +94,36 @@ describe("renderPrometheusConfig", () => {
       [hostLabel]: "db-1.example",
     });
     expect(node({ host: { enabled: false } })).to.equal(undefined);
+  });
+
+  it("asks the blackbox exporter for each probe with its module and target, only while there are probes", () => {
+    const probes = [
+      { name: "site", http: { url: "https://example.com/" } },
+      { name: "db", tcp: { address: "db.internal:5432" } },
+    ];
+    for (const replica of [0, 1]) {
+      const job = parsed({ probes }, loopbackEndpoints, replica).scrape_configs.find(
+        (candidate) => candidate.job_name === jobs.probe,
+      );
+      expect(job).to.deep.equal({
+        job_name: jobs.probe,
+        scrape_interval: "15s",
+        scrape_timeout: "10s",
+        metrics_path: "/probe",
+        static_configs: [
+          { targets: ["https://example.com/"], labels: { probe: "site", __param_module: "site" } },
+          { targets: ["db.internal:5432"], labels: { probe: "db", __param_module: "db" } },
+        ],
+        relabel_configs: [
+          { source_labels: ["__address__"], target_label: "__param_target" },
+          { source_labels: ["__param_target"], target_label: "instance" },
+          { target_label: "__address__", replacement: loopbackEndpoints(2).blackboxExporter },
+        ],
+      });
+    }
+    expect(parsed({}, loopbackEndpoints, 0).scrape_configs.map((job) => job.job_name)).not.to.include(
+      jobs.probe,
+    );
   });
 
   it("sends alerts to Alertmanager without the replica label, so the pair's alerts deduplicate", () => {

@@ -1,15 +1,17 @@
 /**
  * `prometheus-<i>.yml`: the configuration of Prometheus replica i. The replicas are identical except for their
  * `replica` external label: each scrapes the app, Alertmanager and every replica including itself, so that a
- * surviving replica reports the death of another, node exporter on the stack's host (`host.enabled`), and every
- * target and service of the settings. Only fields that Prometheus 2.x and 3.x both accept are used.
+ * surviving replica reports the death of another, node exporter on the stack's host (`host.enabled`), the
+ * blackbox exporter once per probe of `probes`, and every target and service of the settings. Only fields that Prometheus 2.x and 3.x both accept are used.
  */
 
 import { posix } from "node:path";
-import { hostLabel, jobs, type RuleGroup, replicaLabel, replicaName } from "../names";
+import { probeModule } from "../blackbox/config";
+import { hostLabel, jobs, probeLabel, type RuleGroup, replicaLabel, replicaName } from "../names";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { serviceAddress } from "../settings/monitored-jobs";
+import { probeScrape, probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 
@@ -59,6 +61,7 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
             },
           ]
         : []),
+      ...(settings.probes.length > 0 ? [probeJob(settings, endpoints)] : []),
       ...settings.targets.map((target) => ({
         job_name: target.job,
         ...(target.scrapeInterval === undefined ? {} : { scrape_interval: target.scrapeInterval }),
@@ -78,4 +81,27 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
       })),
     ],
   });
+}
+
+/**
+ * The probes, as the blackbox exporter's documentation scrapes them: one target per probe, its URL or address,
+ * sent to the exporter as `target` with its own module; `instance` is then the probed target, not the
+ * exporter, and `probe` its name.
+ */
+function probeJob(settings: Settings, endpoints: Endpoints) {
+  return {
+    job_name: jobs.probe,
+    scrape_interval: probeScrape.interval,
+    scrape_timeout: probeScrape.timeout,
+    metrics_path: "/probe",
+    static_configs: settings.probes.map((probe) => ({
+      targets: [probeTarget(probe)],
+      labels: { [probeLabel]: probe.name, __param_module: probeModule(probe) },
+    })),
+    relabel_configs: [
+      { source_labels: ["__address__"], target_label: "__param_target" },
+      { source_labels: ["__param_target"], target_label: "instance" },
+      { target_label: "__address__", replacement: endpoints.blackboxExporter },
+    ],
+  };
 }

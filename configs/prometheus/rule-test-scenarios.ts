@@ -16,7 +16,7 @@
  *   alerts are checked at the exact evaluation at which they fire.
  */
 import { apiRoutes, metricNames, requestDurationBuckets } from "../../service/metrics-contract";
-import { jobs } from "../names";
+import { jobs, probeLabel } from "../names";
 import { alertedLatencyQuantile } from "../promql/queries";
 import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
@@ -105,6 +105,7 @@ const requestLabels = (alert: BuiltInAlert, context: TestContext, route: string,
 
 /** A test's name: a per-job alert of a job other than the demo app names its job. */
 function testName(alert: BuiltInAlert, what: string): string {
+  if (alert.probe !== undefined) return `${alert.name} (probe ${alert.probe.name}): ${what}`;
   const job = alert.target?.job;
   return job === undefined || job === jobs.app
     ? `${alert.name}: ${what}`
@@ -571,6 +572,103 @@ export function ratioBelowTests(
       intervalMs: evaluationMs,
       series: pair(ratio.labels, dropTo(above)),
       checks: neverFiring([...checks.map((check) => check.at), dropMs + (low - 1) * evaluationMs]),
+    },
+  ];
+}
+
+/** A probe's series' labels: the `probe` job, the probed target as `instance`, and the probe's name. */
+export function probeTestLabels(alert: BuiltInAlert): Record<string, string> {
+  if (alert.probe === undefined) throw new Error(`${alert.name} is not an alert on a probe`);
+  return { job: jobs.probe, instance: alert.probe.target, [probeLabel]: alert.probe.name };
+}
+
+/** `probe_success == 0`: the probe succeeds, fails for `for` and two evaluations more, then succeeds. */
+export function probeFailedTest(alert: BuiltInAlert, context: TestContext, metric: string): TestGroup {
+  const labels = probeTestLabels(alert);
+  const { series, checks } = gaugeDropTest(alert, context, { metric, labels }, labels);
+  return {
+    name: testName(alert, `the probe fails, fires after ${alert.for}, then resolves`),
+    alert,
+    intervalMs: context.evaluationMs,
+    series,
+    checks,
+  };
+}
+
+/** A level of a gauge test, held for some evaluations. */
+export interface GaugeLevel {
+  readonly level: number;
+  /** Its first sample's index in the series, counted from 0 at time 0. */
+  readonly firstSample: number;
+  readonly count: number;
+}
+
+/** A gauge that crosses a threshold, and how its test writes and reads it. */
+export interface ThresholdGauge {
+  /** `above`: the alert fires over the threshold; `below`: under it. */
+  readonly direction: "above" | "below";
+  readonly threshold: number;
+  /** What the gauge is, for the tests' names: "probe duration". */
+  readonly what: string;
+  /** Labels of the firing alert. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** The input series that hold these levels, in order. */
+  series(levels: readonly GaugeLevel[], intervalMs: number): TestSeries[];
+  /** The alert's value at a level, as Prometheus computes it from the series. */
+  valueAt(level: number): number;
+}
+
+/**
+ * An alert on a gauge crossing a threshold: from a comfortable level the gauge moves just past the threshold
+ * for `for` and two evaluations, then comes back. It becomes true at the first sample past it, fires exactly
+ * `for` later, and resolves at the first sample back. The same move to just short of the threshold never
+ * fires. "Just past" and "just short" are 1% of the threshold away, rounded away from it to four digits.
+ */
+export function thresholdGaugeTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  gauge: ThresholdGauge,
+): TestGroup[] {
+  const over = gauge.direction === "above";
+  const past = fourDigits(gauge.threshold * (over ? 1.01 : 0.99), over ? "up" : "down");
+  const short = fourDigits(gauge.threshold * (over ? 0.99 : 1.01), over ? "down" : "up");
+  const comfortable = fourDigits(gauge.threshold * (over ? 0.5 : 2), over ? "down" : "up");
+  const evaluationMs = context.evaluationMs;
+  const before = 2;
+  const moved = forOnGrid(alert, context) / evaluationMs + 2;
+  const after = 2;
+  const moveMs = before * evaluationMs;
+  const firesMs = moveMs + forOnGrid(alert, context);
+  const backMs = moveMs + moved * evaluationMs;
+  const levels = (level: number): GaugeLevel[] => [
+    { level: comfortable, firstSample: 0, count: before },
+    { level, firstSample: before, count: moved },
+    { level: comfortable, firstSample: before + moved, count: after },
+  ];
+  const checks = distinctTimes([
+    { at: evaluationBefore(context, firesMs) },
+    { at: firesMs, firing: { labels: gauge.labels, value: gauge.valueAt(past) } },
+    { at: backMs },
+  ]);
+  const side = over ? "above" : "below";
+  const otherSide = over ? "below" : "above";
+  return [
+    {
+      name: testName(
+        alert,
+        `${gauge.what} at ${past}, just ${side} ${gauge.threshold}, fires after ${alert.for}, then resolves`,
+      ),
+      alert,
+      intervalMs: evaluationMs,
+      series: gauge.series(levels(past), evaluationMs),
+      checks,
+    },
+    {
+      name: testName(alert, `${gauge.what} at ${short}, just ${otherSide} ${gauge.threshold}, does not fire`),
+      alert,
+      intervalMs: evaluationMs,
+      series: gauge.series(levels(short), evaluationMs),
+      checks: neverFiring([...checks.map((check) => check.at), moveMs + (moved - 1) * evaluationMs]),
     },
   ];
 }

@@ -39,6 +39,20 @@ function testFile(input: object = {}): TestFile {
   return parse(renderAlertRuleTests(settings, dockerEndpoints(settings))) as TestFile;
 }
 
+/** Probes, so that the alerts on probes exist: one on the stack-wide settings, one that overrides all three. */
+const probes = [
+  { name: "site", http: { url: "https://example.com/" } },
+  {
+    name: "db",
+    tcp: { address: "db.internal:5432" },
+    alerts: {
+      probeFailed: { for: "2m", severity: "warning" },
+      probeSlow: { maxSeconds: 0.25 },
+      probeCertificateExpiring: { minDays: 30, for: "0s" },
+    },
+  },
+];
+
 /** Shortened as the end-to-end tests run the stack. */
 const fastSettings = {
   scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" },
@@ -62,7 +76,7 @@ describe("renderAlertRuleTests", () => {
   });
 
   it("tests every enabled built-in alert firing and not firing", () => {
-    const file = testFile();
+    const file = testFile({ probes });
     for (const name of Object.values(alertNames)) {
       const checks = file.tests
         .flatMap((test) => test.alert_rule_test)
@@ -78,6 +92,26 @@ describe("renderAlertRuleTests", () => {
         ).to.equal(true);
       }
     }
+  });
+
+  it("tests each probe alert on a probe of each rule: the shared one and the one with overrides", () => {
+    const names = testFile({ probes })
+      .tests.map((test) => test.name)
+      .filter((name) => name.startsWith("Probe"));
+    for (const probe of ["site", "db"]) {
+      expect(names.filter((name) => name.startsWith(`ProbeFailed (probe ${probe})`))).to.have.length(1);
+    }
+    expect(names).to.include(
+      "ProbeSlow (probe db): probe duration at 0.2525, just above 0.25, fires after 5m, then resolves",
+    );
+    expect(names).to.include("ProbeSlow (probe site): probe duration at 0.99, just below 1, does not fire");
+    expect(names).to.include(
+      "ProbeCertificateExpiring (probe site): days left at 13.86, just below 14, fires after 10m, then resolves",
+    );
+    expect(names).to.include(
+      "ProbeCertificateExpiring (probe db): days left at 30.3, just above 30, does not fire",
+    );
+    expect(testFile().tests.filter((test) => test.name.startsWith("Probe"))).to.deep.equal([]);
   });
 
   it("leaves out the tests of disabled alerts", () => {
@@ -143,6 +177,19 @@ describe("renderAlertRuleTests", () => {
       ],
       ["a latency threshold only the +Inf bucket exceeds", { alerts: { highLatency: { p95Seconds: 9.99 } } }],
       ["a latency threshold below every bucket", { alerts: { highLatency: { p95Seconds: 0.001 } } }],
+      ["probes, one with overrides of each probe alert", { probes }],
+      [
+        "probes, with the end-to-end tests' short intervals and thresholds that do not print in four digits",
+        {
+          ...fastSettings,
+          probes,
+          alerts: {
+            ...fastSettings.alerts,
+            probeSlow: { maxSeconds: 0.3333 },
+            probeCertificateExpiring: { minDays: 2.999 },
+          },
+        },
+      ],
       [
         "thresholds whose plain neighbours would not print in four digits",
         { alerts: { highErrorRate: { maxRatio: 0.0333 }, highRequestVolume: { maxRequests: 99999 } } },

@@ -89,17 +89,48 @@ function runbookAnchors(): Set<string> {
   return new Set([...runbook.matchAll(/^## (.+)$/gm)].map((match) => runbookAnchor(match[1] ?? "")));
 }
 
+/** One probe, so that the alerts on probes exist. */
+const aProbe = { probes: [{ name: "site", http: { url: "https://example.com/" } }] };
+const probeAlertNames: readonly string[] = [
+  alertNames.probeFailed,
+  alertNames.probeSlow,
+  alertNames.probeCertificateExpiring,
+];
+
 describe("renderAlertRules", () => {
-  it("has every built-in alert by default, in its group", () => {
+  it("has every built-in alert by default, in its group, and the probe alerts once there are probes", () => {
     const rules = rulesByName();
-    expect([...rules.keys()]).to.have.members(Object.values(alertNames));
+    expect([...rules.keys()]).to.have.members(
+      Object.values(alertNames).filter((name) => !probeAlertNames.includes(name)),
+    );
     expect(rules.get(alertNames.highRequestVolume)?.group).to.equal(ruleGroups.app);
     expect(rules.get(alertNames.prometheusDown)?.group).to.equal(ruleGroups.stack);
+    const withProbes = rulesByName(aProbe);
+    expect([...withProbes.keys()]).to.have.members(Object.values(alertNames));
+    for (const name of probeAlertNames) expect(withProbes.get(name)?.group, name).to.equal(ruleGroups.probes);
+  });
+
+  it("gives a probe that overrides a probe alert a rule of its own, labelled with the probe, and keeps it out of the shared rule", () => {
+    const file = ruleFile({
+      probes: [
+        { name: "site", http: { url: "https://example.com/" } },
+        { name: "db", tcp: { address: "db.internal:5432" }, alerts: { probeSlow: { maxSeconds: 3 } } },
+        { name: "quiet", tcp: { address: "db.internal:5433" }, alerts: { probeFailed: { enabled: false } } },
+      ],
+    });
+    const rules = file.groups.flatMap((group) => group.rules);
+    const slow = rules.filter((rule) => rule.alert === alertNames.probeSlow);
+    expect(slow.map((rule) => [rule.expr, rule.labels])).to.deep.equal([
+      ['probe_duration_seconds{job="probe",probe!~"db"} > 1', { severity: "warning" }],
+      ['probe_duration_seconds{job="probe",probe="db"} > 3', { severity: "warning", probe: "db" }],
+    ]);
+    const failed = rules.filter((rule) => rule.alert === alertNames.probeFailed);
+    expect(failed.map((rule) => rule.expr)).to.deep.equal(['probe_success{job="probe",probe!~"quiet"} == 0']);
   });
 
   it("gives every alert a severity, a one-line summary without variables, a description with the value, and a runbook link", () => {
     const anchors = runbookAnchors();
-    for (const rule of rulesByName({ alerts: { custom: [customAlert] } }).values()) {
+    for (const rule of rulesByName({ ...aProbe, alerts: { custom: [customAlert] } }).values()) {
       expect(rule.labels.severity, rule.alert).to.be.a("string").and.not.equal("");
       expect(rule.annotations.summary, rule.alert).to.match(/^[^\n{}]+$/);
       expect(rule.annotations.description, rule.alert).to.include("{{ $value");

@@ -6,7 +6,7 @@
  * (`value`), for the e-mail to show.
  */
 
-import { annotationKeys, type RuleGroup, ruleGroups } from "../names";
+import { annotationKeys, probeLabel, type RuleGroup, ruleGroups } from "../names";
 import { alertThresholdLabel, alertThresholdRecord } from "../promql/queries";
 import { durationMs } from "../settings/duration";
 import type { Settings } from "../settings/schema";
@@ -21,7 +21,7 @@ export interface AlertRule {
   readonly expr: string;
   readonly for: string;
   /** Its severity, and for a rule of one job's own its job: rules of one name then differ in their labels. */
-  readonly labels: { readonly severity: string; readonly job?: string };
+  readonly labels: { readonly severity: string; readonly job?: string; readonly probe?: string };
   /** Summary, description, the value as the description prints it (for e-mail), and the runbook link. */
   readonly annotations: Readonly<Record<AnnotationKey, string>>;
 }
@@ -76,6 +76,7 @@ export function alertRules(
       description: descriptionTemplate(alert.description),
       valueFormat: valueFormatOf(alert.description),
       job: alert.ruleJob,
+      probe: alert.ruleProbe,
     }));
   const custom = settings.alerts.custom.map((alert) => ({
     ...alert,
@@ -94,6 +95,7 @@ export function alertRules(
     labels: {
       severity: rule.severity,
       ...("job" in rule && rule.job !== undefined ? { job: rule.job } : {}),
+      ...("probe" in rule && rule.probe !== undefined ? { [probeLabel]: rule.probe } : {}),
     },
     annotations: {
       [annotationKeys.summary]: rule.summary,

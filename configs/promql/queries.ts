@@ -4,7 +4,12 @@
  */
 import { metricNames } from "../../service/metrics-contract";
 import { jobs } from "../names";
-import { nodeExporterMetrics, nodeFilesystemLabels, prometheusSyntheticSeries } from "./upstream-metrics";
+import {
+  blackboxMetrics,
+  nodeExporterMetrics,
+  nodeFilesystemLabels,
+  prometheusSyntheticSeries,
+} from "./upstream-metrics";
 
 /** `job="<job>"`: the selector of one scrape job. */
 export function jobSelector(job: string): string {
@@ -124,4 +129,12 @@ export function filesystemFreeRatio(job: string, extra = ""): string {
 export function memoryAvailableRatio(job: string, extra = ""): string {
   const selector = `${jobSelector(job)}${extra}`;
   return `${nodeExporterMetrics.memoryAvailableBytes}{${selector}} / ${nodeExporterMetrics.memoryTotalBytes}{${selector}}`;
+}
+
+/** Seconds in a day: the certificate alert and panel count in days. */
+export const secondsPerDay = 86_400;
+
+/** Days until the certificate a probe was served expires, for the probes `selector` selects. */
+export function certificateDaysLeft(selector: string): string {
+  return `(${blackboxMetrics.sslEarliestCertExpiry}{${selector}} - time()) / ${secondsPerDay}`;
 }

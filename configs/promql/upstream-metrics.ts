@@ -110,3 +110,18 @@ export const nodeFilesystemLabels = {
   mountpoint: "mountpoint",
   fstype: "fstype",
 } as const;
+
+/**
+ * The blackbox exporter's metrics (github.com/prometheus/blackbox_exporter, prober/*.go), of each probe, which
+ * the probe alerts and the Probes dashboard read. `probe_http_duration_seconds` is per `phase` (resolve,
+ * connect, tls, processing, transfer); the certificate's expiry is a Unix time, exported by https probes only.
+ */
+export const blackboxMetrics = {
+  success: "probe_success",
+  durationSeconds: "probe_duration_seconds",
+  httpDurationSeconds: "probe_http_duration_seconds",
+  sslEarliestCertExpiry: "probe_ssl_earliest_cert_expiry",
+} as const;
+
+/** The label of `probe_http_duration_seconds` that names the phase of the request. */
+export const blackboxPhaseLabel = "phase";

@@ -16,6 +16,7 @@ export const dockerAliases = {
   grafana: "grafana",
   mailpit: "mailpit",
   nodeExporter: "node-exporter",
+  blackboxExporter: "blackbox-exporter",
 } as const;
 
 /**
@@ -30,6 +31,7 @@ export const containerPorts = {
   mailpitSmtp: 1025,
   mailpitWeb: 8025,
   nodeExporter: 9100,
+  blackboxExporter: 9115,
 } as const;
 
 /** The renderers' endpoints for the Docker stack. */
@@ -42,6 +44,7 @@ export function dockerEndpoints(settings: Settings): Endpoints {
     ),
     alertmanager: hostPort(dockerAliases.alertmanager, containerPorts.alertmanager),
     nodeExporter: hostPort(dockerAliases.nodeExporter, containerPorts.nodeExporter),
+    blackboxExporter: hostPort(dockerAliases.blackboxExporter, containerPorts.blackboxExporter),
     inboxSmtp: hostPort(dockerAliases.mailpit, containerPorts.mailpitSmtp),
     links: {
       grafana: publishedUrl(settings, settings.ports.grafana),

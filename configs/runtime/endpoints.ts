@@ -14,6 +14,8 @@ export interface Endpoints {
   readonly alertmanager: HostPort;
   /** The node exporter of the stack's own host; scraped while `host.enabled`. */
   readonly nodeExporter: HostPort;
+  /** The blackbox exporter that runs `probes`; scraped while there are any. */
+  readonly blackboxExporter: HostPort;
   /** SMTP server used when `email.smarthost` is not set: the stack's own inbox. */
   readonly inboxSmtp: HostPort;
   /** Base URLs a person opens in a browser; used for links in e-mail and in Grafana. */

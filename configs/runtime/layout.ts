@@ -23,6 +23,8 @@ export const renderedPaths = {
   grafanaDatasources: "grafana/provisioning/datasources/datasources.yml",
   grafanaDashboardProvider: "grafana/provisioning/dashboards/dashboards.yml",
   grafanaDashboard: (uid: string) => `grafana/dashboards/${uid}.json`,
+  /** The blackbox exporter's modules, one per probe; rendered only while `probes` is not empty. */
+  blackboxConfig: "blackbox/blackbox.yml",
   /** Rendered only while `loadtest.enabled`. */
   loadtestOptions: "loadtest/options.json",
 } as const;

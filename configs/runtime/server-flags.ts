@@ -43,6 +43,14 @@ export function alertmanagerFlags(location: ServerLocation): string[] {
   ];
 }
 
+/** The blackbox exporter's flags: where it listens, and its modules (`blackbox.yml`). */
+export function blackboxExporterFlags(location: {
+  readonly listenAddress: string;
+  readonly configFile: string;
+}): string[] {
+  return [`--web.listen-address=${location.listenAddress}`, `--config.file=${location.configFile}`];
+}
+
 /**
  * node exporter's flags: where it listens, and where the host's root filesystem is mounted (`/host` in a
  * container, `/` for a process on the host itself), the prefix it strips from the mount points it reports.

@@ -14,6 +14,7 @@ export type BinaryName =
   | "k6"
   | "mailpit"
   | "node_exporter"
+  | "blackbox_exporter"
   | "docker-compose";
 
 const repoRoot = resolve(__dirname, "..", "..");

@@ -98,6 +98,22 @@ export const nodeExporter: PinnedTool = {
   versionVariable: { name: "github.com/prometheus/common/version.Version", withV: false },
 };
 
+/**
+ * The prober of `probes` (docs/probes.md): HTTP(S) and TCP checks from the stack. The proxy serves v0.27.0 but
+ * not the module's version list, which `go install module@version` reads, so it is built from
+ * `scripts/blackbox-build`; the release build stamps the version as Prometheus does.
+ */
+export const blackboxExporter: PinnedTool = {
+  version: "0.27.0",
+  image: "prom/blackbox-exporter",
+  imageTag: "v0.27.0",
+  goModule: "github.com/prometheus/blackbox_exporter",
+  goVersion: "v0.27.0",
+  binaries: { blackbox_exporter: "" },
+  buildModule: "scripts/blackbox-build",
+  versionVariable: { name: "github.com/prometheus/common/version.Version", withV: false },
+};
+
 /** The inbox the stack runs while no SMTP server is configured; its binary is what the Docker tests run. */
 export const mailpit: PinnedTool = {
   version: "1.33.1",
@@ -128,7 +144,14 @@ export const mailpitImage = imageRef(mailpit);
 /** Base image of the service's Dockerfile, passed to it as the NODE_IMAGE build argument. */
 export const nodeImage = "node:24.11.1-alpine";
 
-export const pinnedTools: readonly PinnedTool[] = [prometheus, alertmanager, k6, mailpit, nodeExporter];
+export const pinnedTools: readonly PinnedTool[] = [
+  prometheus,
+  alertmanager,
+  k6,
+  mailpit,
+  nodeExporter,
+  blackboxExporter,
+];
 
 /** Everything `npm run tools` builds. */
 export const goTools: readonly GoTool[] = [...pinnedTools, compose];

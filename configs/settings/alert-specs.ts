@@ -23,6 +23,11 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
   readonly perJob?: PerJob;
   /** An alert on the stack's own host: made only while `host.enabled`. */
   readonly watchesHost?: boolean;
+  /**
+   * An alert on the probes of `probes`: made only while there are any, and a probe's `alerts.<key>` overrides
+   * its keys, as a job's do for a per-job alert.
+   */
+  readonly perProbe?: boolean;
 }
 
 /** A spec with its settings schema: a strict object of its keys, described by its doc. */
@@ -126,6 +131,32 @@ export const builtInAlertSpecs = {
     watchesHost: true,
     settings: { ...switchable("warning"), for: forSetting("1m") },
   }),
+  probeFailed: alertSpec({
+    name: "ProbeFailed",
+    doc: "A probe of `probes` fails (no answer, the wrong status, no body match, a timeout), for `for`.",
+    perProbe: true,
+    settings: { ...switchable("critical"), for: forSetting("1m") },
+  }),
+  probeSlow: alertSpec({
+    name: "ProbeSlow",
+    doc: "A probe of `probes` takes longer than `maxSeconds`, for `for`.",
+    perProbe: true,
+    settings: {
+      ...switchable("warning"),
+      maxSeconds: z.number().positive().default(1),
+      for: forSetting("5m"),
+    },
+  }),
+  probeCertificateExpiring: alertSpec({
+    name: "ProbeCertificateExpiring",
+    doc: "The TLS certificate that an https probe of `probes` is served expires in less than `minDays` days.",
+    perProbe: true,
+    settings: {
+      ...switchable("warning"),
+      minDays: z.number().positive().default(14),
+      for: forSetting("10m"),
+    },
+  }),
 };
 
 export type BuiltInAlertKey = keyof typeof builtInAlertSpecs;
@@ -149,6 +180,9 @@ export const builtInAlertSettingsShape = {
   hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.schema.prefault({}),
   hostMemoryLow: builtInAlertSpecs.hostMemoryLow.schema.prefault({}),
   hostExporterDown: builtInAlertSpecs.hostExporterDown.schema.prefault({}),
+  probeFailed: builtInAlertSpecs.probeFailed.schema.prefault({}),
+  probeSlow: builtInAlertSpecs.probeSlow.schema.prefault({}),
+  probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.schema.prefault({}),
 } satisfies Record<BuiltInAlertKey, z.ZodType>;
 
 /** `alertname` of every built-in alert, by its settings key. */
@@ -166,6 +200,9 @@ export const alertNames = {
   hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.name,
   hostMemoryLow: builtInAlertSpecs.hostMemoryLow.name,
   hostExporterDown: builtInAlertSpecs.hostExporterDown.name,
+  probeFailed: builtInAlertSpecs.probeFailed.name,
+  probeSlow: builtInAlertSpecs.probeSlow.name,
+  probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.name,
 } as const satisfies Record<BuiltInAlertKey, string>;
 
 /** The keys of the alerts whose settings include a `window` for rate() or increase(). */
@@ -196,6 +233,17 @@ export const jobAlertOverridesSchema = z
     Object.fromEntries(
       Object.entries(specs)
         .filter(([, spec]) => spec.perJob)
+        .map(([key, spec]) => [key, alertOverridesSchema(spec)]),
+    ),
+  )
+  .default({});
+
+/** Per-probe overrides of the alerts on probes: ProbeFailed, ProbeSlow and ProbeCertificateExpiring. */
+export const probeAlertOverridesSchema = z
+  .strictObject(
+    Object.fromEntries(
+      Object.entries(specs)
+        .filter(([, spec]) => spec.perProbe)
         .map(([key, spec]) => [key, alertOverridesSchema(spec)]),
     ),
   )

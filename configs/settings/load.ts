@@ -82,6 +82,7 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
     ...portProblems(settings),
     ...emailProblems(settings),
     ...monitoredJobProblems(settings),
+    ...probeNameProblems(settings),
     ...customAlertProblems(input),
   ];
 }
@@ -89,16 +90,20 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
 /**
  * Job names of targets and services: each distinct, none one of the stack's own jobs, and none a name the
  * stack's containers already use on its network (a service's container is reached by its job name). The job
- * and container of the host's node exporter are the stack's only while `host.enabled`.
+ * and container of the host's node exporter are the stack's only while `host.enabled`, and those of the
+ * blackbox exporter only while there are `probes`.
  */
 function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
   const hostNames: readonly string[] = [jobs.node, dockerAliases.nodeExporter];
+  const probeNames: readonly string[] = [jobs.probe, dockerAliases.blackboxExporter];
   const names: string[] = [
     ...Object.values(jobs),
     ...Object.values(dockerAliases).filter((alias) => typeof alias === "string"),
   ];
   const reserved = new Set<string>([
-    ...names.filter((name) => settings.host.enabled || !hostNames.includes(name)),
+    ...names
+      .filter((name) => settings.host.enabled || !hostNames.includes(name))
+      .filter((name) => settings.probes.length > 0 || !probeNames.includes(name)),
     ...Array.from({ length: settings.prometheus.replicas }, (_, replica) => replicaName(replica)),
   ]);
   const entries = [
@@ -120,6 +125,21 @@ function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
       {
         paths: [entry.path, earlier.path],
         message: `${formatPath(entry.path)}: "${entry.job}" is already the job of ${formatPath(earlier.path.slice(0, 2))}; every job name must be distinct`,
+      },
+    ];
+  });
+}
+
+/** Every probe's name is distinct: it names its module, its `probe` label and its alerts' rules. */
+function probeNameProblems({ probes }: Settings): CrossFieldProblem[] {
+  return probes.flatMap((probe, index): CrossFieldProblem[] => {
+    const earlier = probes.findIndex((other) => other.name === probe.name);
+    if (earlier === index) return [];
+    const path = ["probes", index, "name"];
+    return [
+      {
+        paths: [path, ["probes", earlier, "name"]],
+        message: `${formatPath(path)}: "${probe.name}" is already the name of probes[${earlier}]; every probe name must be distinct`,
       },
     ];
   });

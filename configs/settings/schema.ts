@@ -8,6 +8,7 @@ import { severitySchema } from "./alert-settings";
 import { builtInAlertSettingsShape } from "./alert-specs";
 import { durationSchema, positiveDurationSchema } from "./duration";
 import { hostPortProblem } from "./host-port";
+import { probesSchema } from "./probes";
 import { sloSettingsSchema } from "./slo";
 import { scrapeTargetSchema, userServiceSchema } from "./targets";
 
@@ -132,6 +133,12 @@ export const settingsSchema = z.strictObject({
 
   /** Containers of your own that the stack runs on its private network and scrapes. */
   services: z.array(userServiceSchema).default([]),
+
+  /**
+   * URLs and TCP addresses the stack checks with its blackbox exporter (see docs/probes.md): the one part of the
+   * stack that reaches outside, and only to these.
+   */
+  probes: probesSchema,
 
   prometheus: z
     .strictObject({

@@ -205,6 +205,16 @@ describe("targets and services", () => {
     expect(
       problems({ host: { enabled: false }, targets: [{ job: "node", addresses: ["x:1"] }] }),
     ).to.deep.equal([]);
+    // The blackbox exporter's job and container are the stack's only while there are probes.
+    expect(problems({ targets: [{ job: "probe", addresses: ["x:1"] }] })).to.deep.equal([]);
+    expect(
+      problems({
+        probes: [{ name: "site", http: { url: "https://example.com/" } }],
+        targets: [{ job: "probe", addresses: ["x:1"] }],
+      }),
+    ).to.deep.equal([
+      'targets[0].job: "probe" is a name of the stack itself (app, prometheus, alertmanager, node, probe, grafana, mailpit, node-exporter, blackbox-exporter, prometheus-0, prometheus-1); choose another',
+    ]);
     expect(
       problems({
         targets: [{ job: "api", addresses: ["a:1"] }],

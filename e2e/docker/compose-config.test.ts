@@ -20,6 +20,12 @@ const variants: Readonly<Record<string, SettingsInput>> = {
   "one Prometheus replica": { prometheus: { replicas: 1 } },
   "the load test off": { loadtest: { enabled: false } },
   "the host's node exporter off": { host: { enabled: false } },
+  "probes, and so the blackbox exporter": {
+    probes: [
+      { name: "site", http: { url: "https://example.com/" } },
+      { name: "db", tcp: { address: "db.internal:5432" } },
+    ],
+  },
 };
 
 describe("docker compose config accepts the rendered compose.yaml", function () {

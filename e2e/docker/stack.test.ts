@@ -13,16 +13,18 @@ import { expect } from "chai";
 import { composeRootIsReadOnly } from "../../configs/deployment/compose";
 import { hostRootfsTarget, loadtestServiceKey } from "../../configs/deployment/plan";
 import { loadtestPlan } from "../../configs/loadtest/plan";
-import { hostLabel, jobs } from "../../configs/names";
+import { hostLabel, jobs, probeLabel } from "../../configs/names";
 import { jobSelector, targetUp } from "../../configs/promql/queries";
-import { nodeExporterMetrics } from "../../configs/promql/upstream-metrics";
-import { dockerAliases } from "../../configs/runtime/docker-endpoints";
+import { blackboxMetrics, nodeExporterMetrics } from "../../configs/promql/upstream-metrics";
+import { containerPorts, dockerAliases } from "../../configs/runtime/docker-endpoints";
 import { alertNames } from "../../configs/settings/alert-specs";
 import { durationMs } from "../../configs/settings/duration";
+import { probeScrape } from "../../configs/settings/probes";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { loadSettings } from "../../configs/validate";
 import { repositoryRoot } from "../../infra/repository";
 import { composeSecretVariables } from "../../scripts/render";
+import { probePaths } from "../../service/metrics-contract";
 import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
 import { boundedFetch } from "../../test-support/http";
 import { freeStackPorts } from "../../test-support/ports";
@@ -51,12 +53,24 @@ const renderedComposeSecrets = {
 /** The name the stack gives its Docker host, as the `host` label of node exporter's series. */
 const dockerHostName = "docker-test-host";
 
+/** The one probe of the Docker test: the app's own liveness endpoint, inside the stack's network. */
+const appProbe = {
+  name: "app-healthz",
+  http: { url: `http://${dockerAliases.app}:${containerPorts.app}${probePaths.liveness}` },
+} as const;
+
 /**
  * The end-to-end suite's fast settings, on free loopback ports, with node exporter watching the engine's host:
- * its disk and memory alerts fire only if this machine is nearly full, which no other step would survive.
+ * its disk and memory alerts fire only if this machine is nearly full, which no other step would survive. One
+ * probe, of the app's own /healthz, so that the blackbox exporter runs and never reaches outside the stack.
  */
 async function dockerTestSettings(): Promise<SettingsInput> {
-  return { ...e2eSettings, host: { enabled: true, name: dockerHostName }, ports: await freeStackPorts() };
+  return {
+    ...e2eSettings,
+    host: { enabled: true, name: dockerHostName },
+    probes: [appProbe],
+    ports: await freeStackPorts(),
+  };
 }
 
 const loopbackUrl = (port: number) => `http://127.0.0.1:${port}`;
@@ -104,7 +118,8 @@ describe("the stack on the real Docker engine, through docker compose", () => {
   });
 
   it("1. runs every service healthy, and both replicas see every job up", async function () {
-    const budgetMs = 4 * durationMs(settings.scrape.interval) + marginMs;
+    // The probe is scraped less often than the rest: its first scrape may come a probe interval late.
+    const budgetMs = 4 * durationMs(settings.scrape.interval) + durationMs(probeScrape.interval) + marginMs;
     this.timeout(mochaTimeoutMs(budgetMs));
     for (const container of stack.containers()) {
       if (container.service === loadtestServiceKey) {
@@ -113,7 +128,14 @@ describe("the stack on the real Docker engine, through docker compose", () => {
       }
       expect(container.health, container.service).to.equal("healthy");
     }
-    const expected = [jobs.app, jobs.alertmanager, jobs.prometheus, jobs.prometheus, jobs.node].sort();
+    const expected = [
+      jobs.app,
+      jobs.alertmanager,
+      jobs.prometheus,
+      jobs.prometheus,
+      jobs.node,
+      jobs.probe,
+    ].sort();
     const waited = await waitFor(
       "up == 1 for every target on both replicas",
       async () => {
@@ -165,6 +187,31 @@ describe("the stack on the real Docker engine, through docker compose", () => {
         `${nodeExporterMetrics.filesystemSizeBytes}{${jobSelector(jobs.node)},mountpoint="/"}`,
       );
       expect(root, `replica ${replica}: the host's root filesystem`).to.have.length(1);
+    }
+  });
+
+  it("1. runs the blackbox exporter healthy, unpublished, as nobody; both replicas see the app's /healthz probe succeed", async () => {
+    const name = containerName(dockerAliases.blackboxExporter);
+    const [inspected] = JSON.parse(stack.docker(["inspect", name]).stdout) as {
+      State: { Health?: { Status: string } };
+      HostConfig: { ReadonlyRootfs: boolean; Memory: number };
+      NetworkSettings: { Ports: Record<string, unknown> };
+      Config: { User: string };
+    }[];
+    if (inspected === undefined) throw new Error(`docker inspect ${name} returned nothing`);
+    const health = inspected.State.Health?.Status;
+    const ports = inspected.NetworkSettings.Ports;
+    expect(health).to.equal("healthy");
+    for (const bindings of Object.values(ports)) expect(bindings).to.equal(null);
+    expect(inspected.Config.User).to.equal("65534:65534");
+    expect(inspected.HostConfig.ReadonlyRootfs).to.equal(true);
+    expect(inspected.HostConfig.Memory).to.be.greaterThan(0);
+    for (const [replica, client] of replicas.entries()) {
+      const success = await client.query(`${blackboxMetrics.success}{${jobSelector(jobs.probe)}}`);
+      expect(
+        success.map((sample) => [sample.labels[probeLabel], sample.labels.instance, sample.value]),
+        `replica ${replica}`,
+      ).to.deep.equal([[appProbe.name, appProbe.http.url, 1]]);
     }
   });
 

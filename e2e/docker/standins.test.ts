@@ -19,7 +19,15 @@ import {
 } from "../../configs/deployment/plan";
 import { renderAll } from "../../configs/render";
 import { dockerAliases, dockerEndpoints } from "../../configs/runtime/docker-endpoints";
-import { alertmanager, compose, k6, mailpit, nodeExporter, prometheus } from "../../configs/runtime/versions";
+import {
+  alertmanager,
+  blackboxExporter,
+  compose,
+  k6,
+  mailpit,
+  nodeExporter,
+  prometheus,
+} from "../../configs/runtime/versions";
 import { loadSettings } from "../../configs/validate";
 import { makeTempDir, onExitCleanup, type TempDir } from "../../test-support/cleanup";
 import {
@@ -90,6 +98,13 @@ const officialLayout: Record<
     workdir: "",
     runs: { command: ["/bin/node_exporter", "--version"], prints: nodeExporter.version },
   },
+  "blackbox-exporter": {
+    user: "",
+    entrypoint: ["/bin/blackbox_exporter"],
+    cmd: ["--config.file=/etc/blackbox_exporter/config.yml"],
+    workdir: "",
+    runs: { command: ["/bin/blackbox_exporter", "--version"], prints: blackboxExporter.version },
+  },
   grafana: { user: "472", entrypoint: ["/run.sh"], cmd: null, workdir: "/usr/share/grafana" },
   node: {
     user: "",
@@ -101,10 +116,16 @@ const officialLayout: Record<
   },
 };
 
-/** The stack's plan with the default settings: what each service is handed, and its healthcheck. */
+/**
+ * The stack's plan with the default settings and one probe (so that the blackbox exporter runs): what each
+ * service is handed, and its healthcheck.
+ */
 function defaultPlan(): DeploymentPlan {
   // Without the load test, whose script files the plan would read from the repository.
-  const { settings } = loadSettings({ loadtest: { enabled: false } });
+  const { settings } = loadSettings({
+    loadtest: { enabled: false },
+    probes: [{ name: "app", http: { url: "http://app:5002/healthz" } }],
+  });
   const endpoints = dockerEndpoints(settings);
   return deploymentPlan({
     settings,

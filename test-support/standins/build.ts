@@ -21,7 +21,13 @@ import {
 } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { type BinaryName, pinnedBuild, stampFile, toolsBinDir } from "../../configs/runtime/tool-builds";
-import { alertmanager, type GoTool, grafanaImage, prometheus } from "../../configs/runtime/versions";
+import {
+  alertmanager,
+  blackboxExporter,
+  type GoTool,
+  grafanaImage,
+  prometheus,
+} from "../../configs/runtime/versions";
 import { makeTempDir } from "../cleanup";
 import {
   standinBaseImage as baseTag,
@@ -170,6 +176,14 @@ const standins: readonly Standin[] = [
     name: "node-exporter",
     tag: standinImages["node-exporter"],
     assemble: (context) => copyInto(context, "node_exporter", pinnedBinary("node_exporter")),
+  },
+  {
+    name: "blackbox-exporter",
+    tag: standinImages["blackbox-exporter"],
+    assemble: (context) => {
+      copyInto(context, "blackbox_exporter", pinnedBinary("blackbox_exporter"));
+      copyInto(context, "blackbox.yml", join(moduleDir(blackboxExporter), "blackbox.yml"));
+    },
   },
   { name: "grafana", tag: standinImages.grafana, assemble: buildGrafanaStandin },
   {

@@ -1,6 +1,6 @@
 /**
- * `npm run tools`: builds the pinned Prometheus, promtool, Alertmanager, amtool, k6, Mailpit, node exporter and
- * Docker Compose into .tools/bin from the Go module proxy, so the tests run exactly the releases that the Docker
+ * `npm run tools`: builds the pinned Prometheus, promtool, Alertmanager, amtool, k6, Mailpit, node exporter, the
+ * blackbox exporter and Docker Compose into .tools/bin from the Go module proxy, so the tests run exactly the releases that the Docker
  * stack deploys.
  * A binary already built at the pinned version is kept; a stamp file beside it records which module version
  * produced it. Compose is also installed as a Docker CLI plugin under .tools/docker, the DOCKER_CONFIG that the
