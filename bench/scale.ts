@@ -199,6 +199,7 @@ function renderEndpoints(settings: Settings): Endpoints {
     alertmanager: port(90),
     nodeExporter: port(93),
     blackboxExporter: port(94),
+    cadvisor: port(95),
     inboxSmtp: port(91),
     links: {
       grafana: `http://${port(92)}`,

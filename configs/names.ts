@@ -10,6 +10,8 @@ export const jobs = {
   alertmanager: "alertmanager",
   /** Node exporter on the stack's own host (host.enabled). */
   node: "node",
+  /** cAdvisor on the stack's own host (host.enabled and host.containers): the containers' own figures. */
+  cadvisor: "cadvisor",
   /** The blackbox exporter's probes of `probes`, one target per probe (docs/probes.md). */
   probe: "probe",
 } as const;
@@ -37,6 +39,8 @@ export const ruleGroups = {
   stack: "monitoring-stack",
   /** The alerts on the stack's own host (host.enabled). */
   host: "host",
+  /** The alerts on the containers of the stack's host (host.containers). */
+  containers: "containers",
   /** The alerts on `probes` (made only while there are probes). */
   probes: "probes",
   custom: "custom",

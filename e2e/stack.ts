@@ -504,12 +504,15 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
   const alertmanager = await address();
   const nodeExporter = await address();
   const blackboxExporter = await address();
+  // cAdvisor is not run on real binaries (its module is not served here): the address stays unanswered.
+  const cadvisor = await address();
   return {
     app,
     prometheus,
     alertmanager,
     nodeExporter,
     blackboxExporter,
+    cadvisor,
     inboxSmtp: inbox.address,
     links: {
       // No Grafana runs here; the link is where it would be, and only appears in e-mail text.

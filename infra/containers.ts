@@ -109,6 +109,15 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
       })),
     ],
     ...(service.pidMode ? { pidMode: service.pidMode } : {}),
+    ...(service.devices && service.devices.length > 0
+      ? {
+          devices: service.devices.map(({ path, permissions }) => ({
+            hostPath: path,
+            containerPath: path,
+            permissions,
+          })),
+        }
+      : {}),
     healthcheck: healthcheck(service),
     // Unset rather than false: the provider's default, so the inputs of an existing container do not change.
     ...(readOnly ? { readOnly: true } : {}),
@@ -118,7 +127,10 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
     stopTimeout: containerBaseline.stopGraceSeconds,
     destroyGraceSeconds: containerBaseline.stopGraceSeconds,
     securityOpts: [...containerBaseline.securityOpts],
-    capabilities: { drops: [...containerBaseline.capDrop] },
+    capabilities: {
+      drops: [...containerBaseline.capDrop],
+      ...(service.capAdd && service.capAdd.length > 0 ? { adds: [...service.capAdd] } : {}),
+    },
     logDriver: containerBaseline.logDriver,
     logOpts: { ...containerBaseline.logOptions },
     ...(isService

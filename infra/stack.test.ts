@@ -45,6 +45,7 @@ const types = {
   inbox: "watchtower:index:MailpitInbox",
   loadtest: "watchtower:index:LoadTest",
   nodeExporter: "watchtower:index:NodeExporter",
+  cadvisor: "watchtower:index:Cadvisor",
   blackboxExporter: "watchtower:index:BlackboxExporter",
   network: "docker:index/network:Network",
   image: "docker:index/image:Image",
@@ -137,6 +138,7 @@ function listeningPorts(container: RecordedResource): number[] {
   for (const arg of argsOf(container)) {
     const match =
       /^--web\.listen-address=.*:(\d+)$/.exec(arg) ??
+      /^--port=(\d+)$/.exec(arg) ??
       /^(?:PORT|GF_SERVER_HTTP_PORT)=(\d+)$/.exec(arg) ??
       /^MP_(?:SMTP|UI)_BIND_ADDR=.*:(\d+)$/.exec(arg);
     if (match?.[1]) ports.push(Number(match[1]));
@@ -255,9 +257,9 @@ describe("the Pulumi program under mocks", function () {
           `${resource.name} named after its component`,
         ).to.equal(true);
       }
-      // One container per planned service: the app, the inbox, node exporter, Alertmanager, two replicas,
-      // Grafana, k6.
-      expect(byType(run, types.container)).to.have.length(8);
+      // One container per planned service: the app, the inbox, node exporter, cAdvisor, Alertmanager, two
+      // replicas, Grafana, k6.
+      expect(byType(run, types.container)).to.have.length(9);
       expect(byType(run, types.network)).to.have.length(1);
     });
 
@@ -412,7 +414,7 @@ describe("the Pulumi program under mocks", function () {
 
     it("pins every image: no `latest`, remote images kept on destroy, containers on image ids", () => {
       const remoteImages = byType(run, types.remoteImage);
-      expect(remoteImages).to.have.length(6);
+      expect(remoteImages).to.have.length(7);
       for (const image of remoteImages) {
         const name = String(image.inputs.name);
         expect(name, image.name).to.match(/^[^:@]+:[\w][\w.-]*$/);
@@ -452,10 +454,16 @@ describe("the Pulumi program under mocks", function () {
     });
 
     it("hardens and limits every container", () => {
+      const { plan } = stackInputs({}, mockProject, mockStack);
       for (const container of byType(run, types.container)) {
         const { inputs } = container;
+        const planned = plan.services.find((service) => service.containerName === inputs.name);
         expect(inputs.securityOpts, container.name).to.include("no-new-privileges");
-        expect(inputs.capabilities, container.name).to.deep.equal({ drops: ["ALL"] });
+        // Every capability dropped; cAdvisor alone gets one back, SYSLOG, to read OOM kills from /dev/kmsg.
+        expect(inputs.capabilities, container.name).to.deep.equal({
+          drops: ["ALL"],
+          ...(planned?.capAdd ? { adds: [...planned.capAdd] } : {}),
+        });
         expect(inputs.memory, container.name).to.be.a("number").greaterThan(0);
         expect(String(inputs.user), container.name).to.match(/^[^0:][^:]*(:\d+)?$/);
         expect(String(inputs.user), container.name).not.to.match(/^root\b/);
@@ -485,7 +493,7 @@ describe("the Pulumi program under mocks", function () {
         );
       }
       // The app, the inbox and node exporter are handed no file; the others get theirs as uploads into the root.
-      expect(readOnly.sort()).to.deep.equal(["app", "mailpit", "node-exporter"]);
+      expect(readOnly.sort()).to.deep.equal(["app", "cadvisor", "mailpit", "node-exporter"]);
     });
 
     it("reports what the plan says a person opens and runs", () => {
@@ -498,11 +506,13 @@ describe("the Pulumi program under mocks", function () {
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
         "monitoring-app-container",
         "monitoring-node-exporter-container",
+        "monitoring-cadvisor-container",
         "monitoring-alertmanager-container",
       ]);
       expect(resource(run, "monitoring-prometheus-1").dependsOn).to.have.members([
         "monitoring-app-container",
         "monitoring-node-exporter-container",
+        "monitoring-cadvisor-container",
         "monitoring-alertmanager-container",
         "monitoring-prometheus-0",
       ]);
@@ -530,9 +540,13 @@ describe("the Pulumi program under mocks", function () {
         ...(planned.healthcheck?.test ?? []),
       ]);
       expect(container.inputs.memory).to.equal(planned.memoryMb);
-      // No other container sees the host's processes or files.
+      // No other container sees the host's processes, nor its files but cAdvisor.
       for (const other of byType(run, types.container)) {
         if (other === container) continue;
+        if (other.name === "monitoring-cadvisor-container") {
+          expect(other.inputs.pidMode, other.name).to.equal(undefined);
+          continue;
+        }
         expect(other.inputs.pidMode, other.name).to.equal(undefined);
         for (const volume of (other.inputs.volumes as { hostPath?: string }[] | undefined) ?? [])
           expect(volume.hostPath, other.name).to.equal(undefined);
@@ -573,7 +587,7 @@ describe("the Pulumi program under mocks", function () {
       expect(command.slice(0, 1)).to.deep.equal(["run"]);
       expect(command.join(" ")).to.match(/--tag testid=watchtower-[0-9a-f]{12}/);
       expect(command.join(" ")).to.include("experimental-prometheus-rw");
-      expect(loadtest.options.dependsOn).to.have.length(6);
+      expect(loadtest.options.dependsOn).to.have.length(7);
       expect(run.outputs.loadtestRerun).to.equal(`docker start --attach ${root}-loadtest`);
     });
 
@@ -956,10 +970,44 @@ describe("the Pulumi program under mocks", function () {
       expect(run.outputs.deliveryCheck).to.equal("off: delivery.checkOnUp is false");
     });
 
+    it("runs cAdvisor with the read-only mounts of its README, /dev/kmsg and no published port, not privileged", async () => {
+      const run = await runStack({});
+      const { plan } = stackInputs({}, mockProject, mockStack);
+      const planned = plan.services.find((service) => service.key === dockerAliases.cadvisor);
+      if (planned === undefined) throw new Error("the plan has no cAdvisor");
+      const [component] = byType(run, types.cadvisor);
+      const container = resource(run, "monitoring-cadvisor-container");
+      expect(container.parent).to.equal(component?.name);
+      expect(container.inputs.name).to.equal(planned.containerName);
+      expect(container.inputs.volumes).to.deep.equal([
+        { hostPath: "/", containerPath: "/rootfs", readOnly: true },
+        { hostPath: "/var/run", containerPath: "/var/run", readOnly: true },
+        { hostPath: "/sys", containerPath: "/sys", readOnly: true },
+        { hostPath: "/var/lib/docker", containerPath: "/var/lib/docker", readOnly: true },
+      ]);
+      expect(container.inputs.devices).to.deep.equal([
+        { hostPath: "/dev/kmsg", containerPath: "/dev/kmsg", permissions: "r" },
+      ]);
+      expect(container.inputs.privileged).to.equal(undefined);
+      expect(container.inputs.capabilities).to.deep.equal({ drops: ["ALL"], adds: ["CAP_SYSLOG"] });
+      expect(container.inputs.ports ?? []).to.deep.equal([]);
+      expect(container.inputs.readOnly).to.equal(true);
+      expect(container.inputs.command).to.deep.equal([
+        "--port=8080",
+        "--docker_only=true",
+        "--store_container_labels=false",
+      ]);
+      expect(container.inputs.memory).to.equal(planned.memoryMb);
+      const off = await runStack({ host: { containers: false } });
+      expect(off.resources.has("monitoring-cadvisor-container")).to.equal(false);
+      expect(off.resources.has("monitoring-node-exporter-container")).to.equal(true);
+    });
+
     it("declares no node exporter when host.enabled is false", async () => {
       const run = await runStack({ host: { enabled: false } });
       expect(byType(run, types.nodeExporter)).to.deep.equal([]);
       expect(run.resources.has("monitoring-node-exporter-container")).to.equal(false);
+      expect(run.resources.has("monitoring-cadvisor-container")).to.equal(false);
       expect(byType(run, types.container)).to.have.length(7);
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
         "monitoring-app-container",
@@ -998,7 +1046,7 @@ describe("the Pulumi program under mocks", function () {
           content,
         ]),
       ).to.deep.equal([["/etc/blackbox_exporter/config.yml", files["blackbox/blackbox.yml"]]]);
-      expect(byType(run, types.container)).to.have.length(9);
+      expect(byType(run, types.container)).to.have.length(10);
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.include(
         "monitoring-blackbox-exporter-container",
       );

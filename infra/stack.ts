@@ -190,6 +190,7 @@ const stackComponents: Readonly<Record<string, { readonly type: string; readonly
   [prometheusGroup]: { type: "PrometheusReplicas", name: "prometheus" },
   [dockerAliases.grafana]: { type: "GrafanaService", name: "grafana" },
   [dockerAliases.nodeExporter]: { type: "NodeExporter", name: "node-exporter" },
+  [dockerAliases.cadvisor]: { type: "Cadvisor", name: "cadvisor" },
   [dockerAliases.blackboxExporter]: { type: "BlackboxExporter", name: "blackbox-exporter" },
   loadtest: { type: "LoadTest", name: "loadtest" },
 };

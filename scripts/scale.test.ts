@@ -205,7 +205,8 @@ describe("the scale bench", () => {
     // prom-client writes a per-type series of active handles, requests and resources only for the types a
     // process has at that moment, and the garbage collector's histogram only once a collection ran, so those
     // families come and go with what each process is doing.
-    const momentary = /^nodejs_(active_(handles|requests|resources)\{type\}|gc_duration_seconds(_bucket|_sum|_count)\{)/;
+    const momentary =
+      /^nodejs_(active_(handles|requests|resources)\{type\}|gc_duration_seconds(_bucket|_sum|_count)\{)/;
     const shape = (samples: readonly Sample[]) =>
       [...new Set(samples.map((sample) => `${sample.name}{${Object.keys(sample.labels).sort()}}`))]
         .filter((family) => !momentary.test(family))

@@ -12,6 +12,7 @@ import { dockerConfigDir } from "../configs/runtime/tool-builds";
 import {
   alertmanager,
   blackboxExporter,
+  cadvisorImage,
   grafanaImage,
   imageRef,
   k6,
@@ -38,6 +39,7 @@ export const standinImages = {
   mailpit: mailpitImage,
   "node-exporter": imageRef(nodeExporter),
   "blackbox-exporter": imageRef(blackboxExporter),
+  cadvisor: cadvisorImage,
   grafana: grafanaImage,
   node: nodeImage,
 } as const;

@@ -21,6 +21,7 @@ export function loopbackEndpoints(replicas: number): Endpoints {
     alertmanager: "127.0.0.1:19093",
     nodeExporter: "127.0.0.1:19100",
     blackboxExporter: "127.0.0.1:19115",
+    cadvisor: "127.0.0.1:18080",
     inboxSmtp: "127.0.0.1:11025",
     links: {
       grafana: "http://127.0.0.1:13000",

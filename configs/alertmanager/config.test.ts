@@ -37,6 +37,7 @@ const stackEndpoints: Endpoints = {
   alertmanager: "alertmanager:9093",
   nodeExporter: "node-exporter:9100",
   blackboxExporter: "blackbox-exporter:9115",
+  cadvisor: "cadvisor:8080",
   inboxSmtp: "mailpit:1025",
   links: {
     grafana: "http://127.0.0.1:3000",

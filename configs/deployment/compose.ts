@@ -112,6 +112,9 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
       : {}),
     ...(service.workingDir ? { working_dir: service.workingDir } : {}),
     ...(service.pidMode ? { pid: service.pidMode } : {}),
+    ...(service.devices && service.devices.length > 0
+      ? { devices: service.devices.map(({ path, permissions }) => `${path}:${path}:${permissions}`) }
+      : {}),
     ...(service.ports.length > 0
       ? {
           ports: service.ports.map(({ container, host, hostIp }) => ({
@@ -166,6 +169,7 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
     // Equal to the memory limit: no swap, as in the Pulumi program.
     memswap_limit: `${service.memoryMb}m`,
     cap_drop: [...containerBaseline.capDrop],
+    ...(service.capAdd && service.capAdd.length > 0 ? { cap_add: [...service.capAdd] } : {}),
     security_opt: [...containerBaseline.securityOpts],
     logging: { driver: containerBaseline.logDriver, options: { ...containerBaseline.logOptions } },
   };

@@ -234,6 +234,10 @@ describe("the Compose rendering of the plan", () => {
     ]);
     for (const [key, other] of Object.entries(compose.services)) {
       if (key === "node-exporter") continue;
+      if (key === "cadvisor") {
+        expect(other.pid, key).to.equal(undefined);
+        continue;
+      }
       expect(other.pid, key).to.equal(undefined);
       const binds = ((other.volumes as { type: string; source: string }[] | undefined) ?? []).filter(
         (mount) => mount.type === "bind" && !mount.source.startsWith("./"),
@@ -276,6 +280,34 @@ describe("the Compose rendering of the plan", () => {
     expect(rendered.cap_drop).to.deep.equal(["ALL"]);
     expect(rendered.mem_limit ?? rendered.deploy).to.not.equal(undefined);
     expect(rendered.networks).to.deep.equal({ stack: { aliases: ["blackbox-exporter"] } });
+  });
+
+  it("runs cAdvisor with its README's read-only mounts and /dev/kmsg, SYSLOG only, unpublished, not privileged", () => {
+    const rendered = compose.services.cadvisor ?? {};
+    const planned = plan.services.find((service) => service.key === "cadvisor");
+    expect(planned?.image).to.deep.equal({ kind: "pinned", ref: "gcr.io/cadvisor/cadvisor:v0.52.1" });
+    expect(rendered.volumes).to.deep.equal(
+      [
+        ["/", "/rootfs"],
+        ["/var/run", "/var/run"],
+        ["/sys", "/sys"],
+        ["/var/lib/docker", "/var/lib/docker"],
+      ].map(([source, target]) => ({ type: "bind", source, target, read_only: true })),
+    );
+    expect(rendered.devices).to.deep.equal(["/dev/kmsg:/dev/kmsg:r"]);
+    expect(rendered.cap_drop).to.deep.equal(["ALL"]);
+    expect(rendered.cap_add).to.deep.equal(["CAP_SYSLOG"]);
+    expect(rendered.privileged).to.equal(undefined);
+    expect(rendered.ports).to.equal(undefined);
+    expect(rendered.read_only).to.equal(true);
+    expect(rendered.networks).to.deep.equal({ stack: { aliases: ["cadvisor"] } });
+    for (const [key, other] of Object.entries(compose.services)) {
+      if (key === "cadvisor") continue;
+      expect(other.devices, key).to.equal(undefined);
+      expect(other.cap_add, key).to.equal(undefined);
+    }
+    for (const off of [{ host: { containers: false } }, { host: { enabled: false } }])
+      expect(planFor(off).plan.services.map((service) => service.key)).not.to.include("cadvisor");
   });
 
   it("names its volumes and network as the Pulumi program does", () => {

@@ -17,12 +17,14 @@ import { type RenderedFiles, renderedPaths } from "../runtime/layout";
 import {
   alertmanagerFlags,
   blackboxExporterFlags,
+  cadvisorFlags,
   nodeExporterFlags,
   prometheusFlags,
 } from "../runtime/server-flags";
 import {
   alertmanager,
   blackboxExporter,
+  cadvisorImage,
   grafanaImage,
   imageRef,
   k6,
@@ -103,6 +105,12 @@ export interface PlannedHostMount {
   readonly readOnly: true;
 }
 
+/** A device node of the Docker host, passed into the container at the same path, read-only. */
+export interface PlannedDevice {
+  readonly path: string;
+  readonly permissions: "r";
+}
+
 /**
  * A file system the container gets in memory, for a program that writes scratch files under a read-only root.
  * Its pages count towards the container's memory limit, so each is small.
@@ -152,6 +160,10 @@ export interface ServicePlan {
    * process and pressure figures). Unset: a namespace of its own.
    */
   readonly pidMode?: "host";
+  /** Devices of the Docker host the container may read: only cAdvisor has one, the kernel's log. */
+  readonly devices?: readonly PlannedDevice[];
+  /** Capabilities added back after every one is dropped: only cAdvisor has one. */
+  readonly capAdd?: readonly string[];
   readonly healthcheck?: PlannedHealthcheck;
   /** `/etc/hosts` entries; `host-gateway` is the Docker host, as Docker Desktop's host.docker.internal is. */
   readonly extraHosts?: readonly { readonly host: string; readonly ip: string }[];
@@ -519,6 +531,8 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
       : undefined;
 
   const hostExporter = settings.host.enabled ? nodeExporterService(endpoints.nodeExporter, name) : undefined;
+  const containerExporter =
+    settings.host.enabled && settings.host.containers ? cadvisorService(endpoints.cadvisor, name) : undefined;
   const prober =
     settings.probes.length > 0 ? blackboxExporterService(endpoints.blackboxExporter, files, name) : undefined;
 
@@ -611,6 +625,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
         ...(app ? [app.key] : []),
         ...userServices.map((service) => service.key),
         ...(hostExporter ? [hostExporter.key] : []),
+        ...(containerExporter ? [containerExporter.key] : []),
         ...(prober ? [prober.key] : []),
         alertmanagerService.key,
         ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
@@ -692,6 +707,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ...userServices,
     ...(inbox ? [inbox] : []),
     ...(hostExporter ? [hostExporter] : []),
+    ...(containerExporter ? [containerExporter] : []),
     ...(prober ? [prober] : []),
     alertmanagerService,
     ...replicas,
@@ -790,6 +806,57 @@ export const hostRootfsTarget = "/host";
  * mounted under a directory `nobody` cannot enter is reported with `node_filesystem_device_error` instead of
  * its size.
  */
+/**
+ * cAdvisor on the stack's own host, with the read-only mounts of its README's "Running cAdvisor in a Docker
+ * Container": the host's `/` at /rootfs, /var/run (the Docker socket), /sys (the cgroups) and /var/lib/docker
+ * (the containers' state). Not /dev/disk: it only names disks by id in machine figures the stack drops, and a
+ * host without udev (a container, a CI runner) has none, where a bind mount of a missing path fails.
+ *
+ * Not `privileged`, which the README also uses: on a cgroup v2 host everything it reads is readable by root
+ * with the mounts above. What narrower grants it needs instead: root (the image's user), because the Docker
+ * socket and /var/lib/docker belong to root; and, of every capability dropped, SYSLOG back with the device
+ * /dev/kmsg read-only, the kernel log where it reads OOM kills (`container_oom_events_total`): with
+ * `kernel.dmesg_restrict=1`, the default of most distributions, reading it needs CAP_SYSLOG.
+ *
+ * No published port: its /metrics has no authentication, so only the replicas reach it, on the private
+ * network. Its network figures are each container's own interfaces, read through /sys and /proc.
+ */
+function cadvisorService(endpoint: HostPort, name: (what: string) => string): ServicePlan {
+  const listenPort = port(endpoint);
+  return {
+    key: dockerAliases.cadvisor,
+    origin: "stack",
+    containerName: name(dockerAliases.cadvisor),
+    aliases: [alias(endpoint)],
+    image: { kind: "pinned", ref: cadvisorImage },
+    // The image's entrypoint is cadvisor -logtostderr; these are its arguments. Docker's containers only, and
+    // none of their labels: the scrape job would drop them anyway.
+    command: cadvisorFlags({ port: listenPort }),
+    environment: {},
+    ports: [],
+    files: [],
+    secrets: [],
+    volumes: [],
+    hostMounts: [
+      { source: "/", target: "/rootfs", readOnly: true },
+      { source: "/var/run", target: "/var/run", readOnly: true },
+      { source: "/sys", target: "/sys", readOnly: true },
+      { source: "/var/lib/docker", target: "/var/lib/docker", readOnly: true },
+    ],
+    devices: [{ path: "/dev/kmsg", permissions: "r" }],
+    capAdd: ["CAP_SYSLOG"],
+    // The official image ships busybox's wget, as its own HEALTHCHECK uses it.
+    healthcheck: healthcheck(["wget", "-q", "--spider", `http://127.0.0.1:${listenPort}/healthz`]),
+    healthyWithinSeconds: 60,
+    after: [],
+    // Its own figures grow with the number of containers; a few dozen here.
+    memoryMb: 256,
+    lifecycle: "service",
+    readOnlyRootFilesystem: true,
+    tmpfs: [],
+  };
+}
+
 function nodeExporterService(endpoint: HostPort, name: (what: string) => string): ServicePlan {
   const listenPort = port(endpoint);
   return {

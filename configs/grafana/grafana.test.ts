@@ -22,6 +22,10 @@ import {
   alertThresholdQuery,
   alertThresholdRecord,
   certificateDaysLeft,
+  clockOffsetSeconds,
+  containerMemoryLimitRatio,
+  cpuBusyRatio,
+  diskBusyRatio,
   errorRatio,
   filesystemFreeRatio,
   jobSelector,
@@ -31,6 +35,7 @@ import {
 } from "../promql/queries";
 import {
   blackboxMetrics,
+  cadvisorMetrics,
   nodeExporterMetrics,
   nodeProcessMetrics,
   prometheusSyntheticSeries,
@@ -46,6 +51,7 @@ import { alertWindowsMs } from "../slo/windows";
 import { loadSettings } from "../validate";
 import { generatedYaml } from "../yaml";
 import { alertsDashboard } from "./dashboards/alerts";
+import { containersDashboard } from "./dashboards/containers";
 import { hostsDashboard, hostVariable } from "./dashboards/hosts";
 import { loadtestDashboard } from "./dashboards/loadtest";
 import { probesDashboard, probeVariable, selectedProbes } from "./dashboards/probes";
@@ -59,7 +65,7 @@ import {
   grafanaDashboardsDir,
   renderGrafana,
 } from "./index";
-import { dashboardTimeRange, datasourceVariable, prometheusDatasource } from "./panels";
+import { dashboardTimeRange, datasourceVariable, prometheusDatasource, rateInterval } from "./panels";
 
 const settingsWith = (input: SettingsInput = {}): Settings => settingsSchema.parse(input);
 /** Two probes: the Probes dashboard is made only while there are any. */
@@ -79,6 +85,7 @@ function endpointsFor(settings: Settings): Endpoints {
     alertmanager: hostPort("alertmanager", 9093),
     nodeExporter: hostPort("node-exporter", 9100),
     blackboxExporter: hostPort("blackbox-exporter", 9115),
+    cadvisor: hostPort("cadvisor", 8080),
     inboxSmtp: hostPort("mailpit", 1025),
     links: {
       grafana: "http://127.0.0.1:3000",
@@ -94,6 +101,7 @@ const dashboardUids = [
   loadtestDashboard.uid,
   sloDashboard.uid,
   hostsDashboard.uid,
+  containersDashboard.uid,
 ];
 
 interface ProvisionedDatasource {
@@ -509,9 +517,25 @@ describe("Grafana provisioning and dashboards", () => {
         style: "line",
         lines: [defaults.alerts.hostDiskFillingUp.minFreeRatio],
       });
+      const cpu = panelRunning(board, cpuBusyRatio(jobs.node, rateInterval, host));
+      expect(thresholdsOf(cpu)).to.deep.equal({
+        style: "line",
+        lines: [defaults.alerts.hostCpuSaturated.maxRatio],
+      });
+      const clock = panelRunning(board, clockOffsetSeconds(jobs.node, host));
+      expect(thresholdsOf(clock).lines).to.deep.equal([defaults.alerts.hostClockSkew.maxSeconds]);
+      const diskIo = panelRunning(board, diskBusyRatio(jobs.node, rateInterval, host));
+      expect(thresholdsOf(diskIo)).to.deep.equal({
+        style: "line",
+        lines: [defaults.alerts.hostDiskIoSaturated.maxRatio],
+      });
       const changed = dashboard(
         settingsWith({
-          alerts: { hostDiskFillingUp: { minFreeRatio: 0.25 }, hostMemoryLow: { enabled: false } },
+          alerts: {
+            hostDiskFillingUp: { minFreeRatio: 0.25 },
+            hostMemoryLow: { enabled: false },
+            hostDiskIoSaturated: { maxRatio: 0.75 },
+          },
         }),
         hostsDashboard.uid,
       );
@@ -521,6 +545,9 @@ describe("Grafana provisioning and dashboards", () => {
       expect(thresholdsOf(panelRunning(changed, memoryAvailableRatio(jobs.node, host))).lines).to.deep.equal(
         [],
       );
+      expect(
+        thresholdsOf(panelRunning(changed, diskBusyRatio(jobs.node, rateInterval, host))).lines,
+      ).to.deep.equal([0.75]);
     });
 
     it("has CPU, memory, disk space, disk I/O, network and load panels, each of the selected host", () => {
@@ -529,6 +556,7 @@ describe("Grafana provisioning and dashboards", () => {
         "CPU busy by mode",
         "Load average",
         "Memory available",
+        "Clock offset",
         "Disk space free",
         "Disk throughput",
         "Disk busy",
@@ -550,6 +578,33 @@ describe("Grafana provisioning and dashboards", () => {
     it("is left out when host.enabled is false", () => {
       const off = settingsWith({ host: { enabled: false } });
       expect(buildDashboards(off).map((board) => board.uid)).to.not.include(hostsDashboard.uid);
+    });
+  });
+
+  describe("the Containers dashboard", () => {
+    it("shows CPU, memory against limit with ContainerNearMemoryLimit's line, OOM kills, restarts and network, of the selected host", () => {
+      const board = dashboard(defaults, containersDashboard.uid);
+      expect(dashboardPanels(board).map((panel) => panel.title)).to.deep.equal([
+        "CPU",
+        "Memory against limit",
+        "Memory working set",
+        "OOM kills",
+        "Restarts",
+        "Network traffic",
+      ]);
+      const host = `,host="$${hostVariable}"`;
+      const memory = panelRunning(board, containerMemoryLimitRatio(jobs.cadvisor, host));
+      expect(thresholdsOf(memory)).to.deep.equal({
+        style: "line",
+        lines: [defaults.alerts.containerNearMemoryLimit.maxRatio],
+      });
+      for (const panel of dashboardPanels(board))
+        for (const expr of exprs(panel))
+          expect(expr, panel.title ?? "")
+            .to.include(`job="${jobs.cadvisor}"`)
+            .and.include(host.slice(1));
+      const off = settingsWith({ host: { containers: false } });
+      expect(buildDashboards(off).map((candidate) => candidate.uid)).to.not.include(containersDashboard.uid);
     });
   });
 
@@ -712,6 +767,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(nodeProcessMetrics),
         ...Object.values(nodeExporterMetrics),
         ...Object.values(blackboxMetrics),
+        ...Object.values(cadvisorMetrics),
         alertThresholdRecord,
       ]);
       for (const [, settings] of variants) {
@@ -731,6 +787,7 @@ describe("Grafana provisioning and dashboards", () => {
         ...Object.values(nodeProcessMetrics),
         ...Object.values(nodeExporterMetrics),
         ...Object.values(blackboxMetrics),
+        ...Object.values(cadvisorMetrics),
       ];
       expect(named.filter((name) => !used.has(name))).to.deep.equal([]);
     });

@@ -9,6 +9,7 @@ import { type RenderedFiles, renderedPaths } from "../runtime/layout";
 import { durationMs, formatDuration } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { buildAlertsDashboard } from "./dashboards/alerts";
+import { buildContainersDashboard } from "./dashboards/containers";
 import { buildHostsDashboard } from "./dashboards/hosts";
 import { buildLoadtestDashboard } from "./dashboards/loadtest";
 import { buildProbesDashboard } from "./dashboards/probes";
@@ -29,6 +30,7 @@ export function buildDashboards(settings: Settings): Dashboard[] {
     buildLoadtestDashboard(settings),
     ...(slo ? [slo] : []),
     ...(settings.host.enabled ? [buildHostsDashboard(settings)] : []),
+    ...(settings.host.enabled && settings.host.containers ? [buildContainersDashboard(settings)] : []),
     ...(settings.probes.length > 0 ? [buildProbesDashboard(settings)] : []),
   ];
 }

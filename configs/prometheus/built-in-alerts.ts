@@ -16,7 +16,13 @@ import {
   alertThresholdLabel,
   alertThresholdRecord,
   certificateDaysLeft,
+  clockOffsetSeconds,
+  containerMemoryLimitRatio,
+  containerOomKills,
+  cpuBusyRatio,
+  diskBusyRatio,
   errorRatio,
+  filesystemFreeInHours,
   filesystemFreeRatio,
   jobSelector,
   jobsSelector,
@@ -28,6 +34,9 @@ import {
 } from "../promql/queries";
 import {
   blackboxMetrics,
+  cadvisorLabels,
+  cadvisorMetrics,
+  nodeCpuIdleMode,
   nodeExporterMetrics,
   nodeFilesystemLabels,
   prometheusSyntheticSeries,
@@ -45,8 +54,10 @@ import {
   firstPrometheus,
   latencyTests,
   notConnectedTest,
+  predictedFullTests,
   probeFailedTest,
   probeTestLabels,
+  rateAboveTests,
   ratioBelowTests,
   requestVolumeTests,
   targetDownTest,
@@ -486,6 +497,130 @@ export const builtInAlertRegistry = {
       defaults: (config) => `${percent(config.minAvailableRatio)} available, ${forText(config)}`,
     },
   }),
+  hostDiskWillFillIn: defineAlert(builtInAlertSpecs.hostDiskWillFillIn, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: `${filesystemFreeInHours(jobs.node, config.window, config.hours)} < 0`,
+      summary: "A filesystem of the stack's host is filling up and will soon be full.",
+      description: [
+        "Filesystem ",
+        { label: nodeFilesystemLabels.mountpoint },
+        " (",
+        { label: nodeFilesystemLabels.device },
+        ") of host ",
+        { label: hostLabel },
+        ` will be full within ${config.hours}h at the rate it filled over the last ${config.window}: its free space in ${config.hours}h is predicted at `,
+        { value: "humanize" },
+        " bytes.",
+      ],
+    }),
+    unitTests: (alert, context, config) =>
+      predictedFullTests(alert, context, config, {
+        metric: nodeExporterMetrics.filesystemAvailBytes,
+        labels: { ...hostTestLabels(context), device: "/dev/vda1", mountpoint: "/", fstype: "ext4" },
+        ignored: {
+          labels: { ...hostTestLabels(context), device: "tmpfs", mountpoint: "/run", fstype: "tmpfs" },
+          why: "a tmpfs",
+        },
+      }),
+    readme: {
+      firesWhen:
+        "at the rate it filled over `window`, a disk filesystem of the host will be full within `hours`",
+      defaults: (config) => `${config.hours}h, over ${config.window}, ${forText(config)}`,
+    },
+  }),
+  hostCpuSaturated: defineAlert(builtInAlertSpecs.hostCpuSaturated, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: `${cpuBusyRatio(jobs.node, config.window)} > ${config.maxRatio}`,
+      summary: "The CPUs of the stack's host are saturated.",
+      description: [
+        "Host ",
+        { label: hostLabel },
+        " has been ",
+        { value: "humanizePercentage" },
+        ` busy over ${config.window}, averaged over its CPUs, more than the configured maximum of ${percent(config.maxRatio)}.`,
+      ],
+    }),
+    unitTests: (alert, context, config) =>
+      rateAboveTests(alert, context, config, {
+        metric: nodeExporterMetrics.cpuSecondsTotal,
+        labels: { ...hostTestLabels(context), cpu: "0", mode: nodeCpuIdleMode },
+        alertLabels: { job: jobs.node, [hostLabel]: hostTestName },
+        what: "CPU busy",
+        // The series is the idle time: one CPU is idle for the rest of each second.
+        rateFor: (busy) => 1 - busy,
+      }),
+    readme: {
+      firesWhen: "the host's CPUs are busy more than `maxRatio` of the time over `window`",
+      defaults: (config) => `${percent(config.maxRatio)} over ${config.window}, ${forText(config)}`,
+    },
+  }),
+  hostDiskIoSaturated: defineAlert(builtInAlertSpecs.hostDiskIoSaturated, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: `${diskBusyRatio(jobs.node, config.window)} > ${config.maxRatio}`,
+      summary: "A disk of the stack's host is saturated with I/O.",
+      description: [
+        "Block device ",
+        { label: nodeFilesystemLabels.device },
+        " of host ",
+        { label: hostLabel },
+        " had I/O in progress ",
+        { value: "humanizePercentage" },
+        ` of the time over ${config.window}, more than the configured maximum of ${percent(config.maxRatio)}.`,
+      ],
+    }),
+    unitTests: (alert, context, config) => {
+      const labels = { ...hostTestLabels(context), [nodeFilesystemLabels.device]: "vda" };
+      return rateAboveTests(alert, context, config, {
+        metric: nodeExporterMetrics.diskIoTimeSecondsTotal,
+        labels,
+        alertLabels: labels,
+        what: "disk busy",
+        rateFor: (busy) => busy,
+      });
+    },
+    readme: {
+      firesWhen:
+        "a block device of the host has I/O in progress more than `maxRatio` of the time over `window`",
+      defaults: (config) => `${percent(config.maxRatio)} over ${config.window}, ${forText(config)}`,
+    },
+  }),
+  hostClockSkew: defineAlert(builtInAlertSpecs.hostClockSkew, {
+    group: ruleGroups.host,
+    rule: (config) => ({
+      expr: `${clockOffsetSeconds(jobs.node)} > ${config.maxSeconds}`,
+      summary: "The clock of the stack's host is off.",
+      description: [
+        "The clock of host ",
+        { label: hostLabel },
+        " is ",
+        { value: "humanize" },
+        `s away from its time source, more than the configured maximum of ${config.maxSeconds}s; check its NTP service.`,
+      ],
+    }),
+    // A clock behind its source: a negative offset, which abs() makes the same alert as one ahead.
+    unitTests: (alert, context, config) =>
+      thresholdGaugeTests(alert, context, {
+        direction: "above",
+        threshold: config.maxSeconds,
+        what: "clock behind by",
+        labels: hostTestLabels(context),
+        series: (levels) => [
+          {
+            metric: nodeExporterMetrics.timexOffsetSeconds,
+            labels: hostTestLabels(context),
+            segments: levels.map(({ level, count }) => ({ start: -level, step: 0, count })),
+          },
+        ],
+        valueAt: (level) => level,
+      }),
+    readme: {
+      firesWhen: "the host's clock is more than `maxSeconds` away from its time source",
+      defaults: (config) => `${config.maxSeconds} s, ${forText(config)}`,
+    },
+  }),
   hostExporterDown: defineAlert(builtInAlertSpecs.hostExporterDown, {
     group: ruleGroups.host,
     rule: (config) => ({
@@ -498,7 +633,7 @@ export const builtInAlertRegistry = {
         { label: hostLabel },
         ` has not answered a scrape for at least ${config.for} (up = `,
         { value: "humanize" },
-        "); the disk and memory alerts of the host cannot fire until it is back.",
+        "); the other alerts of the host cannot fire until it is back.",
       ],
     }),
     unitTests: (alert, context) => [
@@ -507,6 +642,93 @@ export const builtInAlertRegistry = {
       }),
     ],
     readme: { firesWhen: "the host's node exporter does not answer scrapes", defaults: forText },
+  }),
+  containerOomKilled: defineAlert(builtInAlertSpecs.containerOomKilled, {
+    group: ruleGroups.containers,
+    rule: (config) => ({
+      expr: `${containerOomKills(jobs.cadvisor, config.window)} > 0`,
+      summary: "A container of the stack's host was OOM-killed.",
+      description: [
+        "The kernel ended a process of container ",
+        { label: cadvisorLabels.name },
+        " on host ",
+        { label: hostLabel },
+        ` for want of memory: `,
+        { value: "humanize" },
+        ` time(s) within ${config.window}.`,
+      ],
+    }),
+    unitTests: (alert, context, config) => [
+      counterFailureTest(alert, context, config.window, {
+        name: cadvisorMetrics.oomEventsTotal,
+        labels: containerTestLabels(context),
+        alertLabels: Object.keys(containerTestLabels(context)),
+        what: "OOM kills",
+      }),
+    ],
+    readme: {
+      firesWhen: "a container of the host was OOM-killed within `window`",
+      defaults: (config) => `any within ${config.window}, ${forText(config)}`,
+    },
+  }),
+  containerNearMemoryLimit: defineAlert(builtInAlertSpecs.containerNearMemoryLimit, {
+    group: ruleGroups.containers,
+    rule: (config) => ({
+      expr: `${containerMemoryLimitRatio(jobs.cadvisor)} > ${config.maxRatio}`,
+      summary: "A container of the stack's host is near its memory limit.",
+      description: [
+        "Container ",
+        { label: cadvisorLabels.name },
+        " on host ",
+        { label: hostLabel },
+        " uses ",
+        { value: "humanizePercentage" },
+        ` of its memory limit, more than the configured maximum of ${percent(config.maxRatio)}.`,
+      ],
+    }),
+    // A container without a limit (0) with a large working set runs beside it throughout and is ignored.
+    unitTests: (alert, context, config) =>
+      thresholdGaugeTests(alert, context, {
+        direction: "above",
+        threshold: config.maxRatio,
+        what: "memory working set over limit",
+        labels: containerTestLabels(context),
+        series: (levels) => {
+          const unlimited = { ...containerTestLabels(context), [cadvisorLabels.name]: "unlimited" };
+          const count = levels.reduce((sum, level) => sum + level.count, 0);
+          return [
+            {
+              metric: cadvisorMetrics.memoryWorkingSetBytes,
+              labels: containerTestLabels(context),
+              segments: levels.map(({ level, count: n }) => ({
+                start: Math.round(level * containerTestLimit),
+                step: 0,
+                count: n,
+              })),
+            },
+            {
+              metric: cadvisorMetrics.specMemoryLimitBytes,
+              labels: containerTestLabels(context),
+              segments: [{ start: containerTestLimit, step: 0, count }],
+            },
+            {
+              metric: cadvisorMetrics.memoryWorkingSetBytes,
+              labels: unlimited,
+              segments: [{ start: containerTestLimit, step: 0, count }],
+            },
+            {
+              metric: cadvisorMetrics.specMemoryLimitBytes,
+              labels: unlimited,
+              segments: [{ start: 0, step: 0, count }],
+            },
+          ];
+        },
+        valueAt: (level) => level,
+      }),
+    readme: {
+      firesWhen: "a container of the host uses more than `maxRatio` of its memory limit",
+      defaults: (config) => `${percent(config.maxRatio)} of its limit, ${forText(config)}`,
+    },
   }),
   probeFailed: defineAlert(builtInAlertSpecs.probeFailed, {
     group: ruleGroups.probes,
@@ -612,6 +834,19 @@ function percent(ratio: number): string {
 
 /** The `host` label of the host alerts' unit tests: any name does, as the rules select by job. */
 const hostTestName = "test-host";
+
+/** The memory limit of the container alerts' tests: a four-digit ratio of it is a whole number of bytes. */
+const containerTestLimit = 1e6;
+
+/** The labels the stack's scrape job leaves on a cAdvisor series: its job, address, host and container name. */
+function containerTestLabels(context: TestContext): Record<string, string> {
+  return {
+    job: jobs.cadvisor,
+    instance: context.endpoints.cadvisor,
+    [hostLabel]: hostTestName,
+    [cadvisorLabels.name]: "watchtower-dev-app",
+  };
+}
 
 /** The labels every series of the host's node exporter carries: its job, its address and the host's name. */
 function hostTestLabels(context: TestContext): Record<string, string> {
@@ -723,6 +958,7 @@ export function builtInAlerts(
     if (!perJob) {
       if (!stackWide.enabled) return [];
       if (definition.spec.watchesHost && !settings.host.enabled) return [];
+      if (definition.spec.watchesContainers && !settings.host.containers) return [];
       return [{ ...common, ...fields(stackWide), ...stackWide.rule(jobSelector(jobs.app)) }];
     }
     const instances = jobsToWatch

@@ -53,7 +53,11 @@ describe("renderPrometheusConfig", () => {
       "external_labels",
     ]);
     for (const job of config.scrape_configs)
-      expect(Object.keys(job)).to.have.members(["job_name", "static_configs"]);
+      expect(Object.keys(job)).to.have.members(
+        job.job_name === jobs.cadvisor
+          ? ["job_name", "static_configs", "metric_relabel_configs"]
+          : ["job_name", "static_configs"],
+      );
   });
 
   it("takes its intervals from the settings", () => {
@@ -80,8 +84,30 @@ describe("renderPrometheusConfig", () => {
         [jobs.prometheus, [...endpoints.prometheus]],
         [jobs.alertmanager, [endpoints.alertmanager]],
         [jobs.node, [endpoints.nodeExporter]],
+        [jobs.cadvisor, [endpoints.cadvisor]],
       ]);
     }
+  });
+
+  it("scrapes cAdvisor with the host label, keeping only the series and labels the alerts and dashboard use", () => {
+    const cadvisor = (settings: object) =>
+      parsed(settings, loopbackEndpoints, 0).scrape_configs.find((job) => job.job_name === jobs.cadvisor);
+    const job = cadvisor({});
+    expect(job?.static_configs).to.deep.equal([
+      { targets: [loopbackEndpoints(2).cadvisor], labels: { [hostLabel]: "local" } },
+    ]);
+    expect(job).to.have.deep.property("metric_relabel_configs", [
+      {
+        source_labels: ["__name__"],
+        regex:
+          "container_memory_working_set_bytes|container_spec_memory_limit_bytes|container_cpu_usage_seconds_total|container_oom_events_total|container_start_time_seconds|container_network_receive_bytes_total|container_network_transmit_bytes_total",
+        action: "keep",
+      },
+      { source_labels: ["name"], regex: "", action: "drop" },
+      { action: "labelkeep", regex: "__name__|job|instance|host|name|interface" },
+    ]);
+    expect(cadvisor({ host: { containers: false } })).to.equal(undefined);
+    expect(cadvisor({ host: { enabled: false } })).to.equal(undefined);
   });
 
   it("labels the node exporter's series with host.name, and leaves it out when host.enabled is false", () => {

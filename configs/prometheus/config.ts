@@ -8,6 +8,7 @@
 import { posix } from "node:path";
 import { probeModule } from "../blackbox/config";
 import { hostLabel, jobs, probeLabel, type RuleGroup, replicaLabel, replicaName } from "../names";
+import { cadvisorLabels, cadvisorMetrics } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { serviceAddress } from "../settings/monitored-jobs";
@@ -61,6 +62,7 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
             },
           ]
         : []),
+      ...(settings.host.enabled && settings.host.containers ? [cadvisorJob(settings, endpoints)] : []),
       ...(settings.probes.length > 0 ? [probeJob(settings, endpoints)] : []),
       ...settings.targets.map((target) => ({
         job_name: target.job,
@@ -102,6 +104,27 @@ function probeJob(settings: Settings, endpoints: Endpoints) {
       { source_labels: ["__address__"], target_label: "__param_target" },
       { source_labels: ["__param_target"], target_label: "instance" },
       { target_label: "__address__", replacement: endpoints.blackboxExporter },
+    ],
+  };
+}
+
+/**
+ * cAdvisor on the stack's host, labelled with the host's name as node exporter is. It exports dozens of series
+ * per container, each with a dozen labels (id, image, container labels); the job keeps only the series the
+ * container alerts and the Containers dashboard read, of named containers (Docker's; the host's own cgroups
+ * have no name), and only their `name` and `interface` labels with the target's.
+ */
+function cadvisorJob(settings: Settings, endpoints: Endpoints) {
+  return {
+    job_name: jobs.cadvisor,
+    static_configs: [{ targets: [endpoints.cadvisor], labels: { [hostLabel]: settings.host.name } }],
+    metric_relabel_configs: [
+      { source_labels: ["__name__"], regex: Object.values(cadvisorMetrics).join("|"), action: "keep" },
+      { source_labels: [cadvisorLabels.name], regex: "", action: "drop" },
+      {
+        action: "labelkeep",
+        regex: ["__name__", "job", "instance", hostLabel, ...Object.values(cadvisorLabels)].join("|"),
+      },
     ],
   };
 }

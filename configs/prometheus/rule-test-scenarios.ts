@@ -672,3 +672,158 @@ export function thresholdGaugeTests(
     },
   ];
 }
+
+/** A counter whose rate over a window is what an alert compares with a ratio, and how the tests write it. */
+export interface RatioRateCounter {
+  readonly metric: string;
+  /** Labels of the counter's series. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Labels of the firing alert. */
+  readonly alertLabels: Readonly<Record<string, string>>;
+  /** What the ratio is, for the tests' names: "CPU busy", "disk busy". */
+  readonly what: string;
+  /** The counter's rate (per second) at which the alert's value is `ratio`. */
+  rateFor(ratio: number): number;
+}
+
+/**
+ * An alert on a ratio from a counter's rate over `window` rising above `maxRatio`: the counter runs at a
+ * comfortable rate, at one just past the threshold until a whole window and `for` were past it, then at the
+ * comfortable rate again. Not firing before the phase has lasted `for`, firing with exactly the past value once a
+ * whole window and `for` were past it, resolved once a whole window was back. The same phase just short of the
+ * threshold never fires. "Just past" is 1% of the threshold above it (halfway to 1 when that is 1 or more),
+ * "just short" 1% below, each rounded away from it to four significant digits.
+ */
+export function rateAboveTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  { maxRatio, window }: { readonly maxRatio: number; readonly window: string },
+  counter: RatioRateCounter,
+): TestGroup[] {
+  const timeline = counterTimeline(context, window, alert);
+  const nearPast = fourDigits(maxRatio * 1.01, "up");
+  const past = nearPast < 1 ? nearPast : shareBetween(maxRatio, 1);
+  const short = fourDigits(maxRatio * 0.99, "down");
+  const comfortable = fourDigits(maxRatio / 2, "down");
+  const seconds = timeline.intervalMs / 1000;
+  const series = (ratio: number): TestSeries[] => [
+    {
+      metric: counter.metric,
+      labels: counter.labels,
+      segments: counterPhases(
+        longLivedCount,
+        timeline.phases(1).map(({ count }, phase) => ({
+          step: counter.rateFor(phase === 1 ? ratio : comfortable) * seconds,
+          count,
+        })),
+      ),
+    },
+  ];
+  const firing = windowedCounterChecks(alert, context, timeline, counter.alertLabels, past);
+  return [
+    {
+      name: testName(
+        alert,
+        `${counter.what} at ${past}, just above ${maxRatio}, over ${window} fires after ${alert.for}, then resolves`,
+      ),
+      alert,
+      intervalMs: timeline.intervalMs,
+      series: series(past),
+      checks: firing,
+    },
+    {
+      name: testName(alert, `${counter.what} at ${short}, just below ${maxRatio}, does not fire`),
+      alert,
+      intervalMs: timeline.intervalMs,
+      series: series(short),
+      checks: neverFiring([
+        ...firing.map((check) => check.at),
+        evaluationBefore(context, timeline.idleFromMs),
+      ]),
+    },
+  ];
+}
+
+/** A filesystem's free space, as the disk prediction tests write it. */
+export interface FillingFilesystem {
+  readonly metric: string;
+  /** Labels of its series; the alert keeps them all. */
+  readonly labels: Readonly<Record<string, string>>;
+  /** A filesystem the alert must ignore, filling faster throughout (a tmpfs, say). */
+  readonly ignored?: { readonly labels: Readonly<Record<string, string>>; readonly why: string };
+}
+
+/** Bytes the filesystem of the prediction tests loses per sample while it fills. */
+const bytesPerSample = 2;
+
+/**
+ * An alert on free space predicted by predict_linear() to be below zero in `hours`: the free space falls by the
+ * same bytes every sample, so the regression is exact whatever the window holds. Its time to full passes
+ * below `hours` between two samples (half a sample either side); it fires exactly `for` later, and resolves at
+ * the first sample after space is freed (a jump far above, which turns the regression upward). The same fall,
+ * shifted so that half a sample more than `hours` is left at its last sample, never fires.
+ */
+export function predictedFullTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  { hours }: { readonly hours: number },
+  filesystem: FillingFilesystem,
+): TestGroup[] {
+  const evaluationMs = context.evaluationMs;
+  const perSecond = bytesPerSample / (evaluationMs / 1000);
+  /** The free space whose regression predicts exactly zero in `hours`, at this rate. */
+  const fullIn = perSecond * hours * 3600;
+  const before = 2;
+  const forSamples = forOnGrid(alert, context) / evaluationMs;
+  const falling = before + forSamples + 2;
+  const after = 2;
+  const crossMs = before * evaluationMs;
+  const firesMs = crossMs + forOnGrid(alert, context);
+  const freedMs = falling * evaluationMs;
+  /** Falling from the sample at which `bytesPerSample / 2` beyond the zero prediction is left. */
+  const fall = (halfSampleAt: number, sign: 1 | -1): Segment[] => [
+    {
+      start: fullIn + bytesPerSample * halfSampleAt + (sign * bytesPerSample) / 2,
+      step: -bytesPerSample,
+      count: falling,
+    },
+    { start: fullIn * 10, step: 0, count: after },
+  ];
+  const ignored = filesystem.ignored
+    ? [
+        {
+          metric: filesystem.metric,
+          labels: filesystem.ignored.labels,
+          segments: [{ start: fullIn, step: -bytesPerSample * 10, count: falling + after }],
+        },
+      ]
+    : [];
+  const checks = distinctTimes([
+    { at: evaluationBefore(context, firesMs) },
+    { at: firesMs, firing: { labels: filesystem.labels, value: -bytesPerSample * (forSamples + 0.5) } },
+    { at: freedMs },
+  ]);
+  const ignoring = filesystem.ignored ? `; ${filesystem.ignored.why} filling faster is ignored` : "";
+  return [
+    {
+      name: testName(
+        alert,
+        `free space falling to full within just under ${hours}h fires after ${alert.for}, then resolves once freed${ignoring}`,
+      ),
+      alert,
+      intervalMs: evaluationMs,
+      series: [
+        { metric: filesystem.metric, labels: filesystem.labels, segments: fall(before, -1) },
+        ...ignored,
+      ],
+      checks,
+    },
+    {
+      name: testName(alert, `free space falling to full in just over ${hours}h does not fire`),
+      alert,
+      intervalMs: evaluationMs,
+      series: [{ metric: filesystem.metric, labels: filesystem.labels, segments: fall(falling - 1, 1) }],
+      checks: neverFiring([...checks.map((check) => check.at), (falling - 1) * evaluationMs]),
+    },
+  ];
+}

@@ -61,6 +61,9 @@ const fastSettings = {
     instanceDown: { for: "3s" },
     prometheusDown: { for: "3s" },
   },
+  // As in e2eSettings: at one evaluation a second, the host alerts' hour-long `for` would cost promtool
+  // thousands of steps; they are proven at the other variants' intervals.
+  host: { enabled: false },
 };
 
 describe("renderAlertRuleTests", () => {
@@ -187,6 +190,17 @@ describe("renderAlertRuleTests", () => {
             ...fastSettings.alerts,
             probeSlow: { maxSeconds: 0.3333 },
             probeCertificateExpiring: { minDays: 2.999 },
+          },
+        },
+      ],
+      [
+        "host thresholds near their limits, and short windows",
+        {
+          alerts: {
+            hostDiskWillFillIn: { hours: 0.5, window: "1h", for: "5m" },
+            hostCpuSaturated: { maxRatio: 0.995, window: "2m", for: "1m" },
+            hostDiskIoSaturated: { maxRatio: 0.3333, window: "1m", for: "0s" },
+            hostClockSkew: { maxSeconds: 0.003333, for: "30s" },
           },
         },
       ],

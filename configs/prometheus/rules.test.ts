@@ -224,7 +224,13 @@ describe("renderAlertRules", () => {
           "notificationsFailing",
           "hostDiskFillingUp",
           "hostMemoryLow",
+          "hostDiskWillFillIn",
+          "hostCpuSaturated",
+          "hostDiskIoSaturated",
+          "hostClockSkew",
           "hostExporterDown",
+          "containerOomKilled",
+          "containerNearMemoryLimit",
         ].map((key) => [key, { enabled: false }]),
       ),
     });

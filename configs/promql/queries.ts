@@ -3,9 +3,11 @@
  * cannot drift apart. Aggregations keep the `job` label: Alertmanager groups notifications by it.
  */
 import { metricNames } from "../../service/metrics-contract";
-import { jobs } from "../names";
+import { hostLabel, jobs } from "../names";
 import {
   blackboxMetrics,
+  cadvisorMetrics,
+  nodeCpuIdleMode,
   nodeExporterMetrics,
   nodeFilesystemLabels,
   prometheusSyntheticSeries,
@@ -123,6 +125,46 @@ function diskFilesystems(job: string, extra = ""): string {
 export function filesystemFreeRatio(job: string, extra = ""): string {
   const selector = diskFilesystems(job, extra);
   return `${nodeExporterMetrics.filesystemAvailBytes}{${selector}} / ${nodeExporterMetrics.filesystemSizeBytes}{${selector}}`;
+}
+
+/**
+ * Each disk filesystem's free space `hours` from now, by linear regression over `window`: below zero, it will be
+ * full by then at the rate it filled over the window.
+ */
+export function filesystemFreeInHours(job: string, window: string, hours: number, extra = ""): string {
+  return `predict_linear(${nodeExporterMetrics.filesystemAvailBytes}{${diskFilesystems(job, extra)}}[${window}], ${hours * 3600})`;
+}
+
+/**
+ * Share of each host's CPU time that is not idle over `window`, averaged over its CPUs (0 to 1); by host, with
+ * the job kept for Alertmanager's grouping.
+ */
+export function cpuBusyRatio(job: string, window: string, extra = ""): string {
+  return `1 - avg by (job, ${hostLabel}) (rate(${nodeExporterMetrics.cpuSecondsTotal}{${jobSelector(job)},mode="${nodeCpuIdleMode}"${extra}}[${window}]))`;
+}
+
+/** Share of time each block device had I/O in progress over `window` (0 to 1). */
+export function diskBusyRatio(job: string, window: string, extra = ""): string {
+  return `rate(${nodeExporterMetrics.diskIoTimeSecondsTotal}{${jobSelector(job)}${extra}}[${window}])`;
+}
+
+/** How far the host's clock is from its time source, either way, in seconds. */
+export function clockOffsetSeconds(job: string, extra = ""): string {
+  return `abs(${nodeExporterMetrics.timexOffsetSeconds}{${jobSelector(job)}${extra}})`;
+}
+
+/**
+ * Each container's memory working set as a share of its limit (0 to 1), of the containers that have a limit:
+ * cAdvisor reports none as 0, which the comparison leaves out.
+ */
+export function containerMemoryLimitRatio(job: string, extra = ""): string {
+  const selector = `${jobSelector(job)}${extra}`;
+  return `${cadvisorMetrics.memoryWorkingSetBytes}{${selector}} / (${cadvisorMetrics.specMemoryLimitBytes}{${selector}} > 0)`;
+}
+
+/** Out-of-memory kills in each container within `window`. */
+export function containerOomKills(job: string, window: string, extra = ""): string {
+  return `increase(${cadvisorMetrics.oomEventsTotal}{${jobSelector(job)}${extra}}[${window}])`;
 }
 
 /** Share of the host's memory available to new programs without swapping (0 to 1). */

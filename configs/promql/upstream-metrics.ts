@@ -102,7 +102,12 @@ export const nodeExporterMetrics = {
   diskIoTimeSecondsTotal: "node_disk_io_time_seconds_total",
   networkReceiveBytesTotal: "node_network_receive_bytes_total",
   networkTransmitBytesTotal: "node_network_transmit_bytes_total",
+  /** The kernel's offset from its time source (collector/timex.go, enabled by default), in seconds. */
+  timexOffsetSeconds: "node_timex_offset_seconds",
 } as const;
+
+/** The CPU mode of node exporter's idle time: the rest of `node_cpu_seconds_total` is busy. */
+export const nodeCpuIdleMode = "idle";
 
 /** Labels of node exporter's filesystem series. */
 export const nodeFilesystemLabels = {
@@ -125,3 +130,27 @@ export const blackboxMetrics = {
 
 /** The label of `probe_http_duration_seconds` that names the phase of the request. */
 export const blackboxPhaseLabel = "phase";
+
+/**
+ * cAdvisor's container metrics (github.com/google/cadvisor, metrics/prometheus.go, as its docs/storage/prometheus.md
+ * lists them), which the container alerts and the Containers dashboard read; the scrape job keeps these and no
+ * other. Each series is of one container's cgroup, named by `name` (the Docker container's name); network
+ * series also by `interface`. Not checked against a real binary: cAdvisor's module is not served here.
+ */
+export const cadvisorMetrics = {
+  memoryWorkingSetBytes: "container_memory_working_set_bytes",
+  specMemoryLimitBytes: "container_spec_memory_limit_bytes",
+  cpuUsageSecondsTotal: "container_cpu_usage_seconds_total",
+  oomEventsTotal: "container_oom_events_total",
+  startTimeSeconds: "container_start_time_seconds",
+  networkReceiveBytesTotal: "container_network_receive_bytes_total",
+  networkTransmitBytesTotal: "container_network_transmit_bytes_total",
+} as const;
+
+/** Labels of cAdvisor's series that the alerts and the dashboard use; the scrape job drops the others. */
+export const cadvisorLabels = {
+  /** The container's name: the Docker container name, without its leading slash. */
+  name: "name",
+  /** A network interface of the container, on the network series. */
+  networkInterface: "interface",
+} as const;

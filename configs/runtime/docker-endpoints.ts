@@ -16,6 +16,7 @@ export const dockerAliases = {
   grafana: "grafana",
   mailpit: "mailpit",
   nodeExporter: "node-exporter",
+  cadvisor: jobs.cadvisor,
   blackboxExporter: "blackbox-exporter",
 } as const;
 
@@ -31,6 +32,7 @@ export const containerPorts = {
   mailpitSmtp: 1025,
   mailpitWeb: 8025,
   nodeExporter: 9100,
+  cadvisor: 8080,
   blackboxExporter: 9115,
 } as const;
 
@@ -44,6 +46,7 @@ export function dockerEndpoints(settings: Settings): Endpoints {
     ),
     alertmanager: hostPort(dockerAliases.alertmanager, containerPorts.alertmanager),
     nodeExporter: hostPort(dockerAliases.nodeExporter, containerPorts.nodeExporter),
+    cadvisor: hostPort(dockerAliases.cadvisor, containerPorts.cadvisor),
     blackboxExporter: hostPort(dockerAliases.blackboxExporter, containerPorts.blackboxExporter),
     inboxSmtp: hostPort(dockerAliases.mailpit, containerPorts.mailpitSmtp),
     links: {

@@ -16,6 +16,8 @@ export interface Endpoints {
   readonly nodeExporter: HostPort;
   /** The blackbox exporter that runs `probes`; scraped while there are any. */
   readonly blackboxExporter: HostPort;
+  /** cAdvisor on the stack's own host; scraped while `host.enabled` and `host.containers`. */
+  readonly cadvisor: HostPort;
   /** SMTP server used when `email.smarthost` is not set: the stack's own inbox. */
   readonly inboxSmtp: HostPort;
   /** Base URLs a person opens in a browser; used for links in e-mail and in Grafana. */

@@ -52,6 +52,14 @@ export function blackboxExporterFlags(location: {
 }
 
 /**
+ * cAdvisor's flags: its port, Docker's containers only (and the root cgroup), and no container labels as
+ * labels of its series.
+ */
+export function cadvisorFlags(location: { readonly port: number }): string[] {
+  return [`--port=${location.port}`, "--docker_only=true", "--store_container_labels=false"];
+}
+
+/**
  * node exporter's flags: where it listens, and where the host's root filesystem is mounted (`/host` in a
  * container, `/` for a process on the host itself), the prefix it strips from the mount points it reports.
  */

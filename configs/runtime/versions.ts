@@ -141,6 +141,11 @@ export const compose: GoTool = {
 /** Images that run only in the Docker stack. */
 export const grafanaImage = "grafana/grafana:13.1.0";
 export const mailpitImage = imageRef(mailpit);
+/**
+ * cAdvisor, the containers' exporter on the stack's host (host.containers). Only an image: its command module
+ * is not served by the Go module proxy here, so the tests run a stand-in that serves its metrics' shape.
+ */
+export const cadvisorImage = "gcr.io/cadvisor/cadvisor:v0.52.1";
 /** Base image of the service's Dockerfile, passed to it as the NODE_IMAGE build argument. */
 export const nodeImage = "node:24.11.1-alpine";
 

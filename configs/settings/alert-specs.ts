@@ -23,6 +23,8 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
   readonly perJob?: PerJob;
   /** An alert on the stack's own host: made only while `host.enabled`. */
   readonly watchesHost?: boolean;
+  /** An alert on the containers of the stack's host (cAdvisor): made only while `host.containers` too. */
+  readonly watchesContainers?: boolean;
   /**
    * An alert on the probes of `probes`: made only while there are any, and a probe's `alerts.<key>` overrides
    * its keys, as a job's do for a per-job alert.
@@ -125,11 +127,72 @@ export const builtInAlertSpecs = {
       for: forSetting("5m"),
     },
   }),
+  hostDiskWillFillIn: alertSpec({
+    name: "HostDiskWillFillIn",
+    doc: "At the rate it filled over `window`, a filesystem of the stack's host will be full within `hours`; in-memory and container filesystems are left out.",
+    watchesHost: true,
+    settings: {
+      ...switchable("warning"),
+      hours: z.number().positive().default(24),
+      window: windowSetting("6h"),
+      for: forSetting("1h"),
+    },
+  }),
+  hostCpuSaturated: alertSpec({
+    name: "HostCpuSaturated",
+    doc: "The stack's host's CPUs are busy more than `maxRatio` (0 to 1) of the time over `window`, averaged over its CPUs.",
+    watchesHost: true,
+    settings: {
+      ...switchable("warning"),
+      maxRatio: z.number().gt(0).lt(1).default(0.9),
+      window: windowSetting("5m"),
+      for: forSetting("15m"),
+    },
+  }),
+  hostDiskIoSaturated: alertSpec({
+    name: "HostDiskIoSaturated",
+    doc: "A block device of the stack's host has I/O in progress more than `maxRatio` (0 to 1) of the time over `window`.",
+    watchesHost: true,
+    settings: {
+      ...switchable("warning"),
+      maxRatio: z.number().gt(0).lt(1).default(0.9),
+      window: windowSetting("5m"),
+      for: forSetting("15m"),
+    },
+  }),
+  hostClockSkew: alertSpec({
+    name: "HostClockSkew",
+    doc: "The stack's host's clock is more than `maxSeconds` away from its time source (node exporter's timex offset), either way.",
+    watchesHost: true,
+    settings: {
+      ...switchable("warning"),
+      maxSeconds: z.number().positive().default(0.05),
+      for: forSetting("10m"),
+    },
+  }),
   hostExporterDown: alertSpec({
     name: "HostExporterDown",
     doc: "The node exporter of the stack's host does not answer scrapes; the host's alerts cannot fire.",
     watchesHost: true,
     settings: { ...switchable("warning"), for: forSetting("1m") },
+  }),
+  containerOomKilled: alertSpec({
+    name: "ContainerOomKilled",
+    doc: "The kernel's OOM killer ended a process of a container on the stack's host within `window` (cAdvisor's OOM events).",
+    watchesHost: true,
+    watchesContainers: true,
+    settings: { ...switchable("warning"), window: windowSetting("10m"), for: forSetting("0s") },
+  }),
+  containerNearMemoryLimit: alertSpec({
+    name: "ContainerNearMemoryLimit",
+    doc: "A container on the stack's host uses more than `maxRatio` (0 to 1) of its memory limit (working set); containers without a limit are left out.",
+    watchesHost: true,
+    watchesContainers: true,
+    settings: {
+      ...switchable("warning"),
+      maxRatio: z.number().gt(0).lt(1).default(0.9),
+      for: forSetting("5m"),
+    },
   }),
   probeFailed: alertSpec({
     name: "ProbeFailed",
@@ -179,7 +242,13 @@ export const builtInAlertSettingsShape = {
   notificationsFailing: builtInAlertSpecs.notificationsFailing.schema.prefault({}),
   hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.schema.prefault({}),
   hostMemoryLow: builtInAlertSpecs.hostMemoryLow.schema.prefault({}),
+  hostDiskWillFillIn: builtInAlertSpecs.hostDiskWillFillIn.schema.prefault({}),
+  hostCpuSaturated: builtInAlertSpecs.hostCpuSaturated.schema.prefault({}),
+  hostDiskIoSaturated: builtInAlertSpecs.hostDiskIoSaturated.schema.prefault({}),
+  hostClockSkew: builtInAlertSpecs.hostClockSkew.schema.prefault({}),
   hostExporterDown: builtInAlertSpecs.hostExporterDown.schema.prefault({}),
+  containerOomKilled: builtInAlertSpecs.containerOomKilled.schema.prefault({}),
+  containerNearMemoryLimit: builtInAlertSpecs.containerNearMemoryLimit.schema.prefault({}),
   probeFailed: builtInAlertSpecs.probeFailed.schema.prefault({}),
   probeSlow: builtInAlertSpecs.probeSlow.schema.prefault({}),
   probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.schema.prefault({}),
@@ -199,7 +268,13 @@ export const alertNames = {
   notificationsFailing: builtInAlertSpecs.notificationsFailing.name,
   hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.name,
   hostMemoryLow: builtInAlertSpecs.hostMemoryLow.name,
+  hostDiskWillFillIn: builtInAlertSpecs.hostDiskWillFillIn.name,
+  hostCpuSaturated: builtInAlertSpecs.hostCpuSaturated.name,
+  hostDiskIoSaturated: builtInAlertSpecs.hostDiskIoSaturated.name,
+  hostClockSkew: builtInAlertSpecs.hostClockSkew.name,
   hostExporterDown: builtInAlertSpecs.hostExporterDown.name,
+  containerOomKilled: builtInAlertSpecs.containerOomKilled.name,
+  containerNearMemoryLimit: builtInAlertSpecs.containerNearMemoryLimit.name,
   probeFailed: builtInAlertSpecs.probeFailed.name,
   probeSlow: builtInAlertSpecs.probeSlow.name,
   probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.name,

@@ -90,11 +90,13 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
 /**
  * Job names of targets and services: each distinct, none one of the stack's own jobs, and none a name the
  * stack's containers already use on its network (a service's container is reached by its job name). The job
- * and container of the host's node exporter are the stack's only while `host.enabled`, and those of the
+ * and container of the host's node exporter are the stack's only while `host.enabled` (cAdvisor's, while
+ * `host.containers` too), and those of the
  * blackbox exporter only while there are `probes`.
  */
 function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
   const hostNames: readonly string[] = [jobs.node, dockerAliases.nodeExporter];
+  const containerNames: readonly string[] = [jobs.cadvisor, dockerAliases.cadvisor];
   const probeNames: readonly string[] = [jobs.probe, dockerAliases.blackboxExporter];
   const names: string[] = [
     ...Object.values(jobs),
@@ -103,6 +105,7 @@ function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
   const reserved = new Set<string>([
     ...names
       .filter((name) => settings.host.enabled || !hostNames.includes(name))
+      .filter((name) => (settings.host.enabled && settings.host.containers) || !containerNames.includes(name))
       .filter((name) => settings.probes.length > 0 || !probeNames.includes(name)),
     ...Array.from({ length: settings.prometheus.replicas }, (_, replica) => replicaName(replica)),
   ]);

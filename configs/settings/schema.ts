@@ -125,6 +125,11 @@ export const settingsSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a host name: letters, digits, '.', '-' and '_'")
         .default("local"),
+      /**
+       * Also run cAdvisor on the stack's host (with `enabled`), scrape it, and alert on the containers: OOM
+       * kills, memory near a limit, a container of the stack missing.
+       */
+      containers: z.boolean().default(true),
     })
     .prefault({}),
 

@@ -165,6 +165,7 @@ describe("targets and services", () => {
       "prometheus",
       "alertmanager",
       "node",
+      "cadvisor",
       "billing",
       "db-node",
       "orders",
@@ -196,11 +197,11 @@ describe("targets and services", () => {
 
   it("refuses bad entries, each message naming its key", () => {
     expect(problems({ targets: [{ job: "prometheus", addresses: ["x:1"] }] })).to.deep.equal([
-      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, node, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
     ]);
     // The host's node exporter job and container are the stack's only while host.enabled.
     expect(problems({ targets: [{ job: "node", addresses: ["x:1"] }] })).to.deep.equal([
-      'targets[0].job: "node" is a name of the stack itself (app, prometheus, alertmanager, node, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "node" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
     ]);
     expect(
       problems({ host: { enabled: false }, targets: [{ job: "node", addresses: ["x:1"] }] }),
@@ -213,7 +214,7 @@ describe("targets and services", () => {
         targets: [{ job: "probe", addresses: ["x:1"] }],
       }),
     ).to.deep.equal([
-      'targets[0].job: "probe" is a name of the stack itself (app, prometheus, alertmanager, node, probe, grafana, mailpit, node-exporter, blackbox-exporter, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "probe" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, probe, grafana, mailpit, node-exporter, blackbox-exporter, prometheus-0, prometheus-1); choose another',
     ]);
     expect(
       problems({

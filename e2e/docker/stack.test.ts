@@ -134,6 +134,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
       jobs.prometheus,
       jobs.prometheus,
       jobs.node,
+      jobs.cadvisor,
       jobs.probe,
     ].sort();
     const waited = await waitFor(
@@ -187,6 +188,44 @@ describe("the stack on the real Docker engine, through docker compose", () => {
         `${nodeExporterMetrics.filesystemSizeBytes}{${jobSelector(jobs.node)},mountpoint="/"}`,
       );
       expect(root, `replica ${replica}: the host's root filesystem`).to.have.length(1);
+    }
+  });
+
+  it("1. runs cAdvisor (its stand-in) healthy, unpublished, with its README's mounts read-only; both replicas keep only its kept series", async () => {
+    const name = containerName(dockerAliases.cadvisor);
+    const [inspected] = JSON.parse(stack.docker(["inspect", name]).stdout) as {
+      State: { Health?: { Status: string } };
+      HostConfig: { Privileged: boolean; CapAdd: string[] | null; Devices: { PathOnHost: string }[] | null };
+      Mounts: { Type: string; Source: string; Destination: string; RW: boolean }[];
+      NetworkSettings: { Ports: Record<string, unknown> };
+    }[];
+    if (inspected === undefined) throw new Error(`docker inspect ${name} returned nothing`);
+    expect(inspected.State.Health?.Status).to.equal("healthy");
+    expect(inspected.HostConfig.Privileged).to.equal(false);
+    expect(inspected.HostConfig.Devices?.map((device) => device.PathOnHost)).to.deep.equal(["/dev/kmsg"]);
+    expect(inspected.Mounts.filter((mount) => mount.RW)).to.deep.equal([]);
+    expect(inspected.Mounts.map((mount) => mount.Destination).sort()).to.deep.equal(
+      ["/rootfs", "/sys", "/var/lib/docker", "/var/run"].sort(),
+    );
+    for (const bindings of Object.values(inspected.NetworkSettings.Ports)) expect(bindings).to.equal(null);
+    for (const [replica, client] of replicas.entries()) {
+      const up = await client.query(`${targetUp(jobs.cadvisor)} == 1`);
+      expect(
+        up.map((sample) => sample.labels[hostLabel]),
+        `replica ${replica}`,
+      ).to.deep.equal([dockerHostName]);
+      // The stand-in serves a series the job drops (container_memory_rss) and the host's root cgroup (no name).
+      const kept = await client.query(`{${jobSelector(jobs.cadvisor)},__name__=~"container_.*"}`);
+      expect(kept.length, `replica ${replica}`).to.be.greaterThan(0);
+      for (const sample of kept) {
+        expect(Object.keys(sample.labels).sort(), `replica ${replica}`).to.satisfy((labels: string[]) =>
+          labels.every((label) =>
+            ["__name__", "job", "instance", hostLabel, "name", "interface"].includes(label),
+          ),
+        );
+        expect(sample.labels.name, `replica ${replica}`).to.not.equal(undefined);
+        expect(sample.labels.__name__, `replica ${replica}`).to.not.equal("container_memory_rss");
+      }
     }
   });
 

@@ -105,6 +105,7 @@ const officialLayout: Record<
     workdir: "",
     runs: { command: ["/bin/blackbox_exporter", "--version"], prints: blackboxExporter.version },
   },
+  cadvisor: { user: "", entrypoint: ["/usr/bin/cadvisor", "-logtostderr"], cmd: null, workdir: "" },
   grafana: { user: "472", entrypoint: ["/run.sh"], cmd: null, workdir: "/usr/share/grafana" },
   node: {
     user: "",

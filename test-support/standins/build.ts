@@ -140,6 +140,15 @@ function buildGrafanaStandin(context: string): void {
   );
 }
 
+/** cAdvisor's stand-in: a small program of ours (cadvisor/main.go), as cAdvisor's module is not served here. */
+function buildCadvisorStandin(context: string): void {
+  execFileSync("go", ["build", "-trimpath", "-ldflags", "-s -w", "-o", join(context, "cadvisor"), "."], {
+    cwd: join(standinsDir, "cadvisor"),
+    env: goEnv,
+    stdio: "inherit",
+  });
+}
+
 const standins: readonly Standin[] = [
   { name: "base", tag: baseTag, assemble: (context) => copyInto(context, "busybox", busybox) },
   {
@@ -185,6 +194,7 @@ const standins: readonly Standin[] = [
       copyInto(context, "blackbox.yml", join(moduleDir(blackboxExporter), "blackbox.yml"));
     },
   },
+  { name: "cadvisor", tag: standinImages.cadvisor, assemble: buildCadvisorStandin },
   { name: "grafana", tag: standinImages.grafana, assemble: buildGrafanaStandin },
   {
     name: "node",

@@ -1,8 +1,8 @@
 /**
  * "Hosts": the machine the stack runs on, from node exporter (`host.enabled`): CPU, memory, disk space, disk
- * I/O, network and load, one host at a time by its `host` label. The memory and disk space panels show the
- * series HostMemoryLow and HostDiskFillingUp fire on, from the same queries (configs/promql/queries.ts), with
- * the alert's threshold as a red line.
+ * I/O, network and load, one host at a time by its `host` label. The CPU, memory, disk space and disk busy
+ * panels show the series HostCpuSaturated, HostMemoryLow, HostDiskFillingUp and HostDiskIoSaturated fire on,
+ * from the same queries (configs/promql/queries.ts), with the alert's threshold as a red line.
  */
 
 import {
@@ -12,7 +12,14 @@ import {
   VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { hostLabel, jobs } from "../../names";
-import { filesystemFreeRatio, jobSelector, memoryAvailableRatio } from "../../promql/queries";
+import {
+  clockOffsetSeconds,
+  cpuBusyRatio,
+  diskBusyRatio,
+  filesystemFreeRatio,
+  jobSelector,
+  memoryAvailableRatio,
+} from "../../promql/queries";
 import { nodeExporterMetrics, nodeFilesystemLabels } from "../../promql/upstream-metrics";
 import { alertNames } from "../../settings/alert-specs";
 import type { Settings } from "../../settings/schema";
@@ -52,11 +59,17 @@ function hostVariableBuilder(settings: Settings): QueryVariableBuilder {
 }
 
 /** The red line of a host alert while it is enabled, and the sentence that explains it. */
-function alertLine(enabled: boolean, name: string, threshold: number, series: string) {
+function alertLine(
+  enabled: boolean,
+  name: string,
+  threshold: number,
+  series: string,
+  side: "above" | "below" = "below",
+) {
   return enabled
     ? {
         thresholdLines: alertThreshold(threshold),
-        note: ` ${name} fires when ${series} stays below the red line for the alert's \`for\` duration.`,
+        note: ` ${name} fires when ${series} stays ${side} the red line for the alert's \`for\` duration.`,
       }
     : { thresholdLines: [], note: ` ${name} is disabled in the settings, so no line is drawn.` };
 }
@@ -64,7 +77,29 @@ function alertLine(enabled: boolean, name: string, threshold: number, series: st
 const rate = (metric: string, extra = "") => `rate(${metric}{${selected}${extra}}[${rateInterval}])`;
 
 export function buildHostsDashboard(settings: Settings): Dashboard {
-  const { hostDiskFillingUp, hostMemoryLow } = settings.alerts;
+  const { hostDiskFillingUp, hostMemoryLow, hostCpuSaturated, hostDiskIoSaturated, hostClockSkew } =
+    settings.alerts;
+  const clockLine = alertLine(
+    hostClockSkew.enabled,
+    alertNames.hostClockSkew,
+    hostClockSkew.maxSeconds,
+    "the offset",
+    "above",
+  );
+  const cpuLine = alertLine(
+    hostCpuSaturated.enabled,
+    alertNames.hostCpuSaturated,
+    hostCpuSaturated.maxRatio,
+    "the share busy in all modes",
+    "above",
+  );
+  const diskIoLine = alertLine(
+    hostDiskIoSaturated.enabled,
+    alertNames.hostDiskIoSaturated,
+    hostDiskIoSaturated.maxRatio,
+    "a device's share",
+    "above",
+  );
   const memoryLine = alertLine(
     hostMemoryLow.enabled,
     alertNames.hostMemoryLow,
@@ -82,15 +117,16 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
   const compute = [
     timeSeries({
       title: "CPU busy by mode",
-      description:
-        "Share of the host's CPU time spent in each mode but idle, averaged over its CPUs: 100% is every core busy.",
+      description: `Share of the host's CPU time spent in each mode but idle, averaged over its CPUs, and in all of them together: 100% is every core busy.${cpuLine.note}`,
       unit: "percentunit",
       queries: [
         {
           expr: `avg without (cpu) (${rate(nodeExporterMetrics.cpuSecondsTotal, ',mode!="idle"')})`,
           legend: "{{mode}}",
         },
+        { expr: cpuBusyRatio(jobs.node, rateInterval, host), legend: "all modes" },
       ],
+      thresholdLines: cpuLine.thresholdLines,
     }),
     timeSeries({
       title: "Load average",
@@ -109,6 +145,13 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
       unit: "percentunit",
       queries: [{ expr: memoryAvailableRatio(jobs.node, host), legend: "available" }],
       thresholdLines: memoryLine.thresholdLines,
+    }),
+    timeSeries({
+      title: "Clock offset",
+      description: `How far the host's clock is from its time source, ahead or behind, as its kernel reports it.${clockLine.note}`,
+      unit: "s",
+      queries: [{ expr: clockOffsetSeconds(jobs.node, host), legend: "offset" }],
+      thresholdLines: clockLine.thresholdLines,
     }),
   ];
 
@@ -131,9 +174,10 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
     }),
     timeSeries({
       title: "Disk busy",
-      description: "Share of time each block device had I/O in progress: near 100% it is saturated.",
+      description: `Share of time each block device had I/O in progress: near 100% it is saturated.${diskIoLine.note}`,
       unit: "percentunit",
-      queries: [{ expr: rate(nodeExporterMetrics.diskIoTimeSecondsTotal), legend: `{{${device}}}` }],
+      queries: [{ expr: diskBusyRatio(jobs.node, rateInterval, host), legend: `{{${device}}}` }],
+      thresholdLines: diskIoLine.thresholdLines,
     }),
   ];
 
