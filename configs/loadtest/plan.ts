@@ -23,8 +23,8 @@ import type { Endpoints, HostPort } from "../runtime/endpoints";
 import { durationMs } from "../settings/duration";
 import { SettingsError } from "../settings/error";
 import {
+  effectiveAlertSettings,
   httpContractJobs,
-  jobAlertSettings,
   loadtestJob,
   type MonitoredJob,
 } from "../settings/monitored-jobs";
@@ -103,7 +103,7 @@ function targetJob(settings: Settings): MonitoredJob {
 
 /** The HighRequestVolume settings of the job the load test drives: its shape follows them. */
 function loadtestThreshold(settings: Settings) {
-  return jobAlertSettings(settings.alerts, targetJob(settings), "highRequestVolume");
+  return effectiveAlertSettings(settings.alerts, targetJob(settings).overrides, "highRequestVolume");
 }
 
 /**
@@ -137,7 +137,7 @@ export function loadtestPlan(settings: Settings): LoadtestPlan {
   if (problems.length > 0) throw new SettingsError(problems);
   const { loadtest } = settings;
   const job = targetJob(settings);
-  const threshold = jobAlertSettings(settings.alerts, job, "highRequestVolume");
+  const threshold = effectiveAlertSettings(settings.alerts, job.overrides, "highRequestVolume");
   const windowMs = durationMs(threshold.window);
   const belowPerWindow = belowThresholdPerWindow(settings);
   const abovePerWindow = aboveThresholdPerWindow(settings);
@@ -164,7 +164,7 @@ export function loadtestPlan(settings: Settings): LoadtestPlan {
   const spike = phase(warmupMs, spikeMs, abovePerWindow);
   const cooldown = phase(warmupMs + spikeMs, cooldownMs, belowPerWindow);
 
-  const { p95Seconds } = jobAlertSettings(settings.alerts, job, "highLatency");
+  const { p95Seconds } = effectiveAlertSettings(settings.alerts, job.overrides, "highLatency");
   // A VU makes one request at a time: enough of them to hold the spike's rate even while every request takes
   // as long as HighLatency allows.
   const vusAtLatencyLimit = Math.ceil(spike.requestsPerSecond * p95Seconds);
@@ -221,7 +221,9 @@ const loadtestScenarioName = "request_volume";
 
 function loadtestOptions(settings: Settings, plan: LoadtestPlan): LoadtestOptions {
   const p95Ms =
-    Math.round(jobAlertSettings(settings.alerts, targetJob(settings), "highLatency").p95Seconds * 1e6) / 1e3;
+    Math.round(
+      effectiveAlertSettings(settings.alerts, targetJob(settings).overrides, "highLatency").p95Seconds * 1e6,
+    ) / 1e3;
   return {
     scenarios: { [loadtestScenarioName]: scenario(plan) },
     // The script marks /api/error's 500 as the expected answer, so http_req_failed counts only real failures.

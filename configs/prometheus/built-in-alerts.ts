@@ -43,7 +43,7 @@ import {
   stackMetricNames,
 } from "../promql/upstream-metrics";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
-import { jobAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
+import { effectiveAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
 import { type Probe, probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
 import type { AlertRuleText, BuiltInAlert, TestContext, TestGroup } from "./alert";
@@ -952,7 +952,7 @@ export function builtInAlerts(
       unitTests: config.unitTests,
     });
     if (definition.spec.perProbe) {
-      const probes = { probes: settings.probes, stackWideSettings: settingsOf(alerts, key), stackWide };
+      const probes = { probes: settings.probes, alerts, stackWide };
       return probeAlerts(probes, key, definition, common, fields);
     }
     if (!perJob) {
@@ -963,7 +963,10 @@ export function builtInAlerts(
     }
     const instances = jobsToWatch
       .filter((job) => perJob === "every job" || job.httpContract)
-      .map((job) => ({ job, config: definition.configure(jobAlertSettings(alerts, job, key)) }))
+      .map((job) => ({
+        job,
+        config: definition.configure(effectiveAlertSettings(alerts, job.overrides, key)),
+      }))
       .filter(({ config }) => config.enabled);
     return rulesOfJobs(instances, stackWide).flatMap((rule) => {
       const expr = sharedRuleExpr(name, rule.instances, stackWide);
@@ -990,11 +993,11 @@ export function builtInAlerts(
 function probeAlerts(
   {
     probes,
-    stackWideSettings,
+    alerts,
     stackWide,
   }: {
     readonly probes: readonly Probe[];
-    readonly stackWideSettings: object;
+    readonly alerts: AlertSettings;
     readonly stackWide: ConfiguredAlert;
   },
   key: string,
@@ -1003,7 +1006,10 @@ function probeAlerts(
   fields: (config: ConfiguredAlert) => Pick<BuiltInAlert, "for" | "severity" | "window" | "unitTests">,
 ): BuiltInAlert[] {
   const instances = probes
-    .map((probe) => ({ probe, config: definition.configure({ ...stackWideSettings, ...probe.alerts[key] }) }))
+    .map((probe) => ({
+      probe,
+      config: definition.configure(effectiveAlertSettings(alerts, probe.alerts, key)),
+    }))
     .filter(({ config }) => config.enabled);
   const shared = ruleShape(stackWide);
   const sharing = new Set(

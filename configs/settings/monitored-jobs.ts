@@ -47,17 +47,17 @@ export function monitoredJobs(settings: {
 }
 
 /**
- * A per-job alert's settings for one job: the stack-wide `alerts.<key>` with the job's overrides. The one place
- * they are merged: the rule, its generated tests and the dashboards' threshold lines all read a job's settings
- * from here.
+ * An alert's settings for one job or probe: the stack-wide `alerts.<key>` with its own overrides. The one place
+ * they are merged: the rules, their generated tests, the dashboards' threshold lines and the load test all
+ * read a job's or a probe's settings from here.
  */
-export function jobAlertSettings<
+export function effectiveAlertSettings<
   Alerts extends Readonly<Record<string, object>>,
   Key extends keyof Alerts & string,
->(alerts: Alerts, job: MonitoredJob, key: Key): Alerts[Key] {
+>(alerts: Alerts, overrides: JobAlertOverrides, key: Key): Alerts[Key] {
   const stackWide = alerts[key];
   if (stackWide === undefined) throw new Error(`the settings hold no alerts.${key}`);
-  return { ...stackWide, ...job.overrides[key] };
+  return { ...stackWide, ...overrides[key] };
 }
 
 /** The jobs that expose the HTTP metrics contract, the demo app first while it is enabled. */

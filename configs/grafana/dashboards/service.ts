@@ -22,7 +22,7 @@ import {
 } from "../../promql/queries";
 import { nodeProcessMetrics, targetLabels } from "../../promql/upstream-metrics";
 import { alertNames } from "../../settings/alert-specs";
-import { httpContractJobs, jobAlertSettings } from "../../settings/monitored-jobs";
+import { effectiveAlertSettings, httpContractJobs } from "../../settings/monitored-jobs";
 import type { Settings } from "../../settings/schema";
 import { addSections, newDashboard, prometheusDatasource, rateInterval, timeSeries } from "../panels";
 
@@ -64,7 +64,9 @@ type RequestAlertKey = "highRequestVolume" | "highErrorRate" | "highLatency";
 
 /** Whether any job with the HTTP contract has the alert enabled, with its own overrides. */
 function enabledForAnyJob(settings: Settings, key: RequestAlertKey): boolean {
-  return httpContractJobs(settings).some((job) => jobAlertSettings(settings.alerts, job, key).enabled);
+  return httpContractJobs(settings).some(
+    (job) => effectiveAlertSettings(settings.alerts, job.overrides, key).enabled,
+  );
 }
 
 /**
