@@ -27,11 +27,14 @@ import {
   DatasourceVariableBuilder,
   MappingType,
   type Panel,
+  QueryVariableBuilder,
   RowBuilder,
   type Threshold,
   ThresholdsConfigBuilder,
   ThresholdsMode,
   type ValueMapping,
+  VariableRefresh,
+  VariableSort,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import { DataqueryBuilder } from "@grafana/grafana-foundation-sdk/prometheus";
 import { PanelBuilder as StatPanelBuilder } from "@grafana/grafana-foundation-sdk/stat";
@@ -254,4 +257,29 @@ export function addSections(dashboard: DashboardBuilder, sections: readonly Dash
     }
   }
   return dashboard.build();
+}
+
+interface LabelValuesVariable {
+  readonly name: string;
+  readonly label: string;
+  readonly description: string;
+  /** The series whose label values the variable offers, such as `node_load1{job="node"}`. */
+  readonly series: string;
+  readonly labelName: string;
+  /** The value it opens on. */
+  readonly current: string;
+}
+
+/** A variable offering one label's values of a series, refreshed with the time range and sorted. */
+export function labelValuesVariable(variable: LabelValuesVariable): QueryVariableBuilder {
+  const query = `label_values(${variable.series}, ${variable.labelName})`;
+  return new QueryVariableBuilder(variable.name)
+    .label(variable.label)
+    .description(variable.description)
+    .datasource(prometheusDatasource)
+    .query(query)
+    .definition(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .current({ text: variable.current, value: variable.current });
 }

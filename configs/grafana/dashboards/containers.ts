@@ -5,12 +5,7 @@
  * (configs/promql/queries.ts), with the alert's threshold as a red line.
  */
 
-import {
-  type Dashboard,
-  QueryVariableBuilder,
-  VariableRefresh,
-  VariableSort,
-} from "@grafana/grafana-foundation-sdk/dashboard";
+import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { hostLabel, jobs } from "../../names";
 import { containerMemoryLimitRatio, containerOomKills, jobSelector } from "../../promql/queries";
 import { cadvisorLabels, cadvisorMetrics } from "../../promql/upstream-metrics";
@@ -19,8 +14,8 @@ import type { Settings } from "../../settings/schema";
 import {
   addSections,
   alertThreshold,
+  labelValuesVariable,
   newDashboard,
-  prometheusDatasource,
   rateInterval,
   timeSeries,
 } from "../panels";
@@ -38,17 +33,15 @@ const host = `,${hostLabel}="$${containerHostVariable}"`;
 const selected = `${jobSelector(jobs.cadvisor)}${host}`;
 const byName = `{{${cadvisorLabels.name}}}`;
 
-function hostVariableBuilder(settings: Settings): QueryVariableBuilder {
-  const query = `label_values(${cadvisorMetrics.memoryWorkingSetBytes}{${jobSelector(jobs.cadvisor)}}, ${hostLabel})`;
-  return new QueryVariableBuilder(containerHostVariable)
-    .label("Host")
-    .description("The `host` label of cAdvisor's series: `host.name` in the settings.")
-    .datasource(prometheusDatasource)
-    .query(query)
-    .definition(query)
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .current({ text: settings.host.name, value: settings.host.name });
+function hostVariableBuilder(settings: Settings) {
+  return labelValuesVariable({
+    name: containerHostVariable,
+    label: "Host",
+    description: "The `host` label of cAdvisor's series: `host.name` in the settings.",
+    series: `${cadvisorMetrics.memoryWorkingSetBytes}{${jobSelector(jobs.cadvisor)}}`,
+    labelName: hostLabel,
+    current: settings.host.name,
+  });
 }
 
 const rate = (metric: string) => `rate(${metric}{${selected}}[${rateInterval}])`;

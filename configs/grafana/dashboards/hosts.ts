@@ -5,12 +5,7 @@
  * from the same queries (configs/promql/queries.ts), with the alert's threshold as a red line.
  */
 
-import {
-  type Dashboard,
-  QueryVariableBuilder,
-  VariableRefresh,
-  VariableSort,
-} from "@grafana/grafana-foundation-sdk/dashboard";
+import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { hostLabel, jobs } from "../../names";
 import {
   clockOffsetSeconds,
@@ -26,8 +21,8 @@ import type { Settings } from "../../settings/schema";
 import {
   addSections,
   alertThreshold,
+  labelValuesVariable,
   newDashboard,
-  prometheusDatasource,
   rateInterval,
   timeSeries,
 } from "../panels";
@@ -45,17 +40,15 @@ const host = `,${hostLabel}="$${hostVariable}"`;
 /** Every node exporter series of the selected host. */
 const selected = `${jobSelector(jobs.node)}${host}`;
 
-function hostVariableBuilder(settings: Settings): QueryVariableBuilder {
-  const query = `label_values(${nodeExporterMetrics.load1}{${jobSelector(jobs.node)}}, ${hostLabel})`;
-  return new QueryVariableBuilder(hostVariable)
-    .label("Host")
-    .description("The `host` label of node exporter's series: `host.name` in the settings.")
-    .datasource(prometheusDatasource)
-    .query(query)
-    .definition(query)
-    .refresh(VariableRefresh.OnTimeRangeChanged)
-    .sort(VariableSort.AlphabeticalAsc)
-    .current({ text: settings.host.name, value: settings.host.name });
+function hostVariableBuilder(settings: Settings) {
+  return labelValuesVariable({
+    name: hostVariable,
+    label: "Host",
+    description: "The `host` label of node exporter's series: `host.name` in the settings.",
+    series: `${nodeExporterMetrics.load1}{${jobSelector(jobs.node)}}`,
+    labelName: hostLabel,
+    current: settings.host.name,
+  });
 }
 
 /** The red line of a host alert while it is enabled, and the sentence that explains it. */
