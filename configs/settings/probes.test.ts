@@ -1,17 +1,7 @@
 import { expect } from "chai";
+import { settingsProblems } from "../../test-support/settings";
 import { loadSettings } from "../validate";
-import { SettingsError } from "./load";
 import { probeTarget } from "./probes";
-
-function problems(input: object): string[] {
-  try {
-    loadSettings(input);
-  } catch (error) {
-    if (error instanceof SettingsError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe("probes settings", () => {
   it("default to none", () => {
@@ -56,7 +46,7 @@ describe("probes settings", () => {
 
   it("refuse bad probes, each message naming its key", () => {
     expect(
-      problems({
+      settingsProblems({
         probes: [
           { name: "site", http: { url: "https://example.com/" } },
           { name: "site", tcp: { address: "db.internal:5432" } },
@@ -65,7 +55,7 @@ describe("probes settings", () => {
     ).to.deep.equal([
       'probes[1].name: "site" is already the name of probes[0]; every probe name must be distinct',
     ]);
-    const one = (probe: object) => problems({ probes: [{ name: "p", ...probe }] });
+    const one = (probe: object) => settingsProblems({ probes: [{ name: "p", ...probe }] });
     expect(one({ http: { url: "ftp://example.com/" } })[0]).to.match(
       /^probes\[0\]\.http\.url: .*http:\/\/ or https:\/\//,
     );
@@ -88,7 +78,7 @@ describe("probes settings", () => {
     expect(one({ http: { url: "https://a.example/", expectedStatus: 99 } })[0]).to.match(
       /^probes\[0\]\.http\.expectedStatus/,
     );
-    expect(problems({ probes: [{ name: "has space", tcp: { address: "a:1" } }] })[0]).to.match(
+    expect(settingsProblems({ probes: [{ name: "has space", tcp: { address: "a:1" } }] })[0]).to.match(
       /^probes\[0\]\.name: /,
     );
     expect(one({ tcp: { address: "a:1" }, alerts: { highLatency: { p95Seconds: 1 } } })[0]).to.match(

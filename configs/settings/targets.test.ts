@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
+import { settingsProblems } from "../../test-support/settings";
 import { buildDashboards, dashboardPanelQueries, dashboardPanels } from "../grafana";
 import { alertsDashboard } from "../grafana/dashboards/alerts";
 import { jobVariable, serviceDashboard } from "../grafana/dashboards/service";
@@ -12,7 +13,6 @@ import { renderAll } from "../render";
 import { renderedPaths } from "../runtime/layout";
 import { loadSettings } from "../validate";
 import { alertNames } from "./alert-specs";
-import { SettingsError } from "./load";
 
 /** Two targets (one with the HTTP contract and its own thresholds) and one service of the user's own. */
 const monitored = {
@@ -42,16 +42,6 @@ const monitored = {
     },
   ],
 };
-
-function problems(input: object): string[] {
-  try {
-    loadSettings(input);
-  } catch (error) {
-    if (error instanceof SettingsError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 interface RuleFile {
   groups: {
@@ -196,20 +186,20 @@ describe("targets and services", () => {
   });
 
   it("refuses bad entries, each message naming its key", () => {
-    expect(problems({ targets: [{ job: "prometheus", addresses: ["x:1"] }] })).to.deep.equal([
+    expect(settingsProblems({ targets: [{ job: "prometheus", addresses: ["x:1"] }] })).to.deep.equal([
       'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
     ]);
     // The host's node exporter job and container are the stack's only while host.enabled.
-    expect(problems({ targets: [{ job: "node", addresses: ["x:1"] }] })).to.deep.equal([
+    expect(settingsProblems({ targets: [{ job: "node", addresses: ["x:1"] }] })).to.deep.equal([
       'targets[0].job: "node" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
     ]);
     expect(
-      problems({ host: { enabled: false }, targets: [{ job: "node", addresses: ["x:1"] }] }),
+      settingsProblems({ host: { enabled: false }, targets: [{ job: "node", addresses: ["x:1"] }] }),
     ).to.deep.equal([]);
     // The blackbox exporter's job and container are the stack's only while there are probes.
-    expect(problems({ targets: [{ job: "probe", addresses: ["x:1"] }] })).to.deep.equal([]);
+    expect(settingsProblems({ targets: [{ job: "probe", addresses: ["x:1"] }] })).to.deep.equal([]);
     expect(
-      problems({
+      settingsProblems({
         probes: [{ name: "site", http: { url: "https://example.com/" } }],
         targets: [{ job: "probe", addresses: ["x:1"] }],
       }),
@@ -217,42 +207,46 @@ describe("targets and services", () => {
       'targets[0].job: "probe" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, probe, grafana, mailpit, node-exporter, blackbox-exporter, prometheus-0, prometheus-1); choose another',
     ]);
     expect(
-      problems({
+      settingsProblems({
         targets: [{ job: "api", addresses: ["a:1"] }],
         services: [{ ...monitored.services[0], job: "api" }],
       }),
     ).to.deep.equal([
       'services[0].job: "api" is already the job of targets[0]; every job name must be distinct',
     ]);
-    expect(problems({ targets: [{ job: "api", addresses: ["api:99999", "no-port"] }] })).to.deep.equal([
+    expect(
+      settingsProblems({ targets: [{ job: "api", addresses: ["api:99999", "no-port"] }] }),
+    ).to.deep.equal([
       'targets[0].addresses[0]: port 99999 is out of range; it must be from 1 to 65535 (got "api:99999")',
       'targets[0].addresses[1]: must be host:port, such as host.docker.internal:8080, 10.0.0.5:9100 or api.internal:443 (an IPv6 address in brackets) (got "no-port")',
     ]);
     const service = monitored.services[0];
-    expect(problems({ services: [{ ...service, image: "ghcr.io/acme/orders" }] })[0]).to.match(
+    expect(settingsProblems({ services: [{ ...service, image: "ghcr.io/acme/orders" }] })[0]).to.match(
       /^services\[0\]\.image: must be pinned: a tag other than latest/,
     );
-    expect(problems({ services: [{ ...service, image: "acme/orders:latest" }] })[0]).to.match(
+    expect(settingsProblems({ services: [{ ...service, image: "acme/orders:latest" }] })[0]).to.match(
       /^services\[0\]\.image/,
     );
     expect(
-      problems({ services: [{ ...service, image: `acme/orders@sha256:${"a".repeat(64)}` }] }),
+      settingsProblems({ services: [{ ...service, image: `acme/orders@sha256:${"a".repeat(64)}` }] }),
     ).to.deep.equal([]);
-    expect(problems({ services: [{ ...service, port: 0 }] })[0]).to.match(/^services\[0\]\.port/);
-    expect(problems({ targets: [{ job: "9lives", addresses: ["a:1"] }] })[0]).to.match(/^targets\[0\]\.job/);
-    expect(problems({ targets: [{ ...monitored.targets[0], alerts: { watchdog: {} } }] })[0]).to.match(
-      /^targets\[0\]\.alerts\.watchdog: unknown setting/,
+    expect(settingsProblems({ services: [{ ...service, port: 0 }] })[0]).to.match(/^services\[0\]\.port/);
+    expect(settingsProblems({ targets: [{ job: "9lives", addresses: ["a:1"] }] })[0]).to.match(
+      /^targets\[0\]\.job/,
     );
+    expect(
+      settingsProblems({ targets: [{ ...monitored.targets[0], alerts: { watchdog: {} } }] })[0],
+    ).to.match(/^targets\[0\]\.alerts\.watchdog: unknown setting/);
   });
 
   it("lets the load test drive only a known job with the HTTP contract", () => {
-    expect(problems({ ...monitored, loadtest: { target: "db-node" } })).to.deep.equal([
+    expect(settingsProblems({ ...monitored, loadtest: { target: "db-node" } })).to.deep.equal([
       'loadtest.target: "db-node" is not a monitored job with httpContract; choose one of app, billing, orders, or set loadtest.enabled to false',
     ]);
-    expect(problems({ app: { enabled: false } })).to.deep.equal([
+    expect(settingsProblems({ app: { enabled: false } })).to.deep.equal([
       'loadtest.target: "app" is not a monitored job with httpContract; or set loadtest.enabled to false',
     ]);
-    expect(problems({ app: { enabled: false }, loadtest: { enabled: false } })).to.deep.equal([]);
+    expect(settingsProblems({ app: { enabled: false }, loadtest: { enabled: false } })).to.deep.equal([]);
   });
 
   describe("with promtool", () => {

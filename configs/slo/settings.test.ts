@@ -1,17 +1,7 @@
 import { expect } from "chai";
-import { SettingsError } from "../settings/load";
+import { settingsProblems } from "../../test-support/settings";
 import { loadSettings } from "../validate";
 import { effectivePairs } from "./windows";
-
-function problems(input: object): string[] {
-  try {
-    loadSettings(input);
-    return [];
-  } catch (error) {
-    if (error instanceof SettingsError) return error.problems;
-    throw error;
-  }
-}
 
 describe("slo settings", () => {
   it("default to 99% availability and 98% within 0.25 s over 30d, uncompressed", () => {
@@ -70,35 +60,35 @@ describe("slo settings", () => {
     ["an unknown key", { availability: { target: 0.9 } }, /^slo\.availability\.target: unknown setting/],
   ] as const) {
     it(`reject ${what}, naming the key`, () => {
-      const found = problems({ slo: input });
+      const found = settingsProblems({ slo: input });
       expect(found, found.join("\n")).to.have.lengthOf(1);
       expect(found[0]).to.match(expected);
     });
   }
 
   it("reject short windows under 4 scrape intervals, saying where they come from", () => {
-    const found = problems({ slo: { timeCompression: 60 } });
+    const found = settingsProblems({ slo: { timeCompression: 60 } });
     expect(found).to.have.lengthOf(2);
     expect(found[0]).to.equal(
       "slo.availability: its shortest alert window, 5s (5m / slo.timeCompression 60), is shorter than 4 x scrape.interval (4 x 5s = 20s), so rate() would not see enough samples; lower slo.timeCompression or scrape more often",
     );
     expect(found[1]).to.match(/^slo\.latency: /);
     expect(
-      problems({ slo: { timeCompression: 60 }, scrape: { interval: "1s", timeout: "1s" } }),
+      settingsProblems({ slo: { timeCompression: 60 }, scrape: { interval: "1s", timeout: "1s" } }),
     ).to.deep.equal([]);
     // A disabled SLO has no windows to check.
     expect(
-      problems({
+      settingsProblems({
         slo: { timeCompression: 60, availability: { enabled: false }, latency: { enabled: false } },
       }),
     ).to.deep.equal([]);
   });
 
   it("reject an objective so loose that its fastest page would need more than two thirds of requests failing", () => {
-    const found = problems({ slo: { availability: { objective: 0.95 } } });
+    const found = settingsProblems({ slo: { availability: { objective: 0.95 } } });
     expect(found).to.deep.equal([
       "slo.availability.objective: 0.95 leaves an error budget of 5%, too large for the 1h/5m page over 30d: it fires at a burn rate of 14.4, when 72% of requests fail, more than two thirds; the objective must be above 0.953704",
     ]);
-    expect(problems({ slo: { availability: { objective: 0.96 } } })).to.deep.equal([]);
+    expect(settingsProblems({ slo: { availability: { objective: 0.96 } } })).to.deep.equal([]);
   });
 });
