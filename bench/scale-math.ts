@@ -57,7 +57,11 @@ const scrapeSamplesScraped = "scrape_samples_scraped";
 
 /** What one replica's own metrics say over the settle window, each from one PromQL query of one sample. */
 export interface QueriedReading {
-  /** Mean duration of an evaluation of each rule group over the window, summed over the groups. */
+  /**
+   * Rule evaluation per cycle of the shipped evaluation interval: each group's mean evaluation over the window,
+   * scaled by how many of its evaluations fall in one cycle (a group evaluated every minute counts a twelfth
+   * of its time in a 5 s cycle), summed over the groups.
+   */
   readonly ruleEvaluationSeconds: number;
   readonly rules: number;
   /** At the end of the window. */
@@ -73,6 +77,12 @@ export interface QueriedReading {
 }
 
 export type QueriedKey = keyof QueriedReading;
+
+export interface RuleGroupReading {
+  readonly name: string;
+  readonly seconds: number;
+  readonly intervalSeconds: number;
+}
 
 /** How long one dashboard panel's query took on a replica, as a range query over the live data. */
 export interface PanelTiming {
@@ -90,6 +100,8 @@ export interface ReplicaReading extends QueriedReading {
   readonly scrapeP99Seconds: number;
   /** The rule group with the longest mean evaluation over the window, by name (`<file>;<group>`). */
   readonly largestGroup: { readonly name: string; readonly seconds: number };
+  /** Every rule group's mean evaluation over the window, and its interval. */
+  readonly groups: readonly RuleGroupReading[];
   readonly panels: readonly PanelTiming[];
 }
 
@@ -97,7 +109,11 @@ export interface ReplicaReading extends QueriedReading {
  * The PromQL for each queried field, on the replica that listens at `self`: its own metrics are read from its
  * own scrape of itself (job "prometheus"), the jobs' from its scrapes of them. Each yields one sample.
  */
-export function readingQueries(self: HostPort, windowSeconds: number): Record<QueriedKey, string> {
+export function readingQueries(
+  self: HostPort,
+  windowSeconds: number,
+  cycleSeconds: number,
+): Record<QueriedKey, string> {
   const targets = scaleJobsSelector;
   const itself = replicaSelector(self);
   const window = `[${windowSeconds}s]`;
@@ -106,7 +122,7 @@ export function readingQueries(self: HostPort, windowSeconds: number): Record<Qu
   return {
     // The gauge holds the last evaluation only; Prometheus samples it at every self-scrape, about once per
     // evaluation at the shipped intervals, so the mean over the window is the mean per evaluation.
-    ruleEvaluationSeconds: `sum(avg_over_time(${own.ruleGroupLastDurationSeconds}{${itself}}${window}))`,
+    ruleEvaluationSeconds: `sum(${ruleGroupsQuery(self, windowSeconds)} / ${own.ruleGroupIntervalSeconds}{${itself}}) * ${cycleSeconds}`,
     rules: `sum(${own.ruleGroupRules}{${itself}})`,
     headSeries: `sum(${own.headSeries}{${itself}})`,
     residentBytes: `sum(${own.residentMemoryBytes}{${itself}})`,
@@ -126,6 +142,11 @@ export const scrapeDurationsQuery = `${prometheusSyntheticSeries.scrapeDurationS
 /** Each rule group's mean evaluation over the window on the replica at `self`, one sample per `rule_group`. */
 export function ruleGroupsQuery(self: HostPort, windowSeconds: number): string {
   return `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}{${replicaSelector(self)}}[${windowSeconds}s])`;
+}
+
+/** Each rule group's evaluation interval on the replica at `self`, one sample per `rule_group`. */
+export function ruleGroupIntervalsQuery(self: HostPort): string {
+  return `${prometheusWorkloadMetrics.ruleGroupIntervalSeconds}{${replicaSelector(self)}}`;
 }
 
 /** `rule_group` is "<file>;<group>", the file an absolute path into the stack's temporary directory. */
@@ -203,7 +224,7 @@ const quantities: readonly Quantity[] = [
     unit: "ms",
     value: (replica) => replica.ruleEvaluationSeconds * ms,
     source: (window) =>
-      `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}[${window}s]), summed over rule groups`,
+      `avg_over_time(${prometheusWorkloadMetrics.ruleGroupLastDurationSeconds}[${window}s]) / ${prometheusWorkloadMetrics.ruleGroupIntervalSeconds} × the evaluation interval, summed over rule groups`,
   },
   {
     name: "largest rule group per cycle",

@@ -50,6 +50,7 @@ import {
   type ReplicaReading,
   readinessQueries,
   readingQueries,
+  ruleGroupIntervalsQuery,
   ruleGroupName,
   ruleGroupsQuery,
   type ScaleReading,
@@ -232,8 +233,10 @@ async function measureJobs(
     });
     try {
       const readyMs = await waitForSeries(stack, instances, readinessBaseMs + readinessPerJobMs * instances);
+      const evaluatedMs = await waitForEvaluations(stack);
       options.log(
-        `scale: N=${instances}: every job up with request series after ${seconds(readyMs)}; settling ${options.settleSeconds} s`,
+        `scale: N=${instances}: every job up with request series after ${seconds(readyMs)}, every rule group ` +
+          `evaluated over them ${seconds(evaluatedMs)} later; settling ${options.settleSeconds} s`,
       );
       await sleep(options.settleSeconds * 1000);
       const at = new Date();
@@ -287,6 +290,31 @@ function replicaAddress(stack: Stack, replica: number): HostPort {
   return address;
 }
 
+/**
+ * Until every rule group of every replica has evaluated since now, and the alerts once more: until the
+ * recording groups, some evaluated every minute, have first recorded the jobs' series, the alerts that read
+ * those records see none (SLOMetricsAbsent pending for every job), which is start-up, not the steady cost.
+ */
+async function waitForEvaluations(stack: Stack): Promise<number> {
+  const since = Date.now();
+  const groups = await stack.prometheus[0]?.ruleGroups();
+  const longestMs = Math.max(0, ...(groups ?? []).map((group) => group.interval * 1000));
+  const evaluationMs = durationMs(stack.settings.scrape.evaluationInterval);
+  const { elapsedMs } = await stack.waitFor(
+    "every rule group to evaluate on every replica",
+    async () => {
+      for (const client of stack.prometheus) {
+        const all = await client.ruleGroups();
+        if (!all.every((group) => Date.parse(group.lastEvaluation) > since)) return undefined;
+      }
+      return true;
+    },
+    longestMs + readinessBaseMs,
+  );
+  await sleep(evaluationMs);
+  return elapsedMs + evaluationMs;
+}
+
 /** Until every replica has every job up and holding request series: the window starts from there. */
 async function waitForSeries(stack: Stack, instances: number, timeoutMs: number): Promise<number> {
   const queries = readinessQueries();
@@ -316,7 +344,7 @@ async function readReplica(
   windowSeconds: number,
   settings: Settings,
 ): Promise<Omit<ReplicaReading, "panels">> {
-  const queries = readingQueries(self, windowSeconds);
+  const queries = readingQueries(self, windowSeconds, durationMs(settings.scrape.evaluationInterval) / 1000);
   const entries = await Promise.all(
     Object.entries(queries).map(async ([key, expr]) => {
       const value = await single(client, expr, at);
@@ -333,16 +361,25 @@ async function readReplica(
     stepSeconds,
   );
   const scrapes = scrapeDurationStats(durations.flatMap((series) => series.values.map(([, value]) => value)));
-  const groups = await client.query(ruleGroupsQuery(self, windowSeconds), at);
-  const [largest] = groups.sort((a, b) => b.value - a.value);
+  const [groupDurations, intervals] = await Promise.all([
+    client.query(ruleGroupsQuery(self, windowSeconds), at),
+    client.query(ruleGroupIntervalsQuery(self), at),
+  ]);
+  const intervalOf = new Map(intervals.map((sample) => [sample.labels.rule_group, sample.value]));
+  const groups = groupDurations
+    .map((sample) => ({
+      name: ruleGroupName(sample.labels.rule_group ?? "(none)"),
+      seconds: sample.value,
+      intervalSeconds: intervalOf.get(sample.labels.rule_group) ?? Number.NaN,
+    }))
+    .sort((a, b) => b.seconds - a.seconds);
+  const [largest] = groups;
   return {
     ...queried,
     scrapeMedianSeconds: scrapes.median,
     scrapeP99Seconds: scrapes.p99,
-    largestGroup: {
-      name: ruleGroupName(largest?.labels.rule_group ?? "(none)"),
-      seconds: largest?.value ?? Number.NaN,
-    },
+    largestGroup: { name: largest?.name ?? "(none)", seconds: largest?.seconds ?? Number.NaN },
+    groups,
   };
 }
 
@@ -513,17 +550,25 @@ function describe(replicas: readonly ReplicaReading[]): string {
   return replicas
     .map((replica, index) => {
       const panel = slowestPanel(replica);
-      return [
-        `replica ${index}: ${replica.headSeries} series`,
-        `${(replica.residentBytes / 2 ** 20).toFixed(0)} MiB`,
-        `${replica.cpuSecondsPerMinute.toFixed(1)} CPU s/min`,
-        `rules ${(replica.ruleEvaluationSeconds * 1000).toFixed(1)} ms/cycle (${replica.rules} rules; largest ` +
-          `${replica.largestGroup.name} ${(replica.largestGroup.seconds * 1000).toFixed(1)} ms)`,
-        `scrapes ${(replica.scrapeMedianSeconds * 1000).toFixed(1)} ms median, ${(replica.scrapeP99Seconds * 1000).toFixed(1)} ms p99`,
-        `${replica.samplesPerScrape.toFixed(0)} samples per scrape`,
-        `slowest panel ${panel.dashboard} / ${panel.panel} ${(panel.seconds * 1000).toFixed(0)} ms`,
-        `${replica.failedScrapes} failed scrapes`,
-      ].join(", ");
+      return (
+        [
+          `replica ${index}: ${replica.headSeries} series`,
+          `${(replica.residentBytes / 2 ** 20).toFixed(0)} MiB`,
+          `${replica.cpuSecondsPerMinute.toFixed(1)} CPU s/min`,
+          `rules ${(replica.ruleEvaluationSeconds * 1000).toFixed(1)} ms/cycle (${replica.rules} rules; largest ` +
+            `${replica.largestGroup.name} ${(replica.largestGroup.seconds * 1000).toFixed(1)} ms)`,
+          `scrapes ${(replica.scrapeMedianSeconds * 1000).toFixed(1)} ms median, ${(replica.scrapeP99Seconds * 1000).toFixed(1)} ms p99`,
+          `${replica.samplesPerScrape.toFixed(0)} samples per scrape`,
+          `slowest panel ${panel.dashboard} / ${panel.panel} ${(panel.seconds * 1000).toFixed(0)} ms`,
+          `${replica.failedScrapes} failed scrapes`,
+        ].join(", ") +
+        `\n    groups: ${replica.groups
+          .map(
+            (group) =>
+              `${group.name} ${(group.seconds * 1000).toFixed(1)} ms every ${group.intervalSeconds} s`,
+          )
+          .join("; ")}`
+      );
     })
     .join("\n  ");
 }

@@ -14,9 +14,14 @@ import { useStack } from "./suite";
 import { e2eSettings } from "./test-settings";
 
 describe("end to end: the dashboards on real binaries", () => {
-  // A load that only has to leave data behind: no alert need fire or resolve within it.
+  // A load that only has to leave data behind: no alert need fire or resolve within it. SLO time is compressed
+  // as in the SLO suite, so the SLO recording groups run every few seconds, not every 30 s and minute.
   const suite = useStack(
-    { ...e2eSettings, loadtest: { ...e2eSettings.loadtest, spikeDuration: "10s", cooldownDuration: "5s" } },
+    {
+      ...e2eSettings,
+      loadtest: { ...e2eSettings.loadtest, spikeDuration: "10s", cooldownDuration: "5s" },
+      slo: { timeCompression: 60 },
+    },
     { withK6: true },
   );
 
@@ -36,6 +41,18 @@ describe("end to end: the dashboards on real binaries", () => {
     // Replica 0 is the dashboards' default datasource and the one k6 writes to.
     const client = stack.prometheus[0];
     if (!client) throw new Error("no Prometheus replica");
+    // The recorded series the panels read exist once every group has evaluated over the load.
+    const loadEnded = Date.now();
+    const longestIntervalMs = Math.max(...(await client.ruleGroups()).map((group) => group.interval * 1000));
+    this.timeout(mochaTimeoutMs(k6StartupBudgetMs, plan.totalMs, requestTimeoutMs, longestIntervalMs));
+    await stack.waitFor(
+      "every rule group to evaluate after the load",
+      async () => {
+        const groups = await client.ruleGroups();
+        return groups.every((group) => Date.parse(group.lastEvaluation) > loadEnded) ? true : undefined;
+      },
+      longestIntervalMs + marginMs,
+    );
     const queries = dashboardPanelQueries(stack.settings);
     expect(queries.length, "panel queries").to.be.above(0);
     const started = performance.now();

@@ -12,6 +12,7 @@ import {
   type ReplicaReading,
   readinessQueries,
   readingQueries,
+  ruleGroupIntervalsQuery,
   ruleGroupName,
   ruleGroupsQuery,
   type ScaleReading,
@@ -44,6 +45,7 @@ function replica(overrides: Partial<ReplicaReading> = {}): ReplicaReading {
     scrapeMedianSeconds: 0.002,
     scrapeP99Seconds: 0.01,
     largestGroup: { name: "slo.yml;slo-availability", seconds: 0.01 },
+    groups: [{ name: "slo.yml;slo-availability", seconds: 0.01, intervalSeconds: 5 }],
     panels: [
       { dashboard: "Service", panel: "Requests", seconds: 0.01 },
       { dashboard: "SLO", panel: "Burn rate", seconds: 0.03 },
@@ -85,13 +87,14 @@ describe("the scale bench", () => {
   });
 
   describe("the queries", () => {
-    const reading = readingQueries("127.0.0.1:9090", 60);
+    const reading = readingQueries("127.0.0.1:9090", 60, 5);
 
     it("are valid PromQL", () => {
       const all = [
         ...Object.values(reading),
         ...Object.values(readinessQueries()),
         ruleGroupsQuery("127.0.0.1:9090", 60),
+        ruleGroupIntervalsQuery("127.0.0.1:9090"),
         scrapeDurationsQuery,
       ];
       for (const expr of all) expect(promqlErrors(expr), expr).to.deep.equal([]);
@@ -100,7 +103,7 @@ describe("the scale bench", () => {
     it("read the jobs by one pattern that leaves out the demo app, and the replica from its scrape of itself", () => {
       expect(scrapeDurationsQuery).to.equal('scrape_duration_seconds{job=~"app-[0-9]+"}');
       expect(reading.ruleEvaluationSeconds).to.equal(
-        'sum(avg_over_time(prometheus_rule_group_last_duration_seconds{job="prometheus",instance="127.0.0.1:9090"}[60s]))',
+        'sum(avg_over_time(prometheus_rule_group_last_duration_seconds{job="prometheus",instance="127.0.0.1:9090"}[60s]) / prometheus_rule_group_interval_seconds{job="prometheus",instance="127.0.0.1:9090"}) * 5',
       );
       expect(reading.cpuSecondsPerMinute).to.equal(
         'sum(rate(process_cpu_seconds_total{job="prometheus",instance="127.0.0.1:9090"}[60s])) * 60',

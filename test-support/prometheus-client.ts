@@ -38,6 +38,10 @@ export interface RuleStatus {
 export interface RuleGroupStatus {
   readonly name: string;
   readonly file: string;
+  /** Seconds between evaluations. */
+  readonly interval: number;
+  /** When the group was last evaluated, RFC 3339. */
+  readonly lastEvaluation: string;
   readonly rules: readonly RuleStatus[];
 }
 

@@ -46,8 +46,8 @@ import { type Endpoints, hostPort } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { alertNames } from "../settings/alert-specs";
 import { type Settings, type SettingsInput, settingsSchema } from "../settings/schema";
-import { burnRate, errorRatioRecord, objectives } from "../slo/rules";
-import { alertWindowsMs } from "../slo/windows";
+import { badRateRecord, burnRate, errorRatioRecord, objectives, requestRateRecord } from "../slo/rules";
+import { alertWindowsMs, shortestWindowMs } from "../slo/windows";
 import { loadSettings } from "../validate";
 import { generatedYaml } from "../yaml";
 import { alertsDashboard } from "./dashboards/alerts";
@@ -772,6 +772,8 @@ describe("Grafana provisioning and dashboards", () => {
       ]);
       for (const [, settings] of variants) {
         for (const windowMs of alertWindowsMs(settings)) known.add(errorRatioRecord(windowMs));
+        const shortestMs = shortestWindowMs(settings);
+        known.add(requestRateRecord(shortestMs)).add(badRateRecord(shortestMs));
         for (const { dashboard: board, panel, expr } of dashboardPanelQueries(settings)) {
           const unknown = selectedMetrics(expr).filter((name) => !known.has(name));
           expect(unknown, `${board} / ${panel}: ${expr}`).to.deep.equal([]);

@@ -28,10 +28,15 @@ export function requestsInWindow(window: string, selector: string = appSelector)
   return `sum by (job) (increase(${metricNames.requestsTotal}{${selector}}[${window}]))`;
 }
 
+/** The selected jobs' requests answered with a 5xx status. */
+export function serverErrorSelector(selector: string): string {
+  return `${selector},status_code=~"5.."`;
+}
+
 /** Share of requests answered with a 5xx status over the window, per selected job. */
 export function errorRatio(window: string, selector: string = appSelector): string {
   const total = `sum by (job) (rate(${metricNames.requestsTotal}{${selector}}[${window}]))`;
-  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${selector},status_code=~"5.."}[${window}]))`;
+  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${serverErrorSelector(selector)}}[${window}]))`;
   return `${errors} / ${total}`;
 }
 
@@ -72,31 +77,6 @@ export function bucketLabel(bound: number): string {
   if (bound === Number.POSITIVE_INFINITY) return "+Inf";
   const text = String(bound);
   return /[.e]/.test(text) ? text : `${text}.0`;
-}
-
-/** `sum by (job) (rate(<requests>[window]))` of one histogram bucket of request durations. */
-function requestsWithin(bound: number, window: string, selector: string): string {
-  return `sum by (job) (rate(${metricNames.requestDurationSeconds}_bucket{${selector},le="${bucketLabel(bound)}"}[${window}]))`;
-}
-
-/**
- * Share of requests answered with a 5xx status over the window, as `errorRatio`, but 0 rather than no result
- * while the app served requests and no 5xx: an SLO over a window without errors is met, not unknown.
- */
-export function serverErrorShare(window: string, selector: string = jobSelector(jobs.app)): string {
-  const total = `sum by (job) (rate(${metricNames.requestsTotal}{${selector}}[${window}]))`;
-  const errors = `sum by (job) (rate(${metricNames.requestsTotal}{${selector},status_code=~"5.."}[${window}]))`;
-  return `(${errors} or ${total} * 0) / ${total}`;
-}
-
-/** Share of requests that took longer than `thresholdSeconds` (a bucket boundary) over the window. */
-export function slowRequestShare(
-  thresholdSeconds: number,
-  window: string,
-  selector: string = jobSelector(jobs.app),
-): string {
-  const all = requestsWithin(Number.POSITIVE_INFINITY, window, selector);
-  return `(${all} - ${requestsWithin(thresholdSeconds, window, selector)}) / ${all}`;
 }
 
 /**

@@ -70,6 +70,7 @@ const processCollectorMetrics = {
 export const prometheusWorkloadMetrics = {
   ruleGroupLastDurationSeconds: "prometheus_rule_group_last_duration_seconds",
   ruleGroupRules: "prometheus_rule_group_rules",
+  ruleGroupIntervalSeconds: "prometheus_rule_group_interval_seconds",
   headSeries: "prometheus_tsdb_head_series",
   ...processCollectorMetrics,
 } as const;

@@ -56,7 +56,7 @@ describe("renderSloRuleTests", () => {
     expect(Object.keys(files)).to.deep.equal([0, 1, 2, 3].map((pair) => renderedPaths.sloRuleTests(pair)));
     const first = parse(files[renderedPaths.sloRuleTests(0)] ?? "") as TestFile;
     expect(first.rule_files).to.deep.equal(["../rules/slo.yml"]);
-    expect(first.evaluation_interval).to.equal("1m");
+    expect(first.evaluation_interval).to.equal("5m");
   });
 
   it("drives every pair of every SLO above its factor to fire at its severity, and below it never to fire", () => {
@@ -93,7 +93,7 @@ describe("renderSloRuleTests", () => {
     });
   }
 
-  it("computes the error ratio rate() sees: bad over all increments between the samples in the window", () => {
+  it("computes the error ratio rate() sees over the shortest window: bad over all increments in it", () => {
     const traffic = {
       intervalMs: 1000,
       phases: [
@@ -101,10 +101,31 @@ describe("renderSloRuleTests", () => {
         { steps: 10, bad: 1e12 },
       ],
     };
-    expect(windowRatio(traffic, 20_000, 10_000)).to.equal(1);
-    expect(windowRatio(traffic, 20_000, 20_000)).to.equal(10 / 19);
-    expect(windowRatio(traffic, 20_000, 40_000)).to.equal(0.5);
-    expect(windowRatio(traffic, 20_000, 1_000)).to.equal(undefined);
+    const shortest = (windowMs: number) => ({ shortestMs: windowMs, everyMs: 1000 });
+    expect(windowRatio(traffic, 20_000, 10_000, shortest(10_000))).to.equal(1);
+    expect(windowRatio(traffic, 20_000, 20_000, shortest(20_000))).to.equal(10 / 19);
+    expect(windowRatio(traffic, 20_000, 40_000, shortest(40_000))).to.equal(0.5);
+    expect(windowRatio(traffic, 20_000, 1_000, shortest(1_000))).to.equal(undefined);
+  });
+
+  it("sums the shortest window's rates over the evaluations in a longer one, each with its extrapolation", () => {
+    // Samples every second and a 3 s shortest window: two increments at every evaluation from 2 s on, one at
+    // 1 s, extrapolated there by half an interval only, as no sample lies within 1.1 intervals of the window's
+    // start. Relative weights: 1.5 at 1 s, 3 from 2 s on.
+    const traffic = {
+      intervalMs: 1000,
+      phases: [
+        { steps: 4, bad: 0 },
+        { steps: 4, bad: 1e12 },
+      ],
+    };
+    const evaluation = { shortestMs: 3000, everyMs: 1000 };
+    // At 6 s over 4 s: evaluations at 3..6 s. Bad: half of the one at 5 s (steps 4 and 5), all of 6 s's.
+    expect(windowRatio(traffic, 6000, 4000, evaluation)).to.be.closeTo(4.5 / 12, 1e-15);
+    // At 3 s over 4 s: evaluations at 1, 2 and 3 s (none at 0 s, one sample), none of them bad.
+    expect(windowRatio(traffic, 3000, 4000, evaluation)).to.equal(0);
+    // At 5 s over 8 s: evaluations at 1..5 s, weighing 1.5 + 4 × 3; half of the one at 5 s is bad.
+    expect(windowRatio(traffic, 5000, 8000, evaluation)).to.be.closeTo(1.5 / 13.5, 1e-15);
   });
 
   describe("with promtool", function () {

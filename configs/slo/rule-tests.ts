@@ -1,21 +1,23 @@
 /**
  * `tests/slo.test.yml`: promtool unit tests of rules/slo.yml, generated from the same settings. For each SLO
- * and each burn-rate pair, after a long window of clean traffic: an error ratio 1.5 times the pair's factor is
- * not firing a fifth of a long window in and fires, at the pair's severity, once it fills the long window; one
- * half the factor never fires. Clean traffic fires nothing, a counter reset (an app restart) raises no alert,
- * and missing series raise SLOMetricsAbsent after its `for`, not before.
+ * and each burn-rate pair, after clean traffic longer than every window: an error ratio 1.5 times the pair's
+ * factor is not firing a fifth of a long window in and fires, at the pair's severity, once it fills the long
+ * window; one half the factor never fires. Clean traffic fires nothing, a counter reset (an app restart) raises
+ * no alert, and missing series raise SLOMetricsAbsent after its `for`, not before.
  *
  * Exact by construction rather than by modelling Prometheus to the bit: counters sampled at the same times, far
- * from zero, at constant rates, so that rate()'s extrapolation scales numerator and denominator alike and every
- * error ratio is the share of bad increments between the samples in the window (`windowRatio`). Every pair, not
- * only the one under test, is expected as that arithmetic says: the slower pairs see a history shorter than
- * their windows, so they fire at whole fractions (1/2, 1/6) of the ratio, whose burn rates have at most four
- * significant digits and print exactly. The checks sit at least 10% from any pair's threshold
- * (rule-tests.test.ts asserts it).
+ * from zero, at constant rates. The shortest window's ratio is then the share of bad increments between the
+ * samples in it, whatever rate()'s extrapolation, which scales both rates alike. A longer window sums those
+ * rates over the evaluations within it (`windowRatio`), each weighted by its extrapolation: after the clean
+ * traffic the windows that can fire hold only full ones, which weigh alike. Every pair, not only the one under test, is expected as that
+ * arithmetic says; a firing one's value is the pair's ratio exactly, whose burn rate has at most four significant
+ * digits and prints exactly. The checks sit at least 10% from any pair's threshold (rule-tests.test.ts asserts
+ * it).
  *
- * Samples come every fifth of the pair's short window, and rules are evaluated every fifth of the shortest
- * one: constant rates give the same ratios at any sampling, and a 3d window then takes thousands of
- * evaluations instead of hundreds of thousands.
+ * Samples come every fifth of the shortest window, and rules are evaluated once per short window of the pair:
+ * constant rates give the same ratios at any sampling, and a 3d window then takes hundreds of evaluations
+ * instead of hundreds of thousands. promtool evaluates every group at the file's interval, in the
+ * order the file lists them (`group_eval_order`): the rates, the windows made of them, then the alerts.
  */
 import { posix } from "node:path";
 import { apiRoutes, metricNames } from "../../service/metrics-contract";
@@ -34,12 +36,19 @@ import { durationMs, formatDuration } from "../settings/duration";
 import { httpContractJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
-import { burnAlertLabels, type Objective, objectives, type SloAlertRule, sloRuleGroups } from "./rules";
+import {
+  burnAlertLabels,
+  type Objective,
+  objectives,
+  type SloAlertRule,
+  sloAlertRules,
+  sloRuleGroups,
+} from "./rules";
 import { maxPageErrorShare } from "./settings";
-import type { BurnRatePair } from "./windows";
+import { alertWindowsMs, type BurnRatePair, shortestWindowMs } from "./windows";
 
-/** Samples per short window, and evaluations per shortest short window. */
-const samplesPerShortWindow = 5;
+/** Samples per shortest window. */
+const samplesPerShortestWindow = 5;
 /** Requests per sample: large, so that a share of them rounds to a whole number with no visible error. */
 const requestsPerSample = 1_000_000_000_000;
 /** Where every counter starts: far from zero, so that rate() never clips its extrapolation at zero. */
@@ -82,18 +91,71 @@ function badPerStep(traffic: Traffic): number[] {
   return [0, ...traffic.phases.flatMap((phase) => Array.from({ length: phase.steps }, () => phase.bad))];
 }
 
+/** Bad increments up to each sample, from sample 0: a window's are a difference of two, whatever its length. */
+function badSums(traffic: Traffic): number[] {
+  let sums = badSumsOf.get(traffic);
+  if (sums === undefined) {
+    let total = 0;
+    sums = badPerStep(traffic).map((bad) => {
+      total += bad;
+      return total;
+    });
+    badSumsOf.set(traffic, sums);
+  }
+  return sums;
+}
+
+const badSumsOf = new WeakMap<Traffic, number[]>();
+
+/** When the rules are evaluated, and the shortest window, the one rate() reads the samples over. */
+export interface Evaluation {
+  readonly shortestMs: number;
+  readonly everyMs: number;
+}
+
 /**
- * The error ratio rate() gives over (at - window, at]: bad over all increments between the samples in it, or
- * undefined with fewer than two samples, when rate() returns nothing.
+ * rate() over (at - window, at] of the bad and of all requests, as increments between the samples in it times
+ * the extrapolation both share (Prometheus's extrapolatedRate: to each edge of the window when the samples
+ * reach within 1.1 intervals of it, else half an interval); undefined with fewer than two samples.
  */
-export function windowRatio(traffic: Traffic, atMs: number, windowMs: number): number | undefined {
-  const bad = badPerStep(traffic);
-  const lastSample = bad.length - 1;
-  const first = Math.max(0, Math.floor((atMs - windowMs) / traffic.intervalMs) + 1);
-  const last = Math.min(lastSample, Math.floor(atMs / traffic.intervalMs));
+function shortestRates(traffic: Traffic, atMs: number, windowMs: number) {
+  const badBefore = badSums(traffic);
+  const interval = traffic.intervalMs;
+  const first = Math.max(0, Math.floor((atMs - windowMs) / interval) + 1);
+  const last = Math.min(badBefore.length - 1, Math.floor(atMs / interval));
   if (last - first < 1) return undefined;
-  const badSum = bad.slice(first + 1, last + 1).reduce((sum, value) => sum + value, 0);
-  return badSum / ((last - first) * requestsPerSample);
+  const sampledMs = (last - first) * interval;
+  const edge = (gapMs: number) => (gapMs >= 1.1 * interval ? interval / 2 : gapMs);
+  const extrapolation =
+    (sampledMs + edge(first * interval - (atMs - windowMs)) + edge(atMs - last * interval)) / sampledMs;
+  return {
+    bad: extrapolation * ((badBefore[last] ?? 0) - (badBefore[first] ?? 0)),
+    all: extrapolation * (last - first) * requestsPerSample,
+  };
+}
+
+/**
+ * The error ratio the rules give over (at - window, at]: over the shortest window, bad over all increments
+ * between the samples in it; over a longer one, the sums of the shortest window's recorded rates at each
+ * evaluation within it. Undefined when rate() returns nothing throughout.
+ */
+export function windowRatio(
+  traffic: Traffic,
+  atMs: number,
+  windowMs: number,
+  evaluation: Evaluation,
+): number | undefined {
+  const points =
+    windowMs === evaluation.shortestMs
+      ? [atMs]
+      : Array.from(
+          { length: Math.round(windowMs / evaluation.everyMs) },
+          (_, index) => atMs - index * evaluation.everyMs,
+        ).filter((at) => at >= 0);
+  const rates = points.flatMap((at) => shortestRates(traffic, at, evaluation.shortestMs) ?? []);
+  if (rates.length === 0) return undefined;
+  const sum = (key: "bad" | "all") => rates.reduce((total, rate) => total + rate[key], 0);
+  return sum("bad") / sum("all");
 }
 
 /** Where a burn rate is against a pair's factor, as a share of the factor: above it when positive. */
@@ -105,9 +167,15 @@ function relativeToFactor(objective: Objective, pair: BurnRatePair, ratio: numbe
  * How safe a pair's outcome at `atMs` is from rounding: firing needs both windows above the factor, so a firing
  * pair is as safe as its nearer window; a silent one as its window furthest below (or entirely, without data).
  */
-function decisionMargin(objective: Objective, pair: BurnRatePair, traffic: Traffic, atMs: number): number {
-  const long = windowRatio(traffic, atMs, pair.longMs);
-  const short = windowRatio(traffic, atMs, pair.shortMs);
+function decisionMargin(
+  objective: Objective,
+  pair: BurnRatePair,
+  traffic: Traffic,
+  atMs: number,
+  evaluation: Evaluation,
+): number {
+  const long = windowRatio(traffic, atMs, pair.longMs, evaluation);
+  const short = windowRatio(traffic, atMs, pair.shortMs, evaluation);
   if (long === undefined || short === undefined) return Number.POSITIVE_INFINITY;
   const sides = [relativeToFactor(objective, pair, long), relativeToFactor(objective, pair, short)];
   const below = sides.filter((side) => side < 0);
@@ -115,8 +183,9 @@ function decisionMargin(objective: Objective, pair: BurnRatePair, traffic: Traff
 }
 
 function ruleOf(objective: Objective, pair: BurnRatePair, settings: Settings): SloAlertRule {
-  const group = sloRuleGroups(settings).find((candidate) => candidate.objective.name === objective.name);
-  const rule = group?.alerting.find((candidate) => candidate.labels.long === pair.long);
+  const rule = sloAlertRules(settings, objective.name).find(
+    (candidate) => candidate.labels.long === pair.long,
+  );
   if (!rule)
     throw new Error(
       `no ${sloAlertNames.errorBudgetBurn} rule of the ${objective.name} SLO over ${pair.long}`,
@@ -154,11 +223,12 @@ function expectedBurns(
   objective: Objective,
   traffic: Traffic,
   atMs: number,
+  evaluation: Evaluation,
 ): ExpectedAlert[] {
   const budget = 1 - objective.objective;
   return objective.pairs.flatMap((pair): ExpectedAlert[] => {
-    const long = windowRatio(traffic, atMs, pair.longMs);
-    const short = windowRatio(traffic, atMs, pair.shortMs);
+    const long = windowRatio(traffic, atMs, pair.longMs, evaluation);
+    const short = windowRatio(traffic, atMs, pair.shortMs, evaluation);
     if (long === undefined || short === undefined) return [];
     if (!(long / budget > pair.factor && short / budget > pair.factor)) return [];
     return [
@@ -237,30 +307,41 @@ function steps(ms: number, intervalMs: number): number {
   return Math.round(ms / intervalMs);
 }
 
-/** Above and below one pair's factor, after a long window of clean traffic. */
+/**
+ * Above and below one pair's factor, after clean traffic that fills every window: their evaluations then all
+ * count full windows of the shortest, as in a stack that has run for days, and a firing pair's value is a whole
+ * fraction of the ratio. Evaluations are at least the shortest window apart, so every one after the traffic
+ * turned bad counts only bad traffic, and the long window is full of it one long window later.
+ */
 function pairCases(
   settings: Settings,
   objective: Objective,
-  pair: BurnRatePair,
+  index: number,
   endpoints: Endpoints,
+  evaluation: Evaluation,
 ): TestCase[] {
-  const intervalMs = pair.shortMs / samplesPerShortWindow;
+  const pair = objective.pairs[index];
+  if (!pair) return [];
+  const intervalMs = evaluation.shortestMs / samplesPerShortestWindow;
+  const onGrid = (ms: number) => Math.ceil(ms / evaluation.everyMs) * evaluation.everyMs;
+  const cleanMs = onGrid(Math.max(...alertWindowsMs(settings)) + evaluation.shortestMs);
+  const filledMs = pair.longMs;
   const threshold = pair.factor * (1 - objective.objective);
   const cases: [string, number, number[]][] = [
     [
       `${objective.name} burning above ${pair.factor} fires ${pair.long}/${pair.short} after its long window`,
       aboveFactor * threshold,
-      [0.2, 1],
+      [onGrid(pair.longMs / 5), filledMs],
     ],
     [
       `${objective.name} burning at half of ${pair.factor} never fires ${pair.long}/${pair.short}`,
       belowFactor * threshold,
-      [1, 1.5],
+      [filledMs, filledMs + onGrid(pair.longMs / 2)],
     ],
   ];
-  return cases.map(([name, ratio, longWindows]) => {
-    const cleanSteps = steps(pair.longMs, intervalMs);
-    const lastMs = pair.longMs * (1 + Math.max(...longWindows));
+  return cases.map(([name, ratio, afterMs]) => {
+    const cleanSteps = steps(cleanMs, intervalMs);
+    const lastMs = cleanMs + Math.max(...afterMs);
     const traffic: Traffic = {
       intervalMs,
       phases: [
@@ -272,13 +353,15 @@ function pairCases(
       name,
       intervalMs,
       series: sliSeries(settings, objective, traffic, endpoints),
-      checks: longWindows.map((share) => {
-        const atMs = pair.longMs * (1 + share);
-        const margins = objective.pairs.map((each) => decisionMargin(objective, each, traffic, atMs));
+      checks: afterMs.map((after) => {
+        const atMs = cleanMs + after;
+        const margins = objective.pairs.map((each) =>
+          decisionMargin(objective, each, traffic, atMs, evaluation),
+        );
         return {
           atMs,
           alertname: sloAlertNames.errorBudgetBurn,
-          alerts: expectedBurns(settings, objective, traffic, atMs),
+          alerts: expectedBurns(settings, objective, traffic, atMs, evaluation),
           margin: Math.min(...margins),
         };
       }),
@@ -298,9 +381,11 @@ function allSliSeries(settings: Settings, traffic: Traffic, endpoints: Endpoints
 function quietCases(
   settings: Settings,
   endpoints: Endpoints,
-  intervalMs: number,
+  evaluation: Evaluation,
   spanMs: number,
 ): TestCase[] {
+  const intervalMs = evaluation.shortestMs / samplesPerShortestWindow;
+  const every = evaluation.everyMs;
   const all = objectives(settings);
   const lowest = Math.min(
     ...all.flatMap((objective) => objective.pairs.map((pair) => pair.factor * (1 - objective.objective))),
@@ -319,9 +404,7 @@ function quietCases(
       intervalMs,
       series: allSliSeries(settings, clean, endpoints),
       checks: [
-        ...[intervalMs * samplesPerShortWindow, spanMs, 2 * spanMs].map((at) =>
-          none(at, sloAlertNames.errorBudgetBurn),
-        ),
+        ...[every, spanMs, 2 * spanMs].map((at) => none(at, sloAlertNames.errorBudgetBurn)),
         none(2 * spanMs, sloAlertNames.metricsAbsent),
       ],
     },
@@ -329,7 +412,7 @@ function quietCases(
       name: "an app restart (its counters reset) raises no alert",
       intervalMs,
       series: allSliSeries(settings, restart, endpoints),
-      checks: [intervalMs, intervalMs * samplesPerShortWindow, spanMs].map((offset) =>
+      checks: [every, 2 * every, spanMs].map((offset) =>
         none(spanMs + offset, sloAlertNames.errorBudgetBurn),
       ),
     },
@@ -341,9 +424,9 @@ function absentCase(settings: Settings, endpoints: Endpoints, intervalMs: number
   const all = objectives(settings);
   const contractJobs = httpContractJobs(settings).map((job) => job.job);
   const forMs = (objective: Objective) => {
-    const rule = sloRuleGroups(settings)
-      .find((group) => group.objective.name === objective.name)
-      ?.alerting.find((candidate) => candidate.alert === sloAlertNames.metricsAbsent);
+    const rule = sloAlertRules(settings, objective.name).find(
+      (candidate) => candidate.alert === sloAlertNames.metricsAbsent,
+    );
     if (!rule?.for) throw new Error(`no ${sloAlertNames.metricsAbsent} rule of the ${objective.name} SLO`);
     return { rule, ms: Math.ceil(durationMs(rule.for) / intervalMs) * intervalMs };
   };
@@ -384,28 +467,28 @@ export interface SloTestFile {
 }
 
 /**
- * One file per burn-rate pair, each evaluated every fifth of that pair's short window (promtool has one
+ * One file per burn-rate pair, each evaluated once per short window of that pair (promtool has one
  * evaluation interval per file); the fastest pair's file also holds the quiet and the absence cases.
  */
 export function sloTestFiles(settings: Settings, endpoints: Endpoints): SloTestFile[] {
   const all = objectives(settings);
   const first = all[0];
   if (!first) return [];
+  const shortestMs = shortestWindowMs(settings);
   return first.pairs.map((pair, index) => {
-    const evaluationMs = pair.shortMs / samplesPerShortWindow;
-    const pairTests = all.flatMap((objective) => {
-      const own = objective.pairs[index];
-      return own ? pairCases(settings, objective, own, endpoints) : [];
-    });
+    const evaluation = { shortestMs, everyMs: pair.shortMs };
+    const pairTests = all.flatMap((objective) =>
+      pairCases(settings, objective, index, endpoints, evaluation),
+    );
     return {
       pair: index,
-      evaluationMs,
+      evaluationMs: evaluation.everyMs,
       cases:
         index === 0
           ? [
               ...pairTests,
-              ...quietCases(settings, endpoints, evaluationMs, pair.longMs),
-              absentCase(settings, endpoints, evaluationMs),
+              ...quietCases(settings, endpoints, evaluation, pair.longMs),
+              absentCase(settings, endpoints, evaluation.everyMs),
             ]
           : pairTests,
     };
@@ -422,6 +505,7 @@ export function renderSloRuleTests(settings: Settings, endpoints: Endpoints): Re
         generatedYaml({
           rule_files: [posix.relative(posix.dirname(path), renderedPaths.sloRules)],
           evaluation_interval: formatDuration(file.evaluationMs),
+          group_eval_order: sloRuleGroups(settings).map((group) => group.name),
           tests: file.cases.map((test) => ({
             name: test.name,
             interval: formatDuration(test.intervalMs),

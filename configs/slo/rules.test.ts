@@ -7,11 +7,12 @@ import { makeTempDir } from "../../test-support/cleanup";
 import { runTool } from "../../test-support/promtool";
 import { sloAlertNames } from "../names";
 import { loadSettings } from "../validate";
-import { absentFor, objectives, renderSloRules, sloRuleGroups } from "./rules";
+import { absentFor, objectives, renderSloRules, sloAlertRules } from "./rules";
 
 interface RuleFile {
   groups: {
     name: string;
+    interval: string;
     rules: { record?: string; alert?: string; expr: string; for?: string; labels?: Record<string, string> }[];
   }[];
 }
@@ -24,33 +25,60 @@ const e2eLike = {
 };
 
 describe("renderSloRules", () => {
-  it("records each SLO's error ratio over every window the alerts read, from the service's series", () => {
+  it("reads the service's series over the shortest window only, and makes the longer windows of those rates", () => {
     const file = rulesOf();
-    expect(file.groups.map((group) => group.name)).to.deep.equal(["slo-availability", "slo-latency"]);
-    for (const group of file.groups) {
-      const records = group.rules.flatMap((rule) => rule.record ?? []);
-      expect(records).to.deep.equal(
-        ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
-      );
+    expect(file.groups.map((group) => [group.name, group.interval])).to.deep.equal([
+      ["slo-availability-rates", "30s"],
+      ["slo-availability-windows", "1m"],
+      ["slo-availability", "5s"],
+      ["slo-latency-rates", "30s"],
+      ["slo-latency-windows", "1m"],
+      ["slo-latency", "5s"],
+    ]);
+    const [availabilityRates, availabilityWindows, , latencyRates, latencyWindows] = file.groups;
+    for (const rates of [availabilityRates, latencyRates]) {
+      expect(rates?.rules.map((rule) => rule.record)).to.deep.equal([
+        "job:slo_requests:rate5m",
+        "job:slo_errors:rate5m",
+        "job:slo_errors_per_request:ratio_rate5m",
+      ]);
     }
-    const [availability, latency] = file.groups;
-    expect(availability?.rules[0]?.expr).to.include(
-      'app_http_requests_total{job="app",status_code=~"5.."}[5m]',
+    for (const windows of [availabilityWindows, latencyWindows]) {
+      expect(windows?.rules.map((rule) => rule.record)).to.deep.equal(
+        ["30m", "1h", "2h", "6h", "1d", "3d"].map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
+      );
+      for (const rule of windows?.rules ?? []) expect(rule.expr).to.not.include("app_http");
+    }
+    expect(availabilityRates?.rules[1]?.expr).to.equal(
+      'sum by (job) (rate(app_http_requests_total{job="app",status_code=~"5.."}[5m])) or on(job) job:slo_requests:rate5m{slo="availability"} * 0',
     );
-    expect(latency?.rules[0]?.expr)
-      .to.include('app_http_request_duration_seconds_bucket{job="app",le="0.25"}[5m]')
-      .and.include('le="+Inf"');
+    expect(latencyRates?.rules[0]?.expr).to.equal(
+      'sum by (job) (rate(app_http_request_duration_seconds_bucket{job="app",le="+Inf"}[5m]))',
+    );
+    expect(latencyRates?.rules[1]?.expr).to.equal(
+      'job:slo_requests:rate5m{slo="latency"} - on(job) sum by (job) (rate(app_http_request_duration_seconds_bucket{job="app",le="0.25"}[5m]))',
+    );
+    expect(availabilityWindows?.rules[1]?.expr).to.equal(
+      'sum_over_time(job:slo_errors:rate5m{slo="availability"}[1h]) / sum_over_time(job:slo_requests:rate5m{slo="availability"}[1h])',
+    );
+  });
+
+  it("evaluates each recording group ten times per shortest window it computes, within a minute and the stack's interval", () => {
+    const groups = (input: object) => rulesOf(input).groups.map((group) => group.interval);
+    expect(groups(e2eLike).slice(0, 3)).to.deep.equal(["1s", "3s", "1s"]);
+    expect(groups({ scrape: { evaluationInterval: "15s" } }).slice(0, 3)).to.deep.equal(["30s", "1m", "15s"]);
+    expect(groups({ scrape: { evaluationInterval: "2m" } }).slice(0, 3)).to.deep.equal(["2m", "2m", "2m"]);
   });
 
   it("selects a whole-second threshold's bucket as Prometheus 3 stores it", () => {
-    const [latency] = rulesOf({
+    const [latencyRates] = rulesOf({
       slo: { availability: { enabled: false }, latency: { thresholdSeconds: 1 } },
     }).groups;
-    expect(latency?.rules[0]?.expr).to.include('le="1.0"');
+    expect(latencyRates?.rules[1]?.expr).to.include('le="1.0"');
   });
 
   it("has one ErrorBudgetBurn per pair: severity, slo, long and short labels, the scaled factor on both windows", () => {
-    const [availability] = rulesOf({ slo: { availability: { window: "60d" } } }).groups;
+    const availability = rulesOf({ slo: { availability: { window: "60d" } } }).groups[2];
     const burns = availability?.rules.filter((rule) => rule.alert === sloAlertNames.errorBudgetBurn) ?? [];
     expect(burns.map((rule) => rule.labels)).to.deep.equal([
       { severity: "critical", slo: "availability", long: "1h", short: "5m" },
@@ -64,10 +92,16 @@ describe("renderSloRules", () => {
   });
 
   it("names the recording rules after the windows in effect when time is compressed", () => {
-    const [availability] = rulesOf(e2eLike).groups;
-    expect(availability?.rules.flatMap((rule) => rule.record ?? [])).to.deep.equal(
-      ["5s", "30s", "1m", "2m", "6m", "24m", "1h12m"].map((w) => `job:slo_errors_per_request:ratio_rate${w}`),
-    );
+    const [rates, windows, availability] = rulesOf(e2eLike).groups;
+    expect(
+      [...(rates?.rules ?? []), ...(windows?.rules ?? [])].flatMap((rule) => rule.record ?? []),
+    ).to.deep.equal([
+      "job:slo_requests:rate5s",
+      "job:slo_errors:rate5s",
+      ...["5s", "30s", "1m", "2m", "6m", "24m", "1h12m"].map(
+        (w) => `job:slo_errors_per_request:ratio_rate${w}`,
+      ),
+    ]);
     const burn = availability?.rules.find((rule) => rule.alert === sloAlertNames.errorBudgetBurn);
     expect(burn?.labels).to.include({ long: "1m", short: "5s" });
     expect(burn?.expr).to.include("> 14.4");
@@ -80,17 +114,17 @@ describe("renderSloRules", () => {
     // 14.4 x 1% x 1h = 518.4 s; 14.4 x 2% x 1h = 1036.8 s.
     expect(absentFor(availability)).to.equal("8m39s");
     expect(absentFor(latency)).to.equal("17m17s");
-    const absent = sloRuleGroups(settings)[1]?.alerting.find(
+    const absent = sloAlertRules(settings, "latency").find(
       (rule) => rule.alert === sloAlertNames.metricsAbsent,
     );
     expect(absent?.expr).to.equal(
-      'group by (job) (up{job="app"}) unless on(job) (group by (job) (app_http_request_duration_seconds_bucket{job="app",le="0.25"}) and on(job) group by (job) (app_http_request_duration_seconds_bucket{job="app",le="+Inf"}))',
+      'group by (job) (up{job="app"}) unless on(job) job:slo_errors:rate5m{slo="latency"}',
     );
   });
 
   it("leaves out a disabled SLO, and writes an empty file when both are", () => {
     expect(rulesOf({ slo: { latency: { enabled: false } } }).groups.map((group) => group.name)).to.deep.equal(
-      ["slo-availability"],
+      ["slo-availability-rates", "slo-availability-windows", "slo-availability"],
     );
     expect(
       rulesOf({ slo: { availability: { enabled: false }, latency: { enabled: false } } }).groups,
@@ -127,7 +161,7 @@ describe("renderSloRules", () => {
             dir.path,
           );
           expect(result.exitCode, result.output).to.equal(0);
-          expect(result.output).to.include("SUCCESS: 24 rules found");
+          expect(result.output).to.include("SUCCESS: 28 rules found");
         } finally {
           dir.remove();
         }

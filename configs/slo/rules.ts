@@ -1,20 +1,33 @@
 /**
- * `rules/slo.yml`: for each enabled SLO, one recording rule per window the alerts read (the SLO's error ratio
- * over it), the four `ErrorBudgetBurn` alerts of configs/slo/windows.ts, and `SLOMetricsAbsent`, so that an
- * SLO whose series vanished (a renamed metric, a bucket boundary that moved) cannot silently measure nothing.
- * A file of its own beside alerts.yml: the replicas load both through `rules/*.yml`.
+ * `rules/slo.yml`: for each enabled SLO, the error ratio over every window the alerts read, the four
+ * `ErrorBudgetBurn` alerts of configs/slo/windows.ts, and `SLOMetricsAbsent`, so that an SLO whose series vanished
+ * (a renamed metric, a bucket boundary that moved) cannot silently measure nothing. A file of its own beside
+ * alerts.yml: the replicas load both through `rules/*.yml`.
+ *
+ * Only the shortest window reads the service's series: one group records each job's request and bad-request
+ * rates over it, and the longer windows are sums over time of those two recorded series, as Sloth derives its
+ * 30-day ratio from its 5-minute one. A longer window thus reads one series a job, not every route's, and the
+ * weighting by requests keeps it the share of bad requests. Each recording group is evaluated a tenth of its
+ * shortest window apart (at most a minute, and never more often than the alerts); the alerts themselves at the
+ * stack's evaluation interval.
  */
 import { metricNames } from "../../service/metrics-contract";
 import { annotationKeys, sloAlertNames } from "../names";
 import { runbookAnchor, runbookPath } from "../prometheus/rules";
-import { bucketLabel, jobsSelector, serverErrorShare, slowRequestShare } from "../promql/queries";
+import { bucketLabel, jobsSelector, serverErrorSelector } from "../promql/queries";
 import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import { durationMs, formatDuration } from "../settings/duration";
 import { httpContractJobs } from "../settings/monitored-jobs";
 import type { Settings } from "../settings/schema";
 import { type SloName, sloNames } from "../settings/slo";
 import { generatedYaml } from "../yaml";
-import { alertWindowsMs, type BurnRatePair, effectivePairs, effectiveWindowMs } from "./windows";
+import {
+  alertWindowsMs,
+  type BurnRatePair,
+  effectivePairs,
+  effectiveWindowMs,
+  shortestWindowMs,
+} from "./windows";
 
 /** Label that tells the SLOs' series and alerts apart. */
 export const sloLabel = "slo";
@@ -33,8 +46,13 @@ export interface Objective {
   readonly pairs: readonly BurnRatePair[];
   /** What the SLO promises, for people: "99% of requests without a 5xx over 30d". */
   readonly promise: string;
-  /** The share of bad requests over a window, from the service's own series. */
-  readonly errorRatio: (window: string) => string;
+  /** Per job, the rate of the requests the SLO counts over a window, from the service's own series. */
+  readonly requestRate: (window: string) => string;
+  /**
+   * Per job, the rate of bad requests over a window, from the service's series and `requests`, the recorded
+   * request rate over the same window; 0, not nothing, for a job without a bad request.
+   */
+  readonly badRate: (window: string, requests: string) => string;
   /** The selector of every job the SLO holds for. */
   readonly jobs: string;
   /** The series the SLO is computed from, each a selector over every job it holds for. */
@@ -80,25 +98,56 @@ function makeObjectives(settings: Settings): Objective[] {
         {
           ...common,
           promise: `${percent} of requests without a 5xx over ${slo.window}`,
-          errorRatio: (window) => serverErrorShare(window, selector),
+          requestRate: (window) => requestRate(metricNames.requestsTotal, selector, window),
+          badRate: (window, requests) =>
+            `${requestRate(metricNames.requestsTotal, serverErrorSelector(selector), window)} or on(job) ${requests} * 0`,
           sources: [`${metricNames.requestsTotal}{${selector}}`],
           thresholdTwin: "highErrorRate",
         },
       ];
     }
     const { thresholdSeconds } = settings.slo.latency;
-    const bucket = (bound: number) =>
-      `${metricNames.requestDurationSeconds}_bucket{${selector},le="${bucketLabel(bound)}"}`;
+    const bucket = `${metricNames.requestDurationSeconds}_bucket`;
+    const within = (bound: number) => `${selector},le="${bucketLabel(bound)}"`;
     return [
       {
         ...common,
         promise: `${percent} of requests within ${thresholdSeconds} s over ${slo.window}`,
-        errorRatio: (window) => slowRequestShare(thresholdSeconds, window, selector),
-        sources: [bucket(thresholdSeconds), bucket(Number.POSITIVE_INFINITY)],
+        requestRate: (window) => requestRate(bucket, within(Number.POSITIVE_INFINITY), window),
+        badRate: (window, requests) =>
+          `${requests} - on(job) ${requestRate(bucket, within(thresholdSeconds), window)}`,
+        sources: [thresholdSeconds, Number.POSITIVE_INFINITY].map((bound) => `${bucket}{${within(bound)}}`),
         thresholdTwin: "highLatency",
       },
     ];
   });
+}
+
+/** `sum by (job) (rate(<metric>{<selector>}[<window>]))`. */
+function requestRate(metric: string, selector: string, window: string): string {
+  return `sum by (job) (rate(${metric}{${selector}}[${window}]))`;
+}
+
+/** `job:slo_requests:rate5m`: each job's recorded request rate over the shortest window, one series per SLO. */
+export function requestRateRecord(windowMs: number): string {
+  return `job:slo_requests:rate${formatDuration(windowMs)}`;
+}
+
+/** `job:slo_errors:rate5m`: each job's recorded bad-request rate over the shortest window, one series per SLO. */
+export function badRateRecord(windowMs: number): string {
+  return `job:slo_errors:rate${formatDuration(windowMs)}`;
+}
+
+/**
+ * The share of bad requests of one SLO over a window longer than the shortest, from the two rates recorded over
+ * the shortest: their sums over the window, so each moment weighs as many requests as it had. The
+ * rules record it for the alerts' windows; the dashboards query it for the SLO's own window.
+ */
+export function errorRatioFromRecords(settings: Settings, objective: Objective, windowMs: number): string {
+  const shortestMs = shortestWindowMs(settings);
+  const window = formatDuration(windowMs);
+  const own = `{${sloLabel}="${objective.name}"}`;
+  return `sum_over_time(${badRateRecord(shortestMs)}${own}[${window}]) / sum_over_time(${requestRateRecord(shortestMs)}${own}[${window}])`;
 }
 
 /** `job:slo_errors_per_request:ratio_rate5m`: the recorded error ratio over a window, one series per SLO. */
@@ -145,6 +194,8 @@ export interface SloAlertRule {
 export interface SloRuleGroup {
   readonly name: string;
   readonly objective: Objective;
+  /** How often Prometheus evaluates the group; promtool's tests evaluate every group at their own interval. */
+  readonly intervalMs: number;
   readonly recording: readonly RecordingRule[];
   readonly alerting: readonly SloAlertRule[];
 }
@@ -192,13 +243,13 @@ export function absentSummary(objective: Objective): string {
 
 /**
  * The jobs that Prometheus scrapes but that lack a series the SLO is computed from, one result per job with its
- * `job` label: what one absent() per job said, in one expression whatever the number of jobs (500 absent()
- * terms joined by `or` were more than the PromQL parser of the lint could take). Every monitored job is a
- * static target, so its `up` exists while Prometheus runs.
+ * `job` label, in one expression whatever the number of jobs. The recorded bad-request rate stands for the
+ * series: it exists for a job exactly while each of them had two samples within the shortest window, and reading
+ * it costs one series a job instead of every route's. Every monitored job is a static target, so its `up` exists
+ * while Prometheus runs.
  */
-export function silentJobs(objective: Objective): string {
-  const present = objective.sources.map((source) => `group by (job) (${source})`).join(" and on(job) ");
-  return `group by (job) (${prometheusSyntheticSeries.up}{${objective.jobs}}) unless on(job) (${present})`;
+export function silentJobs(objective: Objective, recordedBadRate: string): string {
+  return `group by (job) (${prometheusSyntheticSeries.up}{${objective.jobs}}) unless on(job) ${recordedBadRate}`;
 }
 
 function absentDescription(objective: Objective): string {
@@ -208,42 +259,110 @@ function absentDescription(objective: Objective): string {
   );
 }
 
-/** Every group of the SLO rule file, one per enabled SLO. */
+/**
+ * A recorded series must be written again well within Prometheus's 5-minute lookback (`--query.lookback-delta`),
+ * or an instant query between two evaluations finds it stale; a minute leaves room for a late evaluation.
+ */
+const longestRecordingIntervalMs = 60_000;
+
+/**
+ * How often a group that records windows from `shortestMs` up is evaluated: ten times per shortest window, at
+ * most once a minute, in whole evaluation intervals of the stack and never more often than one. A 5-minute rate
+ * moves little in 30 s; what the alerts lose is at most that long in noticing a change of it.
+ */
+export function recordingIntervalMs(settings: Settings, shortestMs: number): number {
+  const evaluationMs = durationMs(settings.scrape.evaluationInterval);
+  const wanted = Math.min(shortestMs / 10, longestRecordingIntervalMs);
+  return Math.max(1, Math.floor(wanted / evaluationMs)) * evaluationMs;
+}
+
+/**
+ * The groups of the SLO rule file, three per enabled SLO, in the order each evaluation needs them: the rates
+ * over the shortest window, the longer windows made of them, and the alerts that compare them.
+ */
 export function sloRuleGroups(settings: Settings): SloRuleGroup[] {
-  return objectives(settings).map((objective) => ({
-    name: `slo-${objective.name}`,
-    objective,
-    recording: alertWindowsMs(settings).map((windowMs) => ({
-      record: errorRatioRecord(windowMs),
-      expr: objective.errorRatio(formatDuration(windowMs)),
-      labels: { [sloLabel]: objective.name },
-    })),
-    alerting: [
-      ...objective.pairs.map((pair) => ({
-        alert: sloAlertNames.errorBudgetBurn,
-        expr: `${burnRate(objective, pair.longMs)} > ${pair.factor} and ${burnRate(objective, pair.shortMs)} > ${pair.factor}`,
-        labels: burnAlertLabels(objective, pair),
-        annotations: {
-          [annotationKeys.summary]: burnSummary(objective, pair),
-          [annotationKeys.description]: burnDescription(objective, pair),
-          [annotationKeys.value]: valueTemplate,
-          [annotationKeys.runbookUrl]: runbookLink(settings, sloAlertNames.errorBudgetBurn),
-        },
-      })),
+  const [shortestMs, ...longerMs] = alertWindowsMs(settings);
+  if (shortestMs === undefined) return [];
+  const shortest = formatDuration(shortestMs);
+  const labels = (objective: Objective) => ({ [sloLabel]: objective.name });
+  return objectives(settings).flatMap((objective) => {
+    const recordedRequests = `${requestRateRecord(shortestMs)}{${sloLabel}="${objective.name}"}`;
+    const recordedBad = `${badRateRecord(shortestMs)}{${sloLabel}="${objective.name}"}`;
+    return [
       {
-        alert: sloAlertNames.metricsAbsent,
-        expr: silentJobs(objective),
-        for: absentFor(objective),
-        labels: { severity: absentSeverity, [sloLabel]: objective.name },
-        annotations: {
-          [annotationKeys.summary]: absentSummary(objective),
-          [annotationKeys.description]: absentDescription(objective),
-          [annotationKeys.value]: valueTemplate,
-          [annotationKeys.runbookUrl]: runbookLink(settings, sloAlertNames.metricsAbsent),
-        },
+        name: `slo-${objective.name}-rates`,
+        objective,
+        intervalMs: recordingIntervalMs(settings, shortestMs),
+        recording: [
+          {
+            record: requestRateRecord(shortestMs),
+            expr: objective.requestRate(shortest),
+            labels: labels(objective),
+          },
+          {
+            record: badRateRecord(shortestMs),
+            expr: objective.badRate(shortest, recordedRequests),
+            labels: labels(objective),
+          },
+          {
+            record: errorRatioRecord(shortestMs),
+            expr: `${recordedBad} / ${recordedRequests}`,
+            labels: labels(objective),
+          },
+        ],
+        alerting: [],
       },
-    ],
-  }));
+      {
+        name: `slo-${objective.name}-windows`,
+        objective,
+        intervalMs: recordingIntervalMs(settings, longerMs[0] ?? shortestMs),
+        recording: longerMs.map((windowMs) => ({
+          record: errorRatioRecord(windowMs),
+          expr: errorRatioFromRecords(settings, objective, windowMs),
+          labels: labels(objective),
+        })),
+        alerting: [],
+      },
+      {
+        name: `slo-${objective.name}`,
+        objective,
+        intervalMs: durationMs(settings.scrape.evaluationInterval),
+        recording: [],
+        alerting: [
+          ...objective.pairs.map((pair) => ({
+            alert: sloAlertNames.errorBudgetBurn,
+            expr: `${burnRate(objective, pair.longMs)} > ${pair.factor} and ${burnRate(objective, pair.shortMs)} > ${pair.factor}`,
+            labels: burnAlertLabels(objective, pair),
+            annotations: {
+              [annotationKeys.summary]: burnSummary(objective, pair),
+              [annotationKeys.description]: burnDescription(objective, pair),
+              [annotationKeys.value]: valueTemplate,
+              [annotationKeys.runbookUrl]: runbookLink(settings, sloAlertNames.errorBudgetBurn),
+            },
+          })),
+          {
+            alert: sloAlertNames.metricsAbsent,
+            expr: silentJobs(objective, recordedBad),
+            for: absentFor(objective),
+            labels: { severity: absentSeverity, [sloLabel]: objective.name },
+            annotations: {
+              [annotationKeys.summary]: absentSummary(objective),
+              [annotationKeys.description]: absentDescription(objective),
+              [annotationKeys.value]: valueTemplate,
+              [annotationKeys.runbookUrl]: runbookLink(settings, sloAlertNames.metricsAbsent),
+            },
+          },
+        ],
+      },
+    ];
+  });
+}
+
+/** The alert rules of one SLO. */
+export function sloAlertRules(settings: Settings, name: SloName): SloAlertRule[] {
+  return sloRuleGroups(settings)
+    .filter((group) => group.objective.name === name)
+    .flatMap((group) => group.alerting);
 }
 
 /** Every expression of the rule file, for the PromQL lint that renderAll runs before writing anything. */
@@ -269,6 +388,7 @@ export function renderSloRuleFile(groups: readonly SloRuleGroup[]): string {
   return generatedYaml({
     groups: groups.map((group) => ({
       name: group.name,
+      interval: formatDuration(group.intervalMs),
       rules: [
         ...group.recording,
         ...group.alerting.map(({ for: duration, ...rule }) => ({

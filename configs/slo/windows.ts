@@ -67,6 +67,11 @@ export function alertWindowsMs(settings: Settings): number[] {
   return [...new Set(all)].sort((a, b) => a - b);
 }
 
+/** The shortest window the alerts read: the only one computed from the service's own series. */
+export function shortestWindowMs(settings: Settings): number {
+  return Math.min(...alertWindowsMs(settings));
+}
+
 /** The SLO window in effect, compressed. */
 export function effectiveWindowMs(settings: Settings, window: string): number {
   return compressedMs(settings, window);

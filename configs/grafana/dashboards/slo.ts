@@ -8,7 +8,7 @@ import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { sloAlertNames } from "../../names";
 import { formatDuration } from "../../settings/duration";
 import type { Settings } from "../../settings/schema";
-import { burnRate, type Objective, objectives } from "../../slo/rules";
+import { burnRate, errorRatioFromRecords, type Objective, objectives } from "../../slo/rules";
 import { alertWindowsMs } from "../../slo/windows";
 import { addSections, colors, newDashboard, stat, type ThresholdLine, timeSeries } from "../panels";
 
@@ -28,7 +28,8 @@ function factorLines(objective: Objective): ThresholdLine[] {
 function section(settings: Settings, objective: Objective) {
   const window = formatDuration(objective.windowMs);
   const budget = `(1 - ${objective.objective})`;
-  const sli = `1 - (${objective.errorRatio(window)})`;
+  const errorRatio = errorRatioFromRecords(settings, objective, objective.windowMs);
+  const sli = `1 - (${errorRatio})`;
   const pairs = objective.pairs.map(
     (pair) => `${pair.factor} over ${pair.long} and ${pair.short} (${pair.severity})`,
   );
@@ -41,7 +42,7 @@ function section(settings: Settings, objective: Objective) {
           `Share of the error budget (${budget}) not yet spent over the last ${window}: 100% with no bad request, 0% ` +
           "when the objective is exactly met, below 0 when it is missed.",
         unit: "percentunit",
-        queries: [{ expr: `1 - (${objective.errorRatio(window)}) / ${budget}`, legend: "budget left" }],
+        queries: [{ expr: `1 - (${errorRatio}) / ${budget}`, legend: "budget left" }],
         colors: {
           base: colors.bad,
           steps: [
