@@ -8,9 +8,9 @@ export const jobs = {
   app: "app",
   prometheus: "prometheus",
   alertmanager: "alertmanager",
-  /** Node exporter on the stack's own host (host.enabled). */
+  /** Node exporter on every watched machine: the stack's own host (host.enabled) and `hosts`. */
   node: "node",
-  /** cAdvisor on the stack's own host (host.enabled and host.containers): the containers' own figures. */
+  /** cAdvisor on every watched machine that has it: the containers' own figures. */
   cadvisor: "cadvisor",
   /** The blackbox exporter's probes of `probes`, one target per probe (docs/probes.md). */
   probe: "probe",
@@ -37,9 +37,9 @@ export function replicaName(replica: number): string {
 export const ruleGroups = {
   app: "app",
   stack: "monitoring-stack",
-  /** The alerts on the stack's own host (host.enabled). */
+  /** The alerts on the watched machines. */
   host: "host",
-  /** The alerts on the containers of the stack's host (host.containers). */
+  /** The alerts on the containers of the watched machines. */
   containers: "containers",
   /** The alerts on `probes` (made only while there are probes). */
   probes: "probes",

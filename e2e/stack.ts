@@ -364,13 +364,20 @@ export class Stack {
    * Waits until every replica has scraped every target of every job successfully: only from then on can an
    * alert about any of them fire. Prometheus applies its targets a few seconds after it starts.
    */
-  /** Every target of the stack's own (the app, each replica, Alertmanager, node exporter) up on every replica. */
+  /**
+   * Every target of the stack's own jobs (the app, each replica, Alertmanager, every machine's exporters) up on
+   * every replica.
+   */
   waitForAllTargetsUp(timeoutMs: number): Promise<Waited<true>> {
     const expected = describeTargets([
       ...[this.endpoints.app].map((instance) => ({ job: jobs.app, instance })),
       ...this.endpoints.prometheus.map((instance) => ({ job: jobs.prometheus, instance })),
       ...[this.endpoints.alertmanager].map((instance) => ({ job: jobs.alertmanager, instance })),
       ...(this.settings.host.enabled ? [{ job: jobs.node, instance: this.endpoints.nodeExporter }] : []),
+      ...this.settings.hosts.flatMap(({ address }) => [
+        { job: jobs.node, instance: address.nodeExporter },
+        ...(address.cadvisor === undefined ? [] : [{ job: jobs.cadvisor, instance: address.cadvisor }]),
+      ]),
       // The exporter answers for a probe even when the probe fails: up is the exporter's, probe_success the probe's.
       ...this.settings.probes.map((probe) => ({ job: jobs.probe, instance: probeTarget(probe) })),
     ]);

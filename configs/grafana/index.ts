@@ -7,6 +7,7 @@ import type { Dashboard, Panel, RowPanel } from "@grafana/grafana-foundation-sdk
 import type { Endpoints } from "../runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../runtime/layout";
 import { durationMs, formatDuration } from "../settings/duration";
+import { watchesContainers, watchesHosts } from "../settings/hosts";
 import type { Settings } from "../settings/schema";
 import { buildAlertsDashboard } from "./dashboards/alerts";
 import { buildContainersDashboard } from "./dashboards/containers";
@@ -29,8 +30,8 @@ export function buildDashboards(settings: Settings): Dashboard[] {
     buildAlertsDashboard(settings),
     buildLoadtestDashboard(settings),
     ...(slo ? [slo] : []),
-    ...(settings.host.enabled ? [buildHostsDashboard(settings)] : []),
-    ...(settings.host.enabled && settings.host.containers ? [buildContainersDashboard(settings)] : []),
+    ...(watchesHosts(settings) ? [buildHostsDashboard(settings)] : []),
+    ...(watchesContainers(settings) ? [buildContainersDashboard(settings)] : []),
     ...(settings.probes.length > 0 ? [buildProbesDashboard(settings)] : []),
   ];
 }

@@ -43,6 +43,7 @@ import {
   stackMetricNames,
 } from "../promql/upstream-metrics";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
+import { watchesContainers, watchesHosts } from "../settings/hosts";
 import { effectiveAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
 import { type Probe, probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
@@ -957,8 +958,8 @@ export function builtInAlerts(
     }
     if (!perJob) {
       if (!stackWide.enabled) return [];
-      if (definition.spec.watchesHost && !settings.host.enabled) return [];
-      if (definition.spec.watchesContainers && !settings.host.containers) return [];
+      if (definition.spec.watchesHost && !watchesHosts(settings)) return [];
+      if (definition.spec.watchesContainers && !watchesContainers(settings)) return [];
       return [{ ...common, ...fields(stackWide), ...stackWide.rule(jobSelector(jobs.app)) }];
     }
     const instances = jobsToWatch

@@ -122,6 +122,33 @@ describe("renderPrometheusConfig", () => {
     expect(node({ host: { enabled: false } })).to.equal(undefined);
   });
 
+  it("scrapes each of `hosts` by its own addresses, labelled with its name, with or without the stack's host", () => {
+    const job = (settings: object, name: string) =>
+      parsed(settings, loopbackEndpoints, 0).scrape_configs.find((each) => each.job_name === name);
+    const hosts = [
+      { name: "db-1", address: { nodeExporter: "10.0.0.5:9100", cadvisor: "10.0.0.5:8080" } },
+      { name: "web-1", address: { nodeExporter: "web-1.internal:9100" } },
+    ];
+    expect(job({ hosts }, jobs.node)?.static_configs).to.deep.equal([
+      { targets: [loopbackEndpoints(2).nodeExporter], labels: { [hostLabel]: "local" } },
+      { targets: ["10.0.0.5:9100"], labels: { [hostLabel]: "db-1" } },
+      { targets: ["web-1.internal:9100"], labels: { [hostLabel]: "web-1" } },
+    ]);
+    expect(job({ hosts }, jobs.cadvisor)?.static_configs).to.deep.equal([
+      { targets: [loopbackEndpoints(2).cadvisor], labels: { [hostLabel]: "local" } },
+      { targets: ["10.0.0.5:8080"], labels: { [hostLabel]: "db-1" } },
+    ]);
+    const elsewhere = { host: { enabled: false }, hosts };
+    expect(job(elsewhere, jobs.node)?.static_configs.map((config) => config.targets)).to.deep.equal([
+      ["10.0.0.5:9100"],
+      ["web-1.internal:9100"],
+    ]);
+    expect(job(elsewhere, jobs.cadvisor)?.static_configs.map((config) => config.targets)).to.deep.equal([
+      ["10.0.0.5:8080"],
+    ]);
+    expect(job({ host: { enabled: false }, hosts: [hosts[1]] }, jobs.cadvisor)).to.equal(undefined);
+  });
+
   it("asks the blackbox exporter for each probe with its module and target, only while there are probes", () => {
     const probes = [
       { name: "site", http: { url: "https://example.com/" } },

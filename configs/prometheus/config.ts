@@ -11,6 +11,7 @@ import { hostLabel, jobs, probeLabel, type RuleGroup, replicaLabel, replicaName 
 import { cadvisorLabels, cadvisorMetrics } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
+import { type WatchedHost, watchesContainers, watchesHosts } from "../settings/hosts";
 import { serviceAddress } from "../settings/monitored-jobs";
 import { probeScrape, probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
@@ -51,18 +52,8 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
       ...(settings.app.enabled ? [staticJob(jobs.app, [endpoints.app])] : []),
       staticJob(jobs.prometheus, endpoints.prometheus),
       staticJob(jobs.alertmanager, [endpoints.alertmanager]),
-      // The host's name as the settings give it: the exporter's own hostname is its container's id.
-      ...(settings.host.enabled
-        ? [
-            {
-              job_name: jobs.node,
-              static_configs: [
-                { targets: [endpoints.nodeExporter], labels: { [hostLabel]: settings.host.name } },
-              ],
-            },
-          ]
-        : []),
-      ...(settings.host.enabled && settings.host.containers ? [cadvisorJob(settings, endpoints)] : []),
+      ...(watchesHosts(settings) ? [nodeJob(settings, endpoints)] : []),
+      ...(watchesContainers(settings) ? [cadvisorJob(settings, endpoints)] : []),
       ...(settings.probes.length > 0 ? [probeJob(settings, endpoints)] : []),
       ...settings.targets.map((target) => ({
         job_name: target.job,
@@ -109,7 +100,39 @@ function probeJob(settings: Settings, endpoints: Endpoints) {
 }
 
 /**
- * cAdvisor on the stack's host, labelled with the host's name as node exporter is. It exports dozens of series
+ * Each watched machine's exporter at `address` of one kind, labelled with the machine's name as the settings
+ * give it (the exporter's own hostname in a container is the container's id): the stack's own host's, through
+ * `ownAddress`, while `host.enabled`, then those of `hosts`.
+ */
+function machineTargets(
+  settings: Settings,
+  ownAddress: string | undefined,
+  address: (host: WatchedHost) => string | undefined,
+) {
+  const machines = [
+    ...(ownAddress === undefined ? [] : [{ name: settings.host.name, address: ownAddress }]),
+    ...settings.hosts.flatMap((host) => {
+      const target = address(host);
+      return target === undefined ? [] : [{ name: host.name, address: target }];
+    }),
+  ];
+  return machines.map((machine) => ({ targets: [machine.address], labels: { [hostLabel]: machine.name } }));
+}
+
+/** node exporter on every watched machine. */
+function nodeJob(settings: Settings, endpoints: Endpoints) {
+  return {
+    job_name: jobs.node,
+    static_configs: machineTargets(
+      settings,
+      settings.host.enabled ? endpoints.nodeExporter : undefined,
+      (host) => host.address.nodeExporter,
+    ),
+  };
+}
+
+/**
+ * cAdvisor on every watched machine that has it, labelled with the machine's name as node exporter is. It exports dozens of series
  * per container, each with a dozen labels (id, image, container labels); the job keeps only the series the
  * container alerts and the Containers dashboard read, of named containers (Docker's; the host's own cgroups
  * have no name), and only their `name` and `interface` labels with the target's.
@@ -117,7 +140,11 @@ function probeJob(settings: Settings, endpoints: Endpoints) {
 function cadvisorJob(settings: Settings, endpoints: Endpoints) {
   return {
     job_name: jobs.cadvisor,
-    static_configs: [{ targets: [endpoints.cadvisor], labels: { [hostLabel]: settings.host.name } }],
+    static_configs: machineTargets(
+      settings,
+      settings.host.enabled && settings.host.containers ? endpoints.cadvisor : undefined,
+      (host) => host.address.cadvisor,
+    ),
     metric_relabel_configs: [
       { source_labels: ["__name__"], regex: Object.values(cadvisorMetrics).join("|"), action: "keep" },
       { source_labels: [cadvisorLabels.name], regex: "", action: "drop" },

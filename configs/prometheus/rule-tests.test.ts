@@ -194,8 +194,10 @@ describe("renderAlertRuleTests", () => {
         },
       ],
       [
-        "host thresholds near their limits, and short windows",
+        "host thresholds near their limits, and short windows, on other hosts than the stack's own",
         {
+          host: { enabled: false },
+          hosts: [{ name: "db-1", address: { nodeExporter: "10.0.0.5:9100", cadvisor: "10.0.0.5:8080" } }],
           alerts: {
             hostDiskWillFillIn: { hours: 0.5, window: "1h", for: "5m" },
             hostCpuSaturated: { maxRatio: 0.995, window: "2m", for: "1m" },

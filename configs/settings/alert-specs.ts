@@ -21,9 +21,9 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
   /** Its keys under `alerts.<key>`, with their defaults. A `window` makes it a windowed alert. */
   readonly settings: Shape;
   readonly perJob?: PerJob;
-  /** An alert on the stack's own host: made only while `host.enabled`. */
+  /** An alert on the watched machines: made only while one is watched (`host.enabled`, or `hosts`). */
   readonly watchesHost?: boolean;
-  /** An alert on the containers of the stack's host (cAdvisor): made only while `host.containers` too. */
+  /** An alert on the containers of the watched machines (cAdvisor): made only while one has cAdvisor scraped. */
   readonly watchesContainers?: boolean;
   /**
    * An alert on the probes of `probes`: made only while there are any, and a probe's `alerts.<key>` overrides

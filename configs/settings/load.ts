@@ -19,6 +19,7 @@ import { minSamplesPerWindow } from "./alert-settings";
 import { type AlertSpecs, alertNames, builtInAlertSpecs, windowedAlertKeys } from "./alert-specs";
 import { durationMs, formatDuration } from "./duration";
 import { SettingsError } from "./error";
+import { watchesContainers, watchesHosts } from "./hosts";
 import { customAlertSchema, type Settings, secretSettingPaths, settingsSchema } from "./schema";
 
 export interface LoadedSettings {
@@ -83,6 +84,7 @@ function crossFieldProblems(settings: Settings, input: Record<string, unknown>):
     ...emailProblems(settings),
     ...monitoredJobProblems(settings),
     ...probeNameProblems(settings),
+    ...hostNameProblems(settings),
     ...customAlertProblems(input),
   ];
 }
@@ -104,8 +106,8 @@ function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
   ];
   const reserved = new Set<string>([
     ...names
-      .filter((name) => settings.host.enabled || !hostNames.includes(name))
-      .filter((name) => (settings.host.enabled && settings.host.containers) || !containerNames.includes(name))
+      .filter((name) => watchesHosts(settings) || !hostNames.includes(name))
+      .filter((name) => watchesContainers(settings) || !containerNames.includes(name))
       .filter((name) => settings.probes.length > 0 || !probeNames.includes(name)),
     ...Array.from({ length: settings.prometheus.replicas }, (_, replica) => replicaName(replica)),
   ]);
@@ -128,6 +130,29 @@ function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
       {
         paths: [entry.path, earlier.path],
         message: `${formatPath(entry.path)}: "${entry.job}" is already the job of ${formatPath(earlier.path.slice(0, 2))}; every job name must be distinct`,
+      },
+    ];
+  });
+}
+
+/**
+ * Every watched machine's name is distinct, the stack's own host's included while it is watched: the `host`
+ * label is all that tells their series apart.
+ */
+function hostNameProblems(settings: Settings): CrossFieldProblem[] {
+  const named = [
+    ...(settings.host.enabled ? [{ name: settings.host.name, path: ["host", "name"] }] : []),
+    ...settings.hosts.map((host, index) => ({ name: host.name, path: ["hosts", index, "name"] })),
+  ];
+  return named.flatMap((entry, index): CrossFieldProblem[] => {
+    const earlier = named.slice(0, index).find((other) => other.name === entry.name);
+    if (!earlier) return [];
+    const what =
+      earlier.path[0] === "host" ? "the stack's own host (host.name)" : formatPath(earlier.path.slice(0, 2));
+    return [
+      {
+        paths: [entry.path, earlier.path],
+        message: `${formatPath(entry.path)}: "${entry.name}" is already the name of ${what}; every host name must be distinct`,
       },
     ];
   });

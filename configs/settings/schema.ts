@@ -8,6 +8,7 @@ import { severitySchema } from "./alert-settings";
 import { builtInAlertSettingsShape } from "./alert-specs";
 import { durationSchema, positiveDurationSchema } from "./duration";
 import { hostPortProblem } from "./host-port";
+import { hostNameSchema, watchedHostsSchema } from "./hosts";
 import { probesSchema } from "./probes";
 import { sloSettingsSchema } from "./slo";
 import { scrapeTargetSchema, userServiceSchema } from "./targets";
@@ -121,10 +122,7 @@ export const settingsSchema = z.strictObject({
        * The `host` label of the host's series, which the Hosts dashboard selects by. Not the exporter's own
        * hostname: in a container that is the container's id, which changes with every replacement.
        */
-      name: z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be a host name: letters, digits, '.', '-' and '_'")
-        .default("local"),
+      name: hostNameSchema.default("local"),
       /**
        * Also run cAdvisor on the stack's host (with `enabled`), scrape it, and alert on the containers: OOM
        * kills, memory near a limit, a container of the stack missing.
@@ -132,6 +130,9 @@ export const settingsSchema = z.strictObject({
       containers: z.boolean().default(true),
     })
     .prefault({}),
+
+  /** Other machines, watched through exporters the user runs on them (see docs/hosts.md). */
+  hosts: watchedHostsSchema,
 
   /** Services the stack scrapes but does not run (see docs/own-services.md). */
   targets: z.array(scrapeTargetSchema).default([]),

@@ -1,7 +1,7 @@
 /**
- * "Containers": the containers of the stack's host, from cAdvisor (`host.containers`), the stack's own among
- * them by name: CPU, memory against each limit, OOM kills, restarts and network, one host at a time by its
- * `host` label. The memory panel shows the series ContainerNearMemoryLimit fires on, from the same query
+ * "Containers": the containers of the watched machines, from cAdvisor (`host.containers`,
+ * `hosts[].address.cadvisor`), the stack's own among them by name: CPU, memory against each limit, OOM kills,
+ * restarts and network, one host at a time by its `host` label. The memory panel shows the series ContainerNearMemoryLimit fires on, from the same query
  * (configs/promql/queries.ts), with the alert's threshold as a red line.
  */
 

@@ -1,6 +1,6 @@
 /**
- * "Hosts": the machine the stack runs on, from node exporter (`host.enabled`): CPU, memory, disk space, disk
- * I/O, network and load, one host at a time by its `host` label. The CPU, memory, disk space and disk busy
+ * "Hosts": the watched machines, the stack's own (`host.enabled`) and `hosts`, from node exporter: CPU, memory,
+ * disk space, disk I/O, network and load, one host at a time by its `host` label. The CPU, memory, disk space and disk busy
  * panels show the series HostCpuSaturated, HostMemoryLow, HostDiskFillingUp and HostDiskIoSaturated fire on,
  * from the same queries (configs/promql/queries.ts), with the alert's threshold as a red line.
  */
