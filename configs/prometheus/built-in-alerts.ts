@@ -19,6 +19,7 @@ import {
   clockOffsetSeconds,
   containerMemoryLimitRatio,
   containerOomKills,
+  containerRestarts,
   cpuBusyRatio,
   diskBusyRatio,
   errorRatio,
@@ -43,6 +44,7 @@ import {
   stackMetricNames,
 } from "../promql/upstream-metrics";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
+import { durationMs } from "../settings/duration";
 import { watchesContainers, watchesHosts } from "../settings/hosts";
 import { effectiveAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
 import { type Probe, probeTarget } from "../settings/probes";
@@ -61,6 +63,7 @@ import {
   rateAboveTests,
   ratioBelowTests,
   requestVolumeTests,
+  restartTests,
   targetDownTest,
   testTarget,
   thresholdGaugeTests,
@@ -95,14 +98,15 @@ export interface AlertBehaviour<Config> {
     defaults(config: Config): string;
   };
   /** Settings that validate on their own but can never work (checked while the alert is enabled). */
-  problems?(config: Config): AlertSettingProblem[];
+  problems?(config: Config, stack: StackShape): AlertSettingProblem[];
   /** Valid but risky settings, for the caller to print (while the alert is enabled). */
   warnings?(config: Config, stack: StackShape): string[];
 }
 
-/** What of the rest of the settings an alert's warnings may look at. */
+/** What of the rest of the settings an alert's problems and warnings may look at. */
 export interface StackShape {
   readonly prometheusReplicas: number;
+  readonly scrapeIntervalMs: number;
 }
 
 /** An alert's settings as its behaviour sees them, bound, with what every alert has read off them. */
@@ -115,7 +119,7 @@ export interface ConfiguredAlert {
   rule(selector: string): AlertRuleText;
   unitTests(alert: BuiltInAlert, context: TestContext): TestGroup[];
   readmeDefaults(): string;
-  problems(): AlertSettingProblem[];
+  problems(stack: StackShape): AlertSettingProblem[];
   warnings(stack: StackShape): string[];
 }
 
@@ -161,7 +165,7 @@ export function defineAlert<Shape extends z.core.$ZodLooseShape>(
         rule: (selector) => behaviour.rule(config, selector),
         unitTests: (alert, context) => behaviour.unitTests(alert, context, config),
         readmeDefaults: () => behaviour.readme.defaults(config),
-        problems: () => behaviour.problems?.(config) ?? [],
+        problems: (stack) => behaviour.problems?.(config, stack) ?? [],
         warnings: (stack) => behaviour.warnings?.(config, stack) ?? [],
       };
     },
@@ -731,6 +735,43 @@ export const builtInAlertRegistry = {
       defaults: (config) => `${percent(config.maxRatio)} of its limit, ${forText(config)}`,
     },
   }),
+  containerRestarting: defineAlert(builtInAlertSpecs.containerRestarting, {
+    group: ruleGroups.containers,
+    rule: (config) => ({
+      expr: `${containerRestarts(jobs.cadvisor, config.window)} > ${config.maxRestarts}`,
+      summary: "A container of a watched machine keeps restarting.",
+      description: [
+        "Container ",
+        { label: cadvisorLabels.name },
+        " on host ",
+        { label: hostLabel },
+        " started ",
+        { value: "humanize" },
+        ` times within ${config.window}, more than the configured maximum of ${config.maxRestarts}.`,
+      ],
+    }),
+    unitTests: (alert, context, config) =>
+      restartTests(alert, context, config, {
+        name: cadvisorMetrics.startTimeSeconds,
+        labels: containerTestLabels(context),
+      }),
+    readme: {
+      firesWhen: "a container of the host started more than `maxRestarts` times within `window`",
+      defaults: (config) => `more than ${config.maxRestarts} within ${config.window}, ${forText(config)}`,
+    },
+    problems: (config, stack) => {
+      const samples = Math.floor(durationMs(config.window) / stack.scrapeIntervalMs);
+      if (samples >= config.maxRestarts + 2) return [];
+      return [
+        {
+          keys: ["window", "maxRestarts"],
+          message:
+            `alerts.containerRestarting.window: ${config.window} holds ${samples} scrapes of cAdvisor, in which at most ` +
+            `${Math.max(0, samples - 1)} starts can show; it must hold at least maxRestarts + 2 (${config.maxRestarts + 2}) for the alert to fire`,
+        },
+      ];
+    },
+  }),
   probeFailed: defineAlert(builtInAlertSpecs.probeFailed, {
     group: ruleGroups.probes,
     rule: (config, selector) => ({
@@ -1040,10 +1081,13 @@ export function alertSettingFindings(
   const enabled = Object.entries(registry)
     .map(([key, definition]) => ({ key, config: definition.configure(settingsOf(alerts, key)) }))
     .filter(({ config }) => config.enabled);
-  const stack = { prometheusReplicas: settings.prometheus.replicas };
+  const stack = {
+    prometheusReplicas: settings.prometheus.replicas,
+    scrapeIntervalMs: durationMs(settings.scrape.interval),
+  };
   return {
     problems: enabled.flatMap(({ key, config }) =>
-      config.problems().map((problem) => ({ ...problem, alert: key })),
+      config.problems(stack).map((problem) => ({ ...problem, alert: key })),
     ),
     warnings: enabled.flatMap(({ config }) => config.warnings(stack)),
   };

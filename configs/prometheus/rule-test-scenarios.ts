@@ -495,6 +495,86 @@ export function counterFailureTest(
   };
 }
 
+/** A gauge that takes a new value at each start of what it describes, such as cAdvisor's container start time. */
+export interface StartTimeGauge {
+  readonly name: string;
+  /** Labels of the series; the alert keeps them all. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Where the start-time gauge of the restart tests begins: a start time in seconds since the epoch. */
+const firstStartTime = 1_700_000_000;
+
+/**
+ * An alert on more than `maxRestarts` starts within `window`: after a window without one, the gauge takes a new
+ * value at every sample (a crash loop) until the alert has fired and one evaluation more, then holds. The
+ * condition is true from the sample of the (maxRestarts + 1)-th start, fires `for` later with the starts within
+ * the window as its value, and resolves once the window holds maxRestarts of them. The same loop stopped after
+ * maxRestarts starts never fires. The sample interval divides the scrape and evaluation intervals and the
+ * window, as the counter tests' does.
+ */
+export function restartTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  { maxRestarts, window }: { readonly maxRestarts: number; readonly window: string },
+  gauge: StartTimeGauge,
+): TestGroup[] {
+  const windowMs = durationMs(window);
+  const intervalMs = gcd(context.scrapeIntervalMs, context.evaluationMs, windowMs);
+  const first = windowMs / intervalMs + 1;
+  const firesMs =
+    evaluationAtOrAfter(context, (first + maxRestarts) * intervalMs) + forOnGrid(alert, context);
+  const last = Math.ceil((firesMs + context.evaluationMs) / intervalMs);
+  /** Starts at samples from..to (each a change from the sample before) within (atMs - window, atMs]. */
+  const startsWithin = (atMs: number, to: number) => {
+    let count = 0;
+    for (let sample = first; sample <= to; sample++) {
+      if (sample * intervalMs <= atMs && (sample - 1) * intervalMs > atMs - windowMs) count++;
+    }
+    return count;
+  };
+  const resolvedMs = evaluationAtOrAfter(context, (last - maxRestarts - 1) * intervalMs + windowMs);
+  const endMs = resolvedMs + context.evaluationMs;
+  const series = (lastStart: number): TestSeries[] => {
+    const starts = lastStart - first + 1;
+    return [
+      {
+        metric: gauge.name,
+        labels: gauge.labels,
+        segments: [
+          { start: firstStartTime, step: 0, count: first },
+          { start: firstStartTime + 1, step: 1, count: starts },
+          { start: firstStartTime + starts, step: 0, count: endMs / intervalMs + 1 - first - starts },
+        ],
+      },
+    ];
+  };
+  const checks = distinctTimes([
+    { at: evaluationBefore(context, firesMs) },
+    { at: firesMs, firing: { labels: gauge.labels, value: startsWithin(firesMs, last) } },
+    { at: resolvedMs },
+  ]);
+  return [
+    {
+      name: testName(
+        alert,
+        `a start every sample, fires after ${alert.for} past ${maxRestarts} starts, then resolves`,
+      ),
+      alert,
+      intervalMs,
+      series: series(last),
+      checks,
+    },
+    {
+      name: testName(alert, `${maxRestarts} starts in a row, then none: does not fire`),
+      alert,
+      intervalMs,
+      series: series(first + maxRestarts - 1),
+      checks: neverFiring(checks.map((check) => check.at)),
+    },
+  ];
+}
+
 /** A gauge ratio of two series, such as free over total bytes, as node exporter exposes them. */
 export interface RatioSeries {
   readonly numerator: string;

@@ -231,6 +231,7 @@ describe("renderAlertRules", () => {
           "hostExporterDown",
           "containerOomKilled",
           "containerNearMemoryLimit",
+          "containerRestarting",
         ].map((key) => [key, { enabled: false }]),
       ),
     });

@@ -142,6 +142,11 @@ export function containerMemoryLimitRatio(job: string, extra = ""): string {
   return `${cadvisorMetrics.memoryWorkingSetBytes}{${selector}} / (${cadvisorMetrics.specMemoryLimitBytes}{${selector}} > 0)`;
 }
 
+/** Starts of each container within `window`: its start time taking a new value (cAdvisor writes it per start). */
+export function containerRestarts(job: string, window: string, extra = ""): string {
+  return `changes(${cadvisorMetrics.startTimeSeconds}{${jobSelector(job)}${extra}}[${window}])`;
+}
+
 /** Out-of-memory kills in each container within `window`. */
 export function containerOomKills(job: string, window: string, extra = ""): string {
   return `increase(${cadvisorMetrics.oomEventsTotal}{${jobSelector(job)}${extra}}[${window}])`;

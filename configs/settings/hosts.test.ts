@@ -63,6 +63,22 @@ describe("hosts settings", () => {
     ).to.include("ContainerOomKilled");
   });
 
+  it("refuse a ContainerRestarting window that cannot show more than maxRestarts starts, naming both keys", () => {
+    expect(
+      settingsProblems({ alerts: { containerRestarting: { window: "20s", maxRestarts: 3 } } }),
+    ).to.deep.equal([
+      "alerts.containerRestarting.window: 20s holds 4 scrapes of cAdvisor, in which at most 3 starts can show; it must hold at least maxRestarts + 2 (5) for the alert to fire",
+    ]);
+    expect(
+      settingsProblems({ alerts: { containerRestarting: { window: "25s", maxRestarts: 3 } } }),
+    ).to.deep.equal([]);
+    expect(
+      settingsProblems({
+        alerts: { containerRestarting: { enabled: false, window: "20s", maxRestarts: 3 } },
+      }),
+    ).to.deep.equal([]);
+  });
+
   it("keep the job names node and cadvisor for the stack while any machine is watched", () => {
     const target = (job: string) => ({ job, addresses: ["10.0.0.9:9100"] });
     const elsewhere = { host: { enabled: false }, hosts: [db] };

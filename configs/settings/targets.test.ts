@@ -136,7 +136,7 @@ describe("targets and services", () => {
     // One expression for every job, which names the silent one by its job label.
     const absent = rules.find((rule) => rule.alert === sloAlertNames.metricsAbsent);
     expect(absent?.expr).to.equal(
-      'group by (job) (up{job=~"app|billing|orders"}) unless on(job) (group by (job) (app_http_requests_total{job=~"app|billing|orders"}))',
+      'group by (job) (up{job=~"app|billing|orders"}) unless on(job) job:slo_errors:rate5m{slo="availability"}',
     );
   });
 

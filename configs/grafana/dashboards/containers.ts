@@ -7,7 +7,12 @@
 
 import type { Dashboard } from "@grafana/grafana-foundation-sdk/dashboard";
 import { hostLabel, jobs } from "../../names";
-import { containerMemoryLimitRatio, containerOomKills, jobSelector } from "../../promql/queries";
+import {
+  containerMemoryLimitRatio,
+  containerOomKills,
+  containerRestarts,
+  jobSelector,
+} from "../../promql/queries";
 import { cadvisorLabels, cadvisorMetrics } from "../../promql/upstream-metrics";
 import { alertNames } from "../../settings/alert-specs";
 import type { Settings } from "../../settings/schema";
@@ -47,7 +52,16 @@ function hostVariableBuilder(settings: Settings) {
 const rate = (metric: string) => `rate(${metric}{${selected}}[${rateInterval}])`;
 
 export function buildContainersDashboard(settings: Settings): Dashboard {
-  const { containerNearMemoryLimit } = settings.alerts;
+  const { containerNearMemoryLimit, containerRestarting } = settings.alerts;
+  const restartLine = containerRestarting.enabled
+    ? {
+        thresholdLines: alertThreshold(containerRestarting.maxRestarts),
+        note: ` ${alertNames.containerRestarting} fires when a container goes above the red line.`,
+      }
+    : {
+        thresholdLines: [],
+        note: ` ${alertNames.containerRestarting} is disabled in the settings, so no line is drawn.`,
+      };
   const memoryLine = containerNearMemoryLimit.enabled
     ? {
         thresholdLines: alertThreshold(containerNearMemoryLimit.maxRatio),
@@ -89,9 +103,10 @@ export function buildContainersDashboard(settings: Settings): Dashboard {
     }),
     timeSeries({
       title: "Restarts",
-      description: "Starts of each container within the last hour (its start time changing).",
+      description: `Starts of each container within the last ${containerRestarting.window} (its start time changing).${restartLine.note}`,
       unit: "short",
-      queries: [{ expr: `changes(${cadvisorMetrics.startTimeSeconds}{${selected}}[1h])`, legend: byName }],
+      queries: [{ expr: containerRestarts(jobs.cadvisor, containerRestarting.window, host), legend: byName }],
+      thresholdLines: restartLine.thresholdLines,
     }),
   ];
 
