@@ -15,6 +15,7 @@ import { probePaths } from "../service/metrics-contract";
 import { onExitCleanup } from "../test-support/cleanup";
 import { loopback } from "../test-support/ports";
 import { renderAppFamilies } from "./fleet-exposition";
+import { renderCadvisorPage, renderNodeExporterPage } from "./host-exposition";
 
 /** prom-client's default metrics are read at most this often and shared by every job: reading them costs. */
 const processMetricsMaxAgeMs = 1000;
@@ -29,8 +30,21 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-/** Serves one job on each port, the i-th job on the i-th port, until stopped. */
-export async function serveFleet(ports: readonly number[]): Promise<Fleet> {
+/** The watched machines a fleet serves besides its jobs: the i-th machine's exporters on the i-th ports. */
+export interface FleetHosts {
+  readonly nodeExporterPorts: readonly number[];
+  readonly cadvisorPorts: readonly number[];
+  /** A node exporter page as captured (./host-exposition.ts), which every machine serves, idle CPUs advancing. */
+  readonly nodeExporterPage: string;
+}
+
+const noHosts: FleetHosts = { nodeExporterPorts: [], cadvisorPorts: [], nodeExporterPage: "" };
+
+/**
+ * Serves one job on each port, the i-th job on the i-th port, and each machine's node exporter and cAdvisor
+ * pages on theirs, until stopped.
+ */
+export async function serveFleet(ports: readonly number[], hosts: FleetHosts = noHosts): Promise<Fleet> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   let processText = await registry.metrics();
@@ -48,8 +62,41 @@ export async function serveFleet(ports: readonly number[]): Promise<Fleet> {
     return processText;
   };
   const startedAt = performance.now();
+  const elapsedSeconds = () => (performance.now() - startedAt) / 1000;
   const servers = new Map<number, Server>();
+  const listen = async (port: number, server: Server) => {
+    servers.set(port, server);
+    await new Promise<void>((listening, failed) => {
+      server.once("error", failed);
+      server.listen(port, loopback, () => {
+        server.off("error", failed);
+        listening();
+      });
+    });
+  };
+  const page = (render: () => string) =>
+    createServer((request, response) => {
+      if (request.url !== probePaths.metrics) {
+        response.statusCode = 404;
+        response.end();
+        return;
+      }
+      response.setHeader("Content-Type", exposition);
+      response.end(render());
+    });
   try {
+    for (const [host, port] of hosts.nodeExporterPorts.entries()) {
+      await listen(
+        port,
+        page(() => renderNodeExporterPage(hosts.nodeExporterPage, elapsedSeconds())),
+      );
+      const cadvisorPort = hosts.cadvisorPorts[host];
+      if (cadvisorPort !== undefined)
+        await listen(
+          cadvisorPort,
+          page(() => renderCadvisorPage(host, elapsedSeconds())),
+        );
+    }
     for (const [index, port] of ports.entries()) {
       // Golden-ratio phases spread the jobs' counter steps evenly over a second.
       const phase = (index * 0.618_033_988_7) % 1;
@@ -65,7 +112,7 @@ export async function serveFleet(ports: readonly number[]): Promise<Fleet> {
         }
         processMetrics().then(
           (text) => {
-            const app = renderAppFamilies((performance.now() - startedAt) / 1000, phase);
+            const app = renderAppFamilies(elapsedSeconds(), phase);
             response.setHeader("Content-Type", exposition);
             response.end(`${text}\n${app}`);
           },
@@ -75,14 +122,7 @@ export async function serveFleet(ports: readonly number[]): Promise<Fleet> {
           },
         );
       });
-      servers.set(port, server);
-      await new Promise<void>((listening, failed) => {
-        server.once("error", failed);
-        server.listen(port, loopback, () => {
-          server.off("error", failed);
-          listening();
-        });
-      });
+      await listen(port, server);
     }
   } catch (error) {
     await Promise.all([...servers.values()].map(closeServer));
@@ -132,11 +172,13 @@ const fleetStartTimeoutMs = 60_000;
 /** How long it may take to close a port, or to stop. */
 const fleetCommandTimeoutMs = 10_000;
 
-/** The fleet as a child program: `node --import tsx bench/fleet-server.ts '{"ports":[...]}'`. */
-export async function startFleetProcess(ports: readonly number[]): Promise<FleetProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", __filename, JSON.stringify({ ports })], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+/** The fleet as a child program: `node --import tsx bench/fleet-server.ts`, told its ports on stdin's first line. */
+export async function startFleetProcess(
+  ports: readonly number[],
+  hosts: FleetHosts = noHosts,
+): Promise<FleetProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", __filename], { stdio: ["pipe", "pipe", "pipe"] });
+  child.stdin.write(`${JSON.stringify({ ports, hosts })}\n`);
   const unregister = onExitCleanup(() => child.kill("SIGKILL"));
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
@@ -212,20 +254,27 @@ interface FleetMessage {
   readonly usage?: FleetUsage;
 }
 
-/** The child program: serves, closes ports as stdin asks (`close <port>`), and stops when stdin ends. */
-async function runFleetProgram(input: string): Promise<void> {
-  const { ports } = JSON.parse(input) as { ports: number[] };
-  const fleet = await serveFleet(ports);
+/**
+ * The child program: reads what to serve from stdin's first line (a node exporter page is too long for an
+ * argument), serves, closes ports as stdin asks (`close <port>`), and stops when stdin ends.
+ */
+async function runFleetProgram(): Promise<void> {
   const say = (message: FleetMessage) => process.stdout.write(`${JSON.stringify(message)}\n`);
-  say({ ready: true });
   const commands = createInterface({ input: process.stdin });
+  let fleet: Fleet | undefined;
   for await (const line of commands) {
+    if (fleet === undefined) {
+      const { ports, hosts } = JSON.parse(line) as { ports: number[]; hosts: FleetHosts };
+      fleet = await serveFleet(ports, hosts);
+      say({ ready: true });
+      continue;
+    }
     const [command, argument] = line.trim().split(/\s+/);
     if (command !== "close") throw new Error(`unknown command: ${line}`);
     await fleet.close(Number(argument));
     say({ closed: Number(argument) });
   }
-  await fleet.stop();
+  await fleet?.stop();
   const cpu = process.cpuUsage();
   say({
     usage: {
@@ -237,7 +286,7 @@ async function runFleetProgram(input: string): Promise<void> {
 }
 
 if (require.main === module) {
-  runFleetProgram(process.argv[2] ?? "").then(
+  runFleetProgram().then(
     () => process.exit(0),
     (error: unknown) => {
       console.error(error);

@@ -3,14 +3,17 @@
  * run, the PromQL that reads each replica, and the figures, each count of jobs read against the first as a
  * ratio beside the ratio of the work.
  */
-import { jobs } from "../configs/names";
+import { hostLabel, jobs } from "../configs/names";
 import { jobSelector } from "../configs/promql/queries";
 import {
+  alertsSeriesLabels,
   prometheusSyntheticSeries,
   prometheusWorkloadMetrics,
   targetLabels,
 } from "../configs/promql/upstream-metrics";
 import type { HostPort } from "../configs/runtime/endpoints";
+import { alertNames } from "../configs/settings/alert-specs";
+import type { WatchedHost } from "../configs/settings/hosts";
 import type { ScrapeTarget } from "../configs/settings/targets";
 import { metricNames } from "../service/metrics-contract";
 import { type Figure, type Measured, measured } from "./figures";
@@ -37,6 +40,26 @@ export function scaleTargets(
     addresses: [address],
     httpContract: true,
   }));
+}
+
+/** Monitored jobs per watched machine: 500 jobs come with 50 machines, as issue #21 sizes a fleet. */
+export const jobsPerHost = 10;
+
+/** How many machines a run with N jobs watches: one per `jobsPerHost` jobs, at least one. */
+export function scaleHostCount(instances: number): number {
+  return Math.ceil(instances / jobsPerHost);
+}
+
+/** Name of the i-th (from 1) watched machine. */
+export function scaleHostName(host: number): string {
+  return `host-${host}`;
+}
+
+/** One `hosts` entry per pair of addresses: each machine's node exporter and cAdvisor. */
+export function scaleHosts(
+  exporters: readonly { readonly nodeExporter: HostPort; readonly cadvisor: HostPort }[],
+): WatchedHost[] {
+  return exporters.map((address, index) => ({ name: scaleHostName(index + 1), address: { ...address } }));
 }
 
 /** "1,20,100,500": counts of jobs, each at least 1, ascending; the first is the baseline of the others. */
@@ -74,6 +97,11 @@ export interface QueriedReading {
   readonly failedScrapes: number;
   /** Samples per scrape of a monitored job, averaged over the jobs: the series each job exposes. */
   readonly samplesPerScrape: number;
+  /**
+   * Alerts pending or firing at the end of the window but the Watchdog: 0 when the fleet's figures are those of
+   * a quiet fleet, as they should be; an active alert costs its templates and notifications every evaluation.
+   */
+  readonly activeAlerts: number;
 }
 
 export type QueriedKey = keyof QueriedReading;
@@ -102,6 +130,8 @@ export interface ReplicaReading extends QueriedReading {
   readonly largestGroup: { readonly name: string; readonly seconds: number };
   /** Every rule group's mean evaluation over the window, and its interval. */
   readonly groups: readonly RuleGroupReading[];
+  /** Series in the head of the first watched machine, by job (`node`, `cadvisor`): what one more machine adds. */
+  readonly seriesPerHost: { readonly node: number; readonly cadvisor: number };
   readonly panels: readonly PanelTiming[];
 }
 
@@ -129,6 +159,7 @@ export function readingQueries(
     cpuSecondsPerMinute: `sum(rate(${own.cpuSecondsTotal}{${itself}}${window})) * 60`,
     failedScrapes: `sum(count_over_time(${up}{${targets}}${window})) - sum(sum_over_time(${up}{${targets}}${window}))`,
     samplesPerScrape: `avg(avg_over_time(${scrapeSamplesScraped}{${targets}}${window}))`,
+    activeAlerts: `count(${prometheusSyntheticSeries.alerts}{${alertsSeriesLabels.alertname}!="${alertNames.watchdog}"}) or vector(0)`,
   };
 }
 
@@ -147,6 +178,11 @@ export function ruleGroupsQuery(self: HostPort, windowSeconds: number): string {
 /** Each rule group's evaluation interval on the replica at `self`, one sample per `rule_group`. */
 export function ruleGroupIntervalsQuery(self: HostPort): string {
   return `${prometheusWorkloadMetrics.ruleGroupIntervalSeconds}{${replicaSelector(self)}}`;
+}
+
+/** The first watched machine's scraped series, one sample per job (not its alerts' ALERTS series). */
+export function hostSeriesQuery(): string {
+  return `count by (${targetLabels.job}) ({${hostLabel}="${scaleHostName(1)}",__name__!~"ALERTS.*"})`;
 }
 
 /** `rule_group` is "<file>;<group>", the file an absolute path into the stack's temporary directory. */
@@ -232,6 +268,19 @@ const quantities: readonly Quantity[] = [
     value: (replica) => replica.largestGroup.seconds * ms,
     source: () => "the rule group with the longest mean evaluation",
     detail: (reading) => reading.replicas.map((replica) => replica.largestGroup.name).join(", "),
+  },
+  {
+    name: "series of one watched machine, node exporter",
+    unit: "",
+    value: (replica) => replica.seriesPerHost.node,
+    source: () => `${hostSeriesQuery()} at the end of the window, job node`,
+  },
+  {
+    name: "series of one watched machine, cAdvisor (kept)",
+    unit: "",
+    value: (replica) => replica.seriesPerHost.cadvisor,
+    source: () =>
+      `${hostSeriesQuery()} at the end of the window, job cadvisor, after its metric_relabel_configs`,
   },
   {
     name: "rules loaded",

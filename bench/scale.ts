@@ -25,6 +25,7 @@ import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { buildDashboards, dashboardPanelQueries, dashboardPanels } from "../configs/grafana";
 import { dashboardTimeRange } from "../configs/grafana/panels";
+import { jobs } from "../configs/names";
 import { alertFiringTiming, firingEmailTiming, type Timing } from "../configs/prometheus/alert-timing";
 import { renderAll } from "../configs/render";
 import { type Endpoints, type HostPort, hostPort } from "../configs/runtime/endpoints";
@@ -36,13 +37,16 @@ import { loadSettings } from "../configs/validate";
 import { parseSubject } from "../e2e/notifications";
 import { Stack } from "../e2e/stack";
 import { findBinary } from "../test-support/binaries";
+import { makeTempDir } from "../test-support/cleanup";
 import { freePort, loopback } from "../test-support/ports";
 import type { PrometheusClient } from "../test-support/prometheus-client";
 import { seconds, waitFor } from "../test-support/wait";
 import type { Figure } from "./figures";
 import { type FleetProcess, type FleetUsage, startFleetProcess } from "./fleet-server";
+import { captureNodeExporterPage } from "./host-exposition";
 import { machine } from "./machine";
 import {
+  hostSeriesQuery,
   type PanelTiming,
   type QueriedKey,
   type QueriedReading,
@@ -55,6 +59,8 @@ import {
   ruleGroupsQuery,
   type ScaleReading,
   scaleFigures,
+  scaleHostCount,
+  scaleHosts,
   scaleJob,
   scalePlotLines,
   scaleTable,
@@ -104,7 +110,7 @@ export interface AlertReading {
 }
 
 export async function benchScale(options: ScaleBenchOptions): Promise<Figure[]> {
-  const binaries = requireStackBinaries();
+  const { nodeExporter, ...binaries } = requireStackBinaries();
   const startedAt = new Date();
   const loadAverageAtStart = loadavg();
   const partStarted = performance.now();
@@ -118,6 +124,11 @@ export async function benchScale(options: ScaleBenchOptions): Promise<Figure[]> 
     );
   }
   const renders = options.instances.map((instances) => timeRender(instances, options));
+  const captureDir = makeTempDir("bench-node-exporter-");
+  const nodeExporterPage = await captureNodeExporterPage(
+    nodeExporter,
+    join(captureDir.path, "node-exporter.log"),
+  ).finally(() => captureDir.remove());
   const alertAt = options.instances.filter((_, index) => renders[index]?.error === undefined).at(-1);
   const readings: ScaleReading[] = [];
   let alert: AlertReading | { readonly instances: number; readonly error: string } | undefined;
@@ -128,7 +139,12 @@ export async function benchScale(options: ScaleBenchOptions): Promise<Figure[]> 
       continue;
     }
     try {
-      const measuredJobs = await measureJobs(instances, binaries, options, instances === alertAt);
+      const measuredJobs = await measureJobs(
+        instances,
+        { binaries, nodeExporterPage },
+        options,
+        instances === alertAt,
+      );
       readings.push({ instances, render, replicas: measuredJobs.replicas });
       if (measuredJobs.alert !== undefined) alert = measuredJobs.alert;
     } catch (error) {
@@ -164,7 +180,15 @@ export async function benchScale(options: ScaleBenchOptions): Promise<Figure[]> 
 /** Renders the stack's files for N jobs `renderRounds` times after a warm-up, or until one fails. */
 function timeRender(instances: number, options: ScaleBenchOptions): RenderReading {
   const addresses = Array.from({ length: instances }, (_, index) => hostPort(loopback, 20_000 + index));
-  const { settings } = loadSettings({ targets: scaleTargets(addresses) });
+  const machines = Array.from({ length: scaleHostCount(instances) }, (_, index) => ({
+    nodeExporter: hostPort(loopback, 30_000 + 2 * index),
+    cadvisor: hostPort(loopback, 30_001 + 2 * index),
+  }));
+  const { settings } = loadSettings({
+    targets: scaleTargets(addresses),
+    host: { enabled: false },
+    hosts: scaleHosts(machines),
+  });
   const endpoints = renderEndpoints(settings);
   const seconds: number[] = [];
   // Round 0 is unmeasured: the first render of a process compiles the renderers.
@@ -212,27 +236,46 @@ function renderEndpoints(settings: Settings): Endpoints {
 
 async function measureJobs(
   instances: number,
-  binaries: { prometheus: string; alertmanager: string },
+  {
+    binaries,
+    nodeExporterPage,
+  }: { readonly binaries: { prometheus: string; alertmanager: string }; readonly nodeExporterPage: string },
   options: ScaleBenchOptions,
   withAlert: boolean,
 ): Promise<{ replicas: ReplicaReading[]; alert?: AlertReading }> {
   const ports: number[] = [];
   // One at a time: freePort remembers what it handed out only once each call has finished.
   for (let index = 0; index < instances; index++) ports.push(await freePort());
+  const hostCount = scaleHostCount(instances);
+  const nodeExporterPorts: number[] = [];
+  const cadvisorPorts: number[] = [];
+  for (let index = 0; index < hostCount; index++) {
+    nodeExporterPorts.push(await freePort());
+    cadvisorPorts.push(await freePort());
+  }
   const addresses = ports.map((port) => hostPort(loopback, port));
   const targetJobs = addresses.map((_, index) => scaleJob(index + 1));
-  const fleet = await startFleetProcess(ports);
+  const fleet = await startFleetProcess(ports, { nodeExporterPorts, cadvisorPorts, nodeExporterPage });
   let usage: FleetUsage | undefined;
   try {
-    options.log(`scale: N=${instances}: ${instances} jobs served; starting the stack`);
+    options.log(
+      `scale: N=${instances}: ${instances} jobs and ${hostCount} machines served; starting the stack`,
+    );
+    const hosts = scaleHosts(
+      nodeExporterPorts.map((port, index) => ({
+        nodeExporter: hostPort(loopback, port),
+        cadvisor: hostPort(loopback, cadvisorPorts[index] as number),
+      })),
+    );
     const stack = await Stack.start({
-      // Without the host's exporter: its series would add a constant to what grows with the jobs.
-      settings: { targets: scaleTargets(addresses), host: { enabled: false } },
+      // Not this machine's exporter, which the bench does not run: the fleet's machines stand for the hosts.
+      settings: { targets: scaleTargets(addresses), host: { enabled: false }, hosts },
       binaries,
       log: options.log,
     });
     try {
       const readyMs = await waitForSeries(stack, instances, readinessBaseMs + readinessPerJobMs * instances);
+      await stack.waitForAllTargetsUp(readinessBaseMs);
       const evaluatedMs = await waitForEvaluations(stack);
       options.log(
         `scale: N=${instances}: every job up with request series after ${seconds(readyMs)}, every rule group ` +
@@ -270,18 +313,18 @@ async function measureJobs(
   }
 }
 
-function requireStackBinaries(): { prometheus: string; alertmanager: string } {
+function requireStackBinaries(): { prometheus: string; alertmanager: string; nodeExporter: string } {
   const find = (name: BinaryName) => ({ name, path: findBinary(name) });
-  const found = [find("prometheus"), find("alertmanager")];
-  const [prometheus, alertmanager] = found.map((binary) => binary.path);
-  if (prometheus === undefined || alertmanager === undefined) {
+  const found = [find("prometheus"), find("alertmanager"), find("node_exporter")];
+  const [prometheus, alertmanager, nodeExporter] = found.map((binary) => binary.path);
+  if (prometheus === undefined || alertmanager === undefined || nodeExporter === undefined) {
     const missing = found.filter((binary) => binary.path === undefined).map((binary) => binary.name);
     throw new Error(
       `the scale part needs ${missing.join(" and ")}: run \`npm run tools\` to build the pinned versions into ` +
         ".tools/bin, or leave this part out with --skip scale",
     );
   }
-  return { prometheus, alertmanager };
+  return { prometheus, alertmanager, nodeExporter };
 }
 
 function replicaAddress(stack: Stack, replica: number): HostPort {
@@ -361,10 +404,12 @@ async function readReplica(
     stepSeconds,
   );
   const scrapes = scrapeDurationStats(durations.flatMap((series) => series.values.map(([, value]) => value)));
-  const [groupDurations, intervals] = await Promise.all([
+  const [groupDurations, intervals, hostSeries] = await Promise.all([
     client.query(ruleGroupsQuery(self, windowSeconds), at),
     client.query(ruleGroupIntervalsQuery(self), at),
+    client.query(hostSeriesQuery(), at),
   ]);
+  const seriesOf = (job: string) => hostSeries.find((sample) => sample.labels.job === job)?.value ?? 0;
   const intervalOf = new Map(intervals.map((sample) => [sample.labels.rule_group, sample.value]));
   const groups = groupDurations
     .map((sample) => ({
@@ -380,6 +425,7 @@ async function readReplica(
     scrapeP99Seconds: scrapes.p99,
     largestGroup: { name: largest?.name ?? "(none)", seconds: largest?.seconds ?? Number.NaN },
     groups,
+    seriesPerHost: { node: seriesOf(jobs.node), cadvisor: seriesOf(jobs.cadvisor) },
   };
 }
 
@@ -559,8 +605,10 @@ function describe(replicas: readonly ReplicaReading[]): string {
             `${replica.largestGroup.name} ${(replica.largestGroup.seconds * 1000).toFixed(1)} ms)`,
           `scrapes ${(replica.scrapeMedianSeconds * 1000).toFixed(1)} ms median, ${(replica.scrapeP99Seconds * 1000).toFixed(1)} ms p99`,
           `${replica.samplesPerScrape.toFixed(0)} samples per scrape`,
+          `${replica.activeAlerts} alerts active besides the Watchdog`,
           `slowest panel ${panel.dashboard} / ${panel.panel} ${(panel.seconds * 1000).toFixed(0)} ms`,
           `${replica.failedScrapes} failed scrapes`,
+          `one machine's series ${replica.seriesPerHost.node} (node exporter) and ${replica.seriesPerHost.cadvisor} (cAdvisor)`,
         ].join(", ") +
         `\n    groups: ${replica.groups
           .map(

@@ -7,7 +7,9 @@
 import { expect } from "chai";
 import { fleetRequestSeries, renderAppFamilies } from "../bench/fleet-exposition";
 import { type Fleet, serveFleet } from "../bench/fleet-server";
+import { containersPerHost, renderCadvisorPage, renderNodeExporterPage } from "../bench/host-exposition";
 import {
+  hostSeriesQuery,
   parseInstanceCounts,
   type ReplicaReading,
   readinessQueries,
@@ -17,6 +19,8 @@ import {
   ruleGroupsQuery,
   type ScaleReading,
   scaleFigures,
+  scaleHostCount,
+  scaleHosts,
   scalePlotLines,
   scaleTable,
   scaleTargets,
@@ -25,6 +29,7 @@ import {
 } from "../bench/scale-math";
 import { decades, logLogSvg } from "../bench/svg-plot";
 import { promqlErrors } from "../configs/promql/lint";
+import { cadvisorMetrics } from "../configs/promql/upstream-metrics";
 import { loadSettings } from "../configs/validate";
 import { apiRoutes, metricNames, requestDurationBuckets, requestLabels } from "../service/metrics-contract";
 import { boundedFetch } from "../test-support/http";
@@ -42,10 +47,12 @@ function replica(overrides: Partial<ReplicaReading> = {}): ReplicaReading {
     cpuSecondsPerMinute: 1.2,
     failedScrapes: 0,
     samplesPerScrape: 128,
+    activeAlerts: 0,
     scrapeMedianSeconds: 0.002,
     scrapeP99Seconds: 0.01,
     largestGroup: { name: "slo.yml;slo-availability", seconds: 0.01 },
     groups: [{ name: "slo.yml;slo-availability", seconds: 0.01, intervalSeconds: 5 }],
+    seriesPerHost: { node: 700, cadvisor: 140 },
     panels: [
       { dashboard: "Service", panel: "Requests", seconds: 0.01 },
       { dashboard: "SLO", panel: "Burn rate", seconds: 0.03 },
@@ -251,6 +258,72 @@ describe("the scale bench", () => {
       );
       expect(refused).to.equal(true);
       expect(own(await scrapeOf(ports[0] as number))).to.equal(own(real));
+    });
+
+    it("serves each machine's node exporter and cAdvisor pages on theirs, beside the jobs", async () => {
+      const [job, node, cadvisor] = [await freePort(), await freePort(), await freePort()];
+      const captured = [
+        'node_cpu_seconds_total{cpu="0",mode="idle"} 100',
+        'node_cpu_seconds_total{cpu="0",mode="user"} 7',
+        "node_memory_MemAvailable_bytes 1e+09",
+        "",
+      ].join("\n");
+      const hostFleet = await serveFleet([job as number], {
+        nodeExporterPorts: [node as number],
+        cadvisorPorts: [cadvisor as number],
+        nodeExporterPage: captured,
+      });
+      try {
+        const nodeSamples = await scrapeOf(node as number);
+        expect(nodeSamples.map((sample) => sample.name)).to.deep.equal([
+          "node_cpu_seconds_total",
+          "node_cpu_seconds_total",
+          "node_memory_MemAvailable_bytes",
+        ]);
+        expect(nodeSamples.find((sample) => sample.labels.mode === "user")?.value).to.equal(7);
+        expect(nodeSamples.find((sample) => sample.labels.mode === "idle")?.value).to.be.above(100);
+        const cadvisorSamples = await scrapeOf(cadvisor as number);
+        expect(cadvisorSamples.length).to.be.above(1000);
+        expect(own(await scrapeOf(job as number))).to.be.above(0);
+      } finally {
+        await hostFleet.stop();
+      }
+    });
+
+    it("shapes cAdvisor's page so that the scrape job keeps each named container's 7 kept series, none near its limit", () => {
+      const kept = new Set<string>(Object.values(cadvisorMetrics));
+      const samples = parseExposition(renderCadvisorPage(1, 60)).filter(
+        (sample) => kept.has(sample.name) && sample.labels.name !== "",
+      );
+      expect(samples).to.have.length(containersPerHost * kept.size);
+      const of = (name: string, container: string) =>
+        samples.find((sample) => sample.name === name && sample.labels.name === container)?.value ?? 0;
+      const names = [...new Set(samples.map((sample) => sample.labels.name as string))];
+      for (const container of names) {
+        const ratio =
+          of(cadvisorMetrics.memoryWorkingSetBytes, container) /
+          of(cadvisorMetrics.specMemoryLimitBytes, container);
+        expect(ratio, container).to.be.below(0.5);
+      }
+      const laterOomKills = parseExposition(renderCadvisorPage(1, 600)).filter(
+        (sample) => sample.name === cadvisorMetrics.oomEventsTotal,
+      );
+      expect(laterOomKills.map((sample) => sample.value)).to.satisfy((values: number[]) =>
+        values.every((value) => value === 0),
+      );
+      expect(renderNodeExporterPage('node_cpu_seconds_total{cpu="1",mode="idle"} 5\n', 10)).to.equal(
+        'node_cpu_seconds_total{cpu="1",mode="idle"} 15\n',
+      );
+    });
+
+    it("watches one machine per 10 jobs, each named and addressed as a hosts entry the settings accept", () => {
+      expect([1, 20, 100, 500].map(scaleHostCount)).to.deep.equal([1, 2, 10, 50]);
+      const hosts = scaleHosts([{ nodeExporter: "127.0.0.1:9100", cadvisor: "127.0.0.1:8080" }]);
+      expect(hosts).to.deep.equal([
+        { name: "host-1", address: { nodeExporter: "127.0.0.1:9100", cadvisor: "127.0.0.1:8080" } },
+      ]);
+      expect(loadSettings({ host: { enabled: false }, hosts }).settings.hosts).to.deep.equal(hosts);
+      expect(promqlErrors(hostSeriesQuery())).to.deep.equal([]);
     });
 
     it("advances each counter at its series' rate, with cumulative buckets", () => {
