@@ -63,11 +63,14 @@ describe("renderSloRules", () => {
     );
   });
 
-  it("evaluates each recording group ten times per shortest window it computes, within a minute and the stack's interval", () => {
+  it("evaluates each recording group ten times per shortest window it computes, within a minute, 12 evaluations and the stack's interval", () => {
     const groups = (input: object) => rulesOf(input).groups.map((group) => group.interval);
     expect(groups(e2eLike).slice(0, 3)).to.deep.equal(["1s", "3s", "1s"]);
     expect(groups({ scrape: { evaluationInterval: "15s" } }).slice(0, 3)).to.deep.equal(["30s", "1m", "15s"]);
     expect(groups({ scrape: { evaluationInterval: "2m" } }).slice(0, 3)).to.deep.equal(["2m", "2m", "2m"]);
+    expect(
+      groups({ scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" } }).slice(0, 3),
+    ).to.deep.equal(["12s", "12s", "1s"]);
   });
 
   it("selects a whole-second threshold's bucket as Prometheus 3 stores it", () => {

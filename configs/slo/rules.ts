@@ -265,14 +265,22 @@ function absentDescription(objective: Objective): string {
  */
 const longestRecordingIntervalMs = 60_000;
 
+/** The alerts read no record more than this many of their evaluations old. */
+const evaluationsPerRecording = 12;
+
 /**
  * How often a group that records windows from `shortestMs` up is evaluated: ten times per shortest window, at
- * most once a minute, in whole evaluation intervals of the stack and never more often than one. A 5-minute rate
- * moves little in 30 s; what the alerts lose is at most that long in noticing a change of it.
+ * most once a minute and once every 12 evaluations of the alerts, in whole evaluation intervals of the stack and
+ * never more often than one. A 5-minute rate moves little in 30 s; what the alerts lose is at most that long in
+ * noticing a change of it.
  */
 export function recordingIntervalMs(settings: Settings, shortestMs: number): number {
   const evaluationMs = durationMs(settings.scrape.evaluationInterval);
-  const wanted = Math.min(shortestMs / 10, longestRecordingIntervalMs);
+  const wanted = Math.min(
+    shortestMs / 10,
+    longestRecordingIntervalMs,
+    evaluationsPerRecording * evaluationMs,
+  );
   return Math.max(1, Math.floor(wanted / evaluationMs)) * evaluationMs;
 }
 
