@@ -150,6 +150,26 @@ export function alertThreshold(value: number): ThresholdLine[] {
   return [{ value, color: colors.bad }];
 }
 
+/**
+ * An alert's threshold as a red line while the alert is enabled, and the sentence that ends the panel's
+ * description: when the alert fires (`firesWhen`), or that it is disabled and no line is drawn.
+ */
+export function alertLine(
+  alert: { readonly enabled: boolean },
+  name: string,
+  threshold: number,
+  firesWhen: string,
+): { thresholdLines: ThresholdLine[]; note: string } {
+  return alert.enabled
+    ? { thresholdLines: alertThreshold(threshold), note: ` ${name} fires when ${firesWhen}.` }
+    : { thresholdLines: [], note: ` ${name} is disabled in the settings, so no line is drawn.` };
+}
+
+/** When an alert on a gauge with a `for` fires, as `alertLine` takes it: "<series> stays above the red line ...". */
+export function staysPastLine(series: string, side: "above" | "below"): string {
+  return `${series} stays ${side} the red line for the alert's \`for\` duration`;
+}
+
 export function timeSeries(options: TimeSeriesOptions): TimeSeriesPanelBuilder {
   const lines = options.thresholdLines ?? [];
   const steps: Threshold[] = [{ value: null, color: colors.ok }, ...lines];

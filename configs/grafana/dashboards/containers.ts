@@ -18,10 +18,11 @@ import { alertNames } from "../../settings/alert-specs";
 import type { Settings } from "../../settings/schema";
 import {
   addSections,
-  alertThreshold,
+  alertLine,
   labelValuesVariable,
   newDashboard,
   rateInterval,
+  staysPastLine,
   timeSeries,
 } from "../panels";
 
@@ -53,24 +54,18 @@ const rate = (metric: string) => `rate(${metric}{${selected}}[${rateInterval}])`
 
 export function buildContainersDashboard(settings: Settings): Dashboard {
   const { containerNearMemoryLimit, containerRestarting } = settings.alerts;
-  const restartLine = containerRestarting.enabled
-    ? {
-        thresholdLines: alertThreshold(containerRestarting.maxRestarts),
-        note: ` ${alertNames.containerRestarting} fires when a container goes above the red line.`,
-      }
-    : {
-        thresholdLines: [],
-        note: ` ${alertNames.containerRestarting} is disabled in the settings, so no line is drawn.`,
-      };
-  const memoryLine = containerNearMemoryLimit.enabled
-    ? {
-        thresholdLines: alertThreshold(containerNearMemoryLimit.maxRatio),
-        note: ` ${alertNames.containerNearMemoryLimit} fires when a container stays above the red line for the alert's \`for\` duration.`,
-      }
-    : {
-        thresholdLines: [],
-        note: ` ${alertNames.containerNearMemoryLimit} is disabled in the settings, so no line is drawn.`,
-      };
+  const restartLine = alertLine(
+    containerRestarting,
+    alertNames.containerRestarting,
+    containerRestarting.maxRestarts,
+    "a container goes above the red line",
+  );
+  const memoryLine = alertLine(
+    containerNearMemoryLimit,
+    alertNames.containerNearMemoryLimit,
+    containerNearMemoryLimit.maxRatio,
+    staysPastLine("a container", "above"),
+  );
 
   const resources = [
     timeSeries({

@@ -20,10 +20,11 @@ import { alertNames } from "../../settings/alert-specs";
 import type { Settings } from "../../settings/schema";
 import {
   addSections,
-  alertThreshold,
+  alertLine,
   labelValuesVariable,
   newDashboard,
   rateInterval,
+  staysPastLine,
   timeSeries,
 } from "../panels";
 
@@ -51,59 +52,40 @@ function hostVariableBuilder(settings: Settings) {
   });
 }
 
-/** The red line of a host alert while it is enabled, and the sentence that explains it. */
-function alertLine(
-  enabled: boolean,
-  name: string,
-  threshold: number,
-  series: string,
-  side: "above" | "below" = "below",
-) {
-  return enabled
-    ? {
-        thresholdLines: alertThreshold(threshold),
-        note: ` ${name} fires when ${series} stays ${side} the red line for the alert's \`for\` duration.`,
-      }
-    : { thresholdLines: [], note: ` ${name} is disabled in the settings, so no line is drawn.` };
-}
-
 const rate = (metric: string, extra = "") => `rate(${metric}{${selected}${extra}}[${rateInterval}])`;
 
 export function buildHostsDashboard(settings: Settings): Dashboard {
   const { hostDiskFillingUp, hostMemoryLow, hostCpuSaturated, hostDiskIoSaturated, hostClockSkew } =
     settings.alerts;
   const clockLine = alertLine(
-    hostClockSkew.enabled,
+    hostClockSkew,
     alertNames.hostClockSkew,
     hostClockSkew.maxSeconds,
-    "the offset",
-    "above",
+    staysPastLine("the offset", "above"),
   );
   const cpuLine = alertLine(
-    hostCpuSaturated.enabled,
+    hostCpuSaturated,
     alertNames.hostCpuSaturated,
     hostCpuSaturated.maxRatio,
-    "the share busy in all modes",
-    "above",
+    staysPastLine("the share busy in all modes", "above"),
   );
   const diskIoLine = alertLine(
-    hostDiskIoSaturated.enabled,
+    hostDiskIoSaturated,
     alertNames.hostDiskIoSaturated,
     hostDiskIoSaturated.maxRatio,
-    "a device's share",
-    "above",
+    staysPastLine("a device's share", "above"),
   );
   const memoryLine = alertLine(
-    hostMemoryLow.enabled,
+    hostMemoryLow,
     alertNames.hostMemoryLow,
     hostMemoryLow.minAvailableRatio,
-    "this share",
+    staysPastLine("this share", "below"),
   );
   const diskLine = alertLine(
-    hostDiskFillingUp.enabled,
+    hostDiskFillingUp,
     alertNames.hostDiskFillingUp,
     hostDiskFillingUp.minFreeRatio,
-    "a filesystem's share",
+    staysPastLine("a filesystem's share", "below"),
   );
   const { device, mountpoint } = nodeFilesystemLabels;
 

@@ -18,7 +18,7 @@ import { alertNames } from "../../settings/alert-specs";
 import type { Settings } from "../../settings/schema";
 import {
   addSections,
-  alertThreshold,
+  alertLine,
   booleanMapping,
   goodFromOne,
   newDashboard,
@@ -55,29 +55,24 @@ function probeVariableBuilder(): QueryVariableBuilder {
     .current({ text: "All", value: "$__all" });
 }
 
-/** The red line of a probe alert while it is enabled, and the sentence that explains it. */
-function alertLine(enabled: boolean, name: string, threshold: number, series: string) {
-  return enabled
-    ? {
-        thresholdLines: alertThreshold(threshold),
-        note: ` ${name} fires when ${series} stays past the red line, the stack-wide threshold, for the alert's \`for\` duration; a probe that overrides it has its own.`,
-      }
-    : { thresholdLines: [], note: ` ${name} is disabled in the settings, so no line is drawn.` };
+/** When a probe alert fires, as its panel's description ends. */
+function probeFiresWhen(series: string): string {
+  return `${series} stays past the red line, the stack-wide threshold, for the alert's \`for\` duration; a probe that overrides it has its own`;
 }
 
 export function buildProbesDashboard(settings: Settings): Dashboard {
   const { probeSlow, probeCertificateExpiring } = settings.alerts;
   const slowLine = alertLine(
-    probeSlow.enabled,
+    probeSlow,
     alertNames.probeSlow,
     probeSlow.maxSeconds,
-    "a probe's duration",
+    probeFiresWhen("a probe's duration"),
   );
   const certificateLine = alertLine(
-    probeCertificateExpiring.enabled,
+    probeCertificateExpiring,
     alertNames.probeCertificateExpiring,
     probeCertificateExpiring.minDays,
-    "a certificate's days left",
+    probeFiresWhen("a certificate's days left"),
   );
   const legend = `{{${probeLabel}}}`;
 
