@@ -123,6 +123,11 @@ function makeObjectives(settings: Settings): Objective[] {
   });
 }
 
+/** One SLO's series of a recorded metric: `<record>{slo="<name>"}`. */
+function ofObjective(record: string, objective: Objective): string {
+  return `${record}{${sloLabel}="${objective.name}"}`;
+}
+
 /** `sum by (job) (rate(<metric>{<selector>}[<window>]))`. */
 function requestRate(metric: string, selector: string, window: string): string {
   return `sum by (job) (rate(${metric}{${selector}}[${window}]))`;
@@ -146,8 +151,9 @@ export function badRateRecord(windowMs: number): string {
 export function errorRatioFromRecords(settings: Settings, objective: Objective, windowMs: number): string {
   const shortestMs = shortestWindowMs(settings);
   const window = formatDuration(windowMs);
-  const own = `{${sloLabel}="${objective.name}"}`;
-  return `sum_over_time(${badRateRecord(shortestMs)}${own}[${window}]) / sum_over_time(${requestRateRecord(shortestMs)}${own}[${window}])`;
+  const bad = ofObjective(badRateRecord(shortestMs), objective);
+  const requests = ofObjective(requestRateRecord(shortestMs), objective);
+  return `sum_over_time(${bad}[${window}]) / sum_over_time(${requests}[${window}])`;
 }
 
 /** `job:slo_errors_per_request:ratio_rate5m`: the recorded error ratio over a window, one series per SLO. */
@@ -157,7 +163,7 @@ export function errorRatioRecord(windowMs: number): string {
 
 /** The recorded error ratio of one SLO over a window. */
 export function recordedErrorRatio(objective: Objective, windowMs: number): string {
-  return `${errorRatioRecord(windowMs)}{${sloLabel}="${objective.name}"}`;
+  return ofObjective(errorRatioRecord(windowMs), objective);
 }
 
 /** PromQL for the burn rate of one SLO over a window: its recorded error ratio divided by the budget. */
@@ -294,8 +300,8 @@ export function sloRuleGroups(settings: Settings): SloRuleGroup[] {
   const shortest = formatDuration(shortestMs);
   const labels = (objective: Objective) => ({ [sloLabel]: objective.name });
   return objectives(settings).flatMap((objective) => {
-    const recordedRequests = `${requestRateRecord(shortestMs)}{${sloLabel}="${objective.name}"}`;
-    const recordedBad = `${badRateRecord(shortestMs)}{${sloLabel}="${objective.name}"}`;
+    const recordedRequests = ofObjective(requestRateRecord(shortestMs), objective);
+    const recordedBad = ofObjective(badRateRecord(shortestMs), objective);
     return [
       {
         name: `slo-${objective.name}-rates`,
