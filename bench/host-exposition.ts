@@ -1,7 +1,7 @@
 /**
  * What one watched machine of the scale part exposes, beside the jobs of ./fleet-exposition.ts: node exporter's
- * page, copied from the real exporter run once on this machine (`captureNodeExporterPage`), and a cAdvisor page
- * made up in cAdvisor's shape (its command module is not served here, so no real page can be captured).
+ * page, copied from the real exporter run once on this machine (`captureNodeExporterPage` in ./scale.ts), and a
+ * cAdvisor page made up in cAdvisor's shape (its command module is not served here, so no real page can be captured).
  *
  * The cAdvisor page has the families cAdvisor 0.52 writes for a Docker container, with their labels (`id`,
  * `image`, `name`, and `device`, `interface`, `state`, `failure_type`/`scope` where cAdvisor adds them), for
@@ -9,11 +9,6 @@
  * those families, of named containers only, so what it drops is part of what is measured.
  */
 import { cadvisorMetrics, nodeExporterMetrics } from "../configs/promql/upstream-metrics";
-import { nodeExporterFlags } from "../configs/runtime/server-flags";
-import { boundedFetch } from "../test-support/http";
-import { freePort, loopback } from "../test-support/ports";
-import { ManagedProcess } from "../test-support/processes";
-import { waitFor } from "../test-support/wait";
 
 /** Containers on each machine: a small Docker host's worth. */
 export const containersPerHost = 20;
@@ -135,33 +130,6 @@ export function renderCadvisorPage(host: number, elapsedSeconds: number): string
     })
     .join("\n")
     .concat("\n");
-}
-
-/**
- * node exporter's page of this machine, as the pinned binary writes it with the stack's flags: run once on a
- * free loopback port, read, stopped.
- */
-export async function captureNodeExporterPage(binary: string, logFile: string): Promise<string> {
-  const address = `${loopback}:${await freePort()}`;
-  const exporter = ManagedProcess.start({
-    name: "node-exporter-capture",
-    command: binary,
-    args: nodeExporterFlags({ listenAddress: address, rootfs: "/" }),
-    logFile,
-  });
-  try {
-    const { value } = await waitFor(
-      "node exporter to answer /metrics",
-      async () => {
-        const response = await boundedFetch(`http://${address}/metrics`).catch(() => undefined);
-        return response?.ok ? await response.text() : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 200 },
-    );
-    return value;
-  } finally {
-    await exporter.stop();
-  }
 }
 
 /**

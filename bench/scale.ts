@@ -29,6 +29,7 @@ import { jobs } from "../configs/names";
 import { alertFiringTiming, firingEmailTiming, type Timing } from "../configs/prometheus/alert-timing";
 import { renderAll } from "../configs/render";
 import { type Endpoints, type HostPort, hostPort } from "../configs/runtime/endpoints";
+import { nodeExporterFlags } from "../configs/runtime/server-flags";
 import type { BinaryName } from "../configs/runtime/tool-builds";
 import { alertNames } from "../configs/settings/alert-specs";
 import { durationMs } from "../configs/settings/duration";
@@ -38,12 +39,13 @@ import { parseSubject } from "../e2e/notifications";
 import { Stack } from "../e2e/stack";
 import { findBinary } from "../test-support/binaries";
 import { makeTempDir } from "../test-support/cleanup";
+import { boundedFetch } from "../test-support/http";
 import { freePort, loopback } from "../test-support/ports";
+import { ManagedProcess } from "../test-support/processes";
 import type { PrometheusClient } from "../test-support/prometheus-client";
 import { seconds, waitFor } from "../test-support/wait";
 import type { Figure } from "./figures";
 import { type FleetProcess, type FleetUsage, startFleetProcess } from "./fleet-server";
-import { captureNodeExporterPage } from "./host-exposition";
 import { machine } from "./machine";
 import {
   hostSeriesQuery,
@@ -334,26 +336,40 @@ function replicaAddress(stack: Stack, replica: number): HostPort {
 }
 
 /**
+ * node exporter's page of this machine, as the pinned binary writes it with the stack's flags: run once on a
+ * free loopback port, read, stopped.
+ */
+async function captureNodeExporterPage(binary: string, logFile: string): Promise<string> {
+  const address = `${loopback}:${await freePort()}`;
+  const exporter = ManagedProcess.start({
+    name: "node-exporter-capture",
+    command: binary,
+    args: nodeExporterFlags({ listenAddress: address, rootfs: "/" }),
+    logFile,
+  });
+  try {
+    const { value } = await waitFor(
+      "node exporter to answer /metrics",
+      async () => {
+        const response = await boundedFetch(`http://${address}/metrics`).catch(() => undefined);
+        return response?.ok ? await response.text() : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    return value;
+  } finally {
+    await exporter.stop();
+  }
+}
+
+/**
  * Until every rule group of every replica has evaluated since now, and the alerts once more: until the
  * recording groups, some evaluated every minute, have first recorded the jobs' series, the alerts that read
  * those records see none (SLOMetricsAbsent pending for every job), which is start-up, not the steady cost.
  */
 async function waitForEvaluations(stack: Stack): Promise<number> {
-  const since = Date.now();
-  const groups = await stack.prometheus[0]?.ruleGroups();
-  const longestMs = Math.max(0, ...(groups ?? []).map((group) => group.interval * 1000));
   const evaluationMs = durationMs(stack.settings.scrape.evaluationInterval);
-  const { elapsedMs } = await stack.waitFor(
-    "every rule group to evaluate on every replica",
-    async () => {
-      for (const client of stack.prometheus) {
-        const all = await client.ruleGroups();
-        if (!all.every((group) => Date.parse(group.lastEvaluation) > since)) return undefined;
-      }
-      return true;
-    },
-    longestMs + readinessBaseMs,
-  );
+  const { elapsedMs } = await stack.waitForRuleEvaluations(readinessBaseMs);
   await sleep(evaluationMs);
   return elapsedMs + evaluationMs;
 }

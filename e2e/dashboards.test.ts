@@ -42,17 +42,9 @@ describe("end to end: the dashboards on real binaries", () => {
     const client = stack.prometheus[0];
     if (!client) throw new Error("no Prometheus replica");
     // The recorded series the panels read exist once every group has evaluated over the load.
-    const loadEnded = Date.now();
-    const longestIntervalMs = Math.max(...(await client.ruleGroups()).map((group) => group.interval * 1000));
+    const longestIntervalMs = await stack.longestRuleIntervalMs();
     this.timeout(mochaTimeoutMs(k6StartupBudgetMs, plan.totalMs, requestTimeoutMs, longestIntervalMs));
-    await stack.waitFor(
-      "every rule group to evaluate after the load",
-      async () => {
-        const groups = await client.ruleGroups();
-        return groups.every((group) => Date.parse(group.lastEvaluation) > loadEnded) ? true : undefined;
-      },
-      longestIntervalMs + marginMs,
-    );
+    await stack.waitForRuleEvaluations(marginMs);
     const queries = dashboardPanelQueries(stack.settings);
     expect(queries.length, "panel queries").to.be.above(0);
     const started = performance.now();

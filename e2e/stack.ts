@@ -360,13 +360,35 @@ export class Stack {
     await Promise.all(reloads);
   }
 
+  /** The longest evaluation interval of the rule groups the first replica loaded. */
+  async longestRuleIntervalMs(): Promise<number> {
+    const groups = (await this.prometheus[0]?.ruleGroups()) ?? [];
+    return Math.max(0, ...groups.map((group) => group.interval * 1000));
+  }
+
   /**
-   * Waits until every replica has scraped every target of every job successfully: only from then on can an
-   * alert about any of them fire. Prometheus applies its targets a few seconds after it starts.
+   * Until every rule group of every replica has evaluated since this call, so that recorded series cover what
+   * came before it; the slowest group may take its whole interval, and `marginMs` more.
    */
+  async waitForRuleEvaluations(marginMs: number): Promise<Waited<true>> {
+    const since = Date.now();
+    return this.waitFor(
+      "every rule group to evaluate on every replica",
+      async () => {
+        for (const client of this.prometheus) {
+          const groups = await client.ruleGroups();
+          if (!groups.every((group) => Date.parse(group.lastEvaluation) > since)) return undefined;
+        }
+        return true as const;
+      },
+      (await this.longestRuleIntervalMs()) + marginMs,
+    );
+  }
+
   /**
-   * Every target of the stack's own jobs (the app, each replica, Alertmanager, every machine's exporters) up on
-   * every replica.
+   * Waits until every replica has scraped every target of the stack's own jobs successfully (the app, each
+   * replica, Alertmanager, every machine's exporters): only from then on can an alert about any of them fire.
+   * Prometheus applies its targets a few seconds after it starts.
    */
   waitForAllTargetsUp(timeoutMs: number): Promise<Waited<true>> {
     const expected = describeTargets([
