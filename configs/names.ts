@@ -25,6 +25,9 @@ export const probeLabel = "probe";
  */
 export const hostLabel = "host";
 
+/** The user the replicas log in as at the exporters the stack runs on other machines (`hosts[].docker`). */
+export const hostExporterUser = "prometheus";
+
 /** External label carrying the replica's name; dropped before alerts reach Alertmanager so it deduplicates. */
 export const replicaLabel = "replica";
 

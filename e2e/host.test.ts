@@ -1,21 +1,29 @@
 /**
  * End to end, the stack's own host: node exporter (the pinned binary) watching this machine, both replicas
- * scraping it with the `host` label, another machine of `hosts` scraped at the address of an exporter the test
- * runs itself (memory only, so that the disk alert below concerns the stack's host alone), and HostDiskFillingUp on this machine's real root filesystem. Its free
+ * scraping it with the `host` label, and HostDiskFillingUp on this machine's real root filesystem. Its free
  * share is read with statfs(2), as node exporter reads it; the alert's threshold is set 1 percentage point
  * under it (no alert) and then 1 point over it (the alert fires, and exactly one e-mail arrives).
+ *
+ * Another machine of `hosts`, of the docker kind, is this one again: the test runs its node exporter (memory
+ * only, so that the disk alert concerns the stack's host alone) as its engine would, behind the web config
+ * the plan renders, with a certificate made here for 127.0.0.1 and the password the replicas are handed.
  */
 
-import { statfsSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { readFileSync, statfsSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
-import { hostLabel, jobs } from "../configs/names";
+import { exporterPasswordHash, renderExporterWebConfig } from "../configs/exporters/web-config";
+import { hostExporterUser, hostLabel, jobs } from "../configs/names";
 import { filesystemFreeRatio, memoryAvailableRatio, targetUp } from "../configs/promql/queries";
 import { alertNames } from "../configs/settings/alert-specs";
 import { durationMs } from "../configs/settings/duration";
 import type { SettingsInput } from "../configs/settings/schema";
 import { requireBinaries } from "../test-support/binaries";
+import { makeCertificate } from "../test-support/certificates";
 import { makeTempDir } from "../test-support/cleanup";
 import { freePort, loopback } from "../test-support/ports";
 import { ManagedProcess, stopGraceMs } from "../test-support/processes";
@@ -38,21 +46,65 @@ function freeRatio(path: string): number {
   return stats.bavail / stats.blocks;
 }
 
-function settingsWith(minFreeRatio: number, otherNodeExporter: string): SettingsInput {
+interface OtherMachine {
+  readonly port: number;
+  readonly tls: { readonly cert: string; readonly key: string };
+}
+
+function settingsWith(minFreeRatio: number, other: OtherMachine): SettingsInput {
   return {
     ...e2eSettings,
     // cAdvisor is not run on real binaries (its module is not served here): node exporter only.
     host: { enabled: true, name: hostName, containers: false },
-    hosts: [{ name: otherHostName, address: { nodeExporter: otherNodeExporter } }],
+    hosts: [
+      {
+        name: otherHostName,
+        docker: {
+          engine: `ssh://e2e@${loopback}`,
+          nodeExporterPort: other.port,
+          // Self-signed: the certificate is its own CA.
+          exporterTls: { certFile: other.tls.cert, keyFile: other.tls.key, caFile: other.tls.cert },
+        },
+      },
+    ],
     alerts: { ...e2eSettings.alerts, hostDiskFillingUp: { minFreeRatio, for: "2s" } },
   };
+}
+
+/** What a scrape of the other machine's exporter gets: its status, or the error that ended it. */
+async function scrapeStatus(
+  url: string,
+  options: { ca?: string; password?: string },
+): Promise<number | string> {
+  return new Promise((resolve) => {
+    const request = (url.startsWith("https:") ? httpsRequest : httpRequest)(
+      url,
+      {
+        ...(options.ca ? { ca: options.ca } : {}),
+        ...(options.password ? { auth: `${hostExporterUser}:${options.password}` } : {}),
+        timeout: 5000,
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on("timeout", () => request.destroy(new Error("timed out")));
+    request.on("error", (error) => resolve(error.message));
+    request.end();
+  });
 }
 
 describe("end to end: node exporter on this machine, and HostDiskFillingUp on its root filesystem", () => {
   let stack: Stack | undefined;
   let otherExporter: ManagedProcess | undefined;
-  let otherAddress = "";
+  let other: OtherMachine | undefined;
+  const password = randomBytes(16).toString("hex");
   const logs = makeTempDir("e2e-other-host-");
+  const otherMachine = () => {
+    if (!other) throw new Error("the other machine's exporter is not running: see the `before all` hook");
+    return other;
+  };
   const rootRatio = freeRatio("/");
   const below = Number((rootRatio - marginRatio).toFixed(4));
   const above = Number((rootRatio + marginRatio).toFixed(4));
@@ -77,16 +129,30 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
       "alertmanager",
       "node_exporter",
     );
-    otherAddress = `${loopback}:${await freePort()}`;
+    other = { port: await freePort(), tls: makeCertificate(logs.path, 30) };
+    const webConfig = join(logs.path, "web-config.yml");
+    writeFileSync(
+      webConfig,
+      renderExporterWebConfig(
+        { certFile: other.tls.cert, keyFile: other.tls.key },
+        exporterPasswordHash(otherHostName, password),
+      ),
+    );
     otherExporter = ManagedProcess.start({
       name: "node-exporter-other",
       command: node_exporter,
-      args: [`--web.listen-address=${otherAddress}`, "--collector.disable-defaults", "--collector.meminfo"],
+      args: [
+        `--web.listen-address=${loopback}:${other.port}`,
+        `--web.config.file=${webConfig}`,
+        "--collector.disable-defaults",
+        "--collector.meminfo",
+      ],
       logFile: join(logs.path, "node-exporter-other.log"),
     });
     stack = await Stack.start({
-      settings: settingsWith(below, otherAddress),
+      settings: settingsWith(below, other),
       binaries: { prometheus, alertmanager, nodeExporter: node_exporter },
+      hostExporterPassword: password,
     });
     stack.log(
       `      root filesystem: ${(rootRatio * 100).toFixed(2)}% free; thresholds ${below} and ${above}`,
@@ -101,7 +167,7 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
     logs.remove();
   });
 
-  it("1. both replicas scrape node exporter as job node, labelled with host.name, and the other host's by its name", async () => {
+  it("1. both replicas scrape node exporter as job node, labelled with host.name, and the other machine's over TLS", async () => {
     const stack = running();
     for (const [replica, client] of stack.prometheus.entries()) {
       const up = await client.query(targetUp(jobs.node));
@@ -112,7 +178,7 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
         `replica ${replica}`,
       ).to.deep.equal([
         [stack.endpoints.nodeExporter, hostName, 1],
-        [otherAddress, otherHostName, 1],
+        [`${loopback}:${otherMachine().port}`, otherHostName, 1],
       ]);
       const memory = await client.query(memoryAvailableRatio(jobs.node));
       expect(
@@ -129,6 +195,17 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
     }
   });
 
+  it("1b. the other machine's exporter answers only over TLS, and only with the replicas' password", async () => {
+    const { port, tls } = otherMachine();
+    const ca = readFileSync(tls.cert, "utf8");
+    const metrics = `https://${loopback}:${port}/metrics`;
+    expect(await scrapeStatus(metrics, { ca, password })).to.equal(200);
+    expect(await scrapeStatus(metrics, { ca })).to.equal(401);
+    expect(await scrapeStatus(metrics, { ca, password: `${password}x` })).to.equal(401);
+    expect(await scrapeStatus(metrics, { password })).to.match(/self[- ]signed certificate/);
+    expect(await scrapeStatus(`http://${loopback}:${port}/metrics`, { password })).to.equal(400);
+  });
+
   it("2. a threshold 1 point under the root filesystem's free share: HostDiskFillingUp does not fire", async function () {
     const stack = running();
     const forMs = durationMs(stack.settings.alerts.hostDiskFillingUp.for);
@@ -141,7 +218,7 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
 
   it("3. a threshold 1 point over it: HostDiskFillingUp fires, and exactly one e-mail arrives", async function () {
     const stack = running();
-    const settings = settingsWith(above, otherAddress);
+    const settings = settingsWith(above, otherMachine());
     const budgetMs = firingEmailBudgetMs(stack.settings, stack.settings.alerts.hostDiskFillingUp.for);
     const quietMs = 2 * durationMs(stack.settings.alertmanager.groupInterval) + marginMs;
     this.timeout(mochaTimeoutMs(budgetMs, quietMs));

@@ -8,13 +8,11 @@
  * Each sends exactly one e-mail.
  */
 
-import { execFileSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { jobs, probeLabel } from "../configs/names";
@@ -25,6 +23,7 @@ import { durationMs } from "../configs/settings/duration";
 import { probeScrape } from "../configs/settings/probes";
 import type { SettingsInput } from "../configs/settings/schema";
 import { requireBinaries } from "../test-support/binaries";
+import { makeCertificate } from "../test-support/certificates";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { loopback } from "../test-support/ports";
 import { stopGraceMs } from "../test-support/processes";
@@ -38,36 +37,6 @@ const certificateDays = 2;
 /** Both replicas scrape each probe once per probe scrape interval: the first scrape may come that late. */
 const probeScrapeMs = durationMs(probeScrape.interval);
 const targetsUpTimeoutMs = 20_000 + probeScrapeMs;
-
-/** A key and a self-signed certificate for 127.0.0.1 that expires in `days` days, by the openssl CLI. */
-function makeCertificate(dir: string, days: number): { key: string; cert: string } {
-  const key = join(dir, "key.pem");
-  const cert = join(dir, "cert.pem");
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:prime256v1",
-      "-nodes",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-      "-days",
-      String(days),
-      "-subj",
-      `/CN=${loopback}`,
-      "-addext",
-      `subjectAltName=IP:${loopback}`,
-    ],
-    { stdio: "pipe" },
-  );
-  return { key, cert };
-}
 
 function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
   return new Promise((resolve, reject) => {

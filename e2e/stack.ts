@@ -6,7 +6,7 @@
  * Everything lives in one temporary directory: the rendered files in their `renderedPaths` layout, the data
  * directories, and one log per process, whose tails are printed whenever a wait fails.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { smtpPasswordFile } from "../configs/alertmanager/config";
 import { k6RunCommand, loadtestScriptPath } from "../configs/loadtest/plan";
@@ -21,6 +21,7 @@ import {
   nodeExporterFlags,
   prometheusFlags,
 } from "../configs/runtime/server-flags";
+import { dockerHosts, machineExporters } from "../configs/settings/hosts";
 import { probeTarget } from "../configs/settings/probes";
 import type { Settings } from "../configs/settings/schema";
 import { loadSettings } from "../configs/validate";
@@ -75,6 +76,11 @@ export interface StackOptions {
   readonly binaries: StackBinaries;
   /** Progress and measured times; defaults to console.log. */
   readonly log?: (line: string) => void;
+  /**
+   * The replicas' password for the exporters of `hosts[].docker`, which `pulumi up` would generate; needed
+   * while there are any. Each one's CA is read from the file its settings name.
+   */
+  readonly hostExporterPassword?: string;
 }
 
 /** Names of the stack's processes, as they appear in log file names and failure messages. */
@@ -102,6 +108,7 @@ export class Stack {
     readonly endpoints: Endpoints,
     inbox: Inbox,
     log: (line: string) => void,
+    private readonly hostExporterPassword: string | undefined,
   ) {
     this.currentSettings = settings;
     this.inbox = inbox;
@@ -120,6 +127,11 @@ export class Stack {
         "host.enabled is true but no node_exporter binary was given (binaries.nodeExporter): pass it, or set host.enabled to false",
       );
     }
+    if (dockerHosts(settings.hosts).length > 0 && options.hostExporterPassword === undefined) {
+      throw new Error(
+        "hosts has entries of the docker kind but no password for their exporters was given (hostExporterPassword)",
+      );
+    }
     if (settings.probes.length > 0 && options.binaries.blackboxExporter === undefined) {
       throw new Error(
         "there are probes but no blackbox_exporter binary was given (binaries.blackboxExporter): pass it, or list no probes",
@@ -130,7 +142,15 @@ export class Stack {
     try {
       inbox = await Inbox.open(log);
       const endpoints = await loopbackEndpoints(settings, inbox);
-      const stack = new Stack(tempDir, options.binaries, settings, endpoints, inbox, log);
+      const stack = new Stack(
+        tempDir,
+        options.binaries,
+        settings,
+        endpoints,
+        inbox,
+        log,
+        options.hostExporterPassword,
+      );
       try {
         stack.writeFiles();
         await Promise.all([
@@ -396,10 +416,12 @@ export class Stack {
       ...this.endpoints.prometheus.map((instance) => ({ job: jobs.prometheus, instance })),
       ...[this.endpoints.alertmanager].map((instance) => ({ job: jobs.alertmanager, instance })),
       ...(this.settings.host.enabled ? [{ job: jobs.node, instance: this.endpoints.nodeExporter }] : []),
-      ...this.settings.hosts.flatMap(({ address }) => [
-        { job: jobs.node, instance: address.nodeExporter },
-        ...(address.cadvisor === undefined ? [] : [{ job: jobs.cadvisor, instance: address.cadvisor }]),
-      ]),
+      ...this.settings.hosts
+        .map(machineExporters)
+        .flatMap((address) => [
+          { job: jobs.node, instance: address.nodeExporter },
+          ...(address.cadvisor === undefined ? [] : [{ job: jobs.cadvisor, instance: address.cadvisor }]),
+        ]),
       // The exporter answers for a probe even when the probe fails: up is the exporter's, probe_success the probe's.
       ...this.settings.probes.map((probe) => ({ job: jobs.probe, instance: probeTarget(probe) })),
     ]);
@@ -480,6 +502,17 @@ export class Stack {
     if (password !== undefined) {
       const path = join(dirname(this.renderedFile(renderedPaths.alertmanagerConfig)), smtpPasswordFile);
       writeFileSync(path, password, { mode: 0o600 });
+    }
+    // What pulumi up hands the replicas for the machines of the docker kind: their CAs and the password.
+    for (const host of dockerHosts(this.settings.hosts)) {
+      const target = this.renderedFile(renderedPaths.hostExporterCa(host.name));
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(host.docker.exporterTls.caFile, target);
+    }
+    if (this.hostExporterPassword !== undefined) {
+      const target = this.renderedFile(renderedPaths.hostExporterPassword);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, this.hostExporterPassword, { mode: 0o600 });
     }
     this.files = files;
   }

@@ -20,26 +20,41 @@ type Upload = docker.types.input.ContainerUpload;
 /** The content of each secret the plan names; a service that needs a missing one is a program error. */
 export type SecretContents = Partial<Readonly<Record<SecretName, pulumi.Input<string>>>>;
 
-/** What the plan leaves to the program: the image id, the network and the secrets' content. */
+/** The content of each of the user's files the plan hands over (`PlannedCopy`), by its source path. */
+export type CopiedContents = Readonly<Record<string, string>>;
+
+/** What the plan leaves to the program: the image id, the network and the secrets' and copies' content. */
 export interface ContainerInputs {
   readonly image: pulumi.Input<string>;
   readonly network: pulumi.Input<string>;
   readonly volumeNames: Readonly<Record<string, pulumi.Input<string>>>;
   readonly secrets: SecretContents;
+  readonly copies?: CopiedContents;
 }
 
-function uploads(service: ServicePlan, secrets: SecretContents): Upload[] {
+function uploads(service: ServicePlan, inputs: Pick<ContainerInputs, "secrets" | "copies">): Upload[] {
   const files: Upload[] = service.files.map((file) => ({
     file: file.target,
     content: file.content,
     permissions: plannedFileMode,
   }));
-  for (const { target, secret } of service.secrets) {
-    const content = secrets[secret];
+  for (const copy of service.copies ?? []) {
+    const content = inputs.copies?.[copy.source];
+    if (content === undefined)
+      throw new Error(`${service.key} is handed ${copy.path} (${copy.setting}), which was not read`);
+    files.push({
+      file: copy.target,
+      content: copy.secret ? pulumi.secret(content) : content,
+      permissions: plannedFileMode,
+    });
+  }
+  for (const { target, secret, derived } of service.secrets) {
+    const content = inputs.secrets[secret];
     if (content === undefined)
       throw new Error(`${service.key} needs the secret ${secret}, which was not given`);
+    const file = derived ? pulumi.output(content).apply(derived.render) : content;
     // A Pulumi secret: encrypted in the state and masked in every diff.
-    files.push({ file: target, content: pulumi.secret(content), permissions: plannedFileMode });
+    files.push({ file: target, content: pulumi.secret(file), permissions: plannedFileMode });
   }
   return files;
 }
@@ -66,7 +81,12 @@ function healthcheck(service: ServicePlan): docker.types.input.ContainerHealthch
  * read-only root; here only the services that are handed no file get one.
  */
 export function rootIsReadOnly(service: ServicePlan): boolean {
-  return service.readOnlyRootFilesystem && service.files.length === 0 && service.secrets.length === 0;
+  return (
+    service.readOnlyRootFilesystem &&
+    service.files.length === 0 &&
+    service.secrets.length === 0 &&
+    (service.copies ?? []).length === 0
+  );
 }
 
 export function containerArgs(service: ServicePlan, inputs: ContainerInputs): docker.ContainerArgs {
@@ -81,9 +101,17 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
     // Docker sets the swap limit to twice the memory limit when only `memory` is given, and the provider reads
     // that back as a change. Equal means no swap: a monitoring process that swaps answers too late anyway.
     memorySwap: service.memoryMb,
-    networksAdvanced: [
-      { name: inputs.network, ...(service.aliases.length > 0 ? { aliases: [...service.aliases] } : {}) },
-    ],
+    // On another machine, Docker's default network, where the ports are published.
+    ...(service.machine === undefined
+      ? {
+          networksAdvanced: [
+            {
+              name: inputs.network,
+              ...(service.aliases.length > 0 ? { aliases: [...service.aliases] } : {}),
+            },
+          ],
+        }
+      : {}),
     ports: service.ports.map(({ container, host, hostIp }) => ({
       internal: container,
       external: host,
@@ -95,7 +123,7 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
     command: service.command ? [...service.command] : undefined,
     envs: envs.length > 0 ? envs : undefined,
     workingDir: service.workingDir,
-    uploads: uploads(service, inputs.secrets),
+    uploads: uploads(service, inputs),
     volumes: [
       ...service.volumes.map(({ volume, target }) => {
         const volumeName = inputs.volumeNames[volume];
@@ -136,9 +164,9 @@ export function containerArgs(service: ServicePlan, inputs: ContainerInputs): do
     ...(isService
       ? {
           restart: "unless-stopped",
-          // `pulumi up` fails, naming the container, if a service never becomes healthy.
-          wait: true,
-          waitTimeout: service.healthyWithinSeconds,
+          // `pulumi up` fails, naming the container, if a service never becomes healthy. The provider waits
+          // for the healthcheck's verdict, so a service without one is waited for as created.
+          ...(service.healthcheck ? { wait: true, waitTimeout: service.healthyWithinSeconds } : {}),
         }
       : {
           // One run per creation: not restarted when it exits, and an exited container is not a diff.

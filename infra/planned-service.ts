@@ -9,7 +9,13 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PlannedImage, SecretName, ServicePlan } from "../configs/deployment/plan";
-import { containerArgs, containerOptions, type SecretContents, volumeOptions } from "./containers";
+import {
+  type CopiedContents,
+  containerArgs,
+  containerOptions,
+  type SecretContents,
+  volumeOptions,
+} from "./containers";
 import { repositoryRoot } from "./repository";
 
 /** A secret the plan generates, declared by the first component whose services name it. */
@@ -35,6 +41,8 @@ export interface PlannedServiceArgs {
   readonly secrets?: SecretContents;
   /** Secrets this component generates and keeps in the state; see `generatedSecrets`. */
   readonly generate?: readonly GeneratedSecret[];
+  /** The content of the user's files the services are handed, by source path (`PlannedCopy`). */
+  readonly copies?: CopiedContents;
   /** The containers of other components that these services start after, by plan key. */
   readonly startAfter?: Readonly<Record<string, docker.Container>>;
   /** The platform an image built here is built for (the Docker host's, `linux/arm64`); unset lets Docker pick. */
@@ -122,7 +130,13 @@ export class PlannedService extends pulumi.ComponentResource {
         service.key,
         new docker.Container(
           service.group === undefined ? `${name}-container` : member,
-          containerArgs(service, { image: imageId, network: args.network, volumeNames, secrets }),
+          containerArgs(service, {
+            image: imageId,
+            network: args.network,
+            volumeNames,
+            secrets,
+            copies: args.copies,
+          }),
           containerOptions(this, service, after),
         ),
       );
@@ -141,6 +155,7 @@ export class PlannedService extends pulumi.ComponentResource {
 const generatedSecretResourceNames: Readonly<Record<SecretName, string>> = {
   grafanaAdminPassword: "admin-password",
   smtpPassword: "smtp-password",
+  hostExporterPassword: "host-exporter-password",
 };
 
 /** The one image every service of the component runs. */

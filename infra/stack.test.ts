@@ -19,15 +19,20 @@ import { loadtestEnv } from "../loadtest/contract";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import {
+  byType,
   collectStrings,
   mockGeneratedPassword,
   mockProject,
   mockStack,
   type RecordedResource,
+  resource,
   revealSecrets,
   runStack,
   type StackConfig,
   type StackRun,
+  type Upload,
+  uploadedFiles,
+  uploadsOf,
 } from "../test-support/pulumi-mocks";
 import { repositoryRoot } from "./repository";
 import { componentsInStartOrder } from "./stack";
@@ -57,12 +62,6 @@ const types = {
 
 const root = `${mockProject}-${mockStack}`;
 
-interface Upload {
-  file: string;
-  content: unknown;
-  permissions?: string;
-  owner?: string;
-}
 interface NetworkAttachment {
   name: string;
   aliases?: string[];
@@ -71,29 +70,6 @@ interface PortBinding {
   internal: number;
   external: number;
   ip: string;
-}
-
-function byType(run: StackRun, type: string): RecordedResource[] {
-  return [...run.resources.values()].filter((resource) => resource.type === type);
-}
-
-function resource(run: StackRun, name: string): RecordedResource {
-  const found = run.resources.get(name);
-  if (!found) throw new Error(`no resource named ${name}; have ${[...run.resources.keys()].join(", ")}`);
-  return found;
-}
-
-/**
- * A container's uploads, secrets revealed: the mocks mark the whole list secret when one file in it is (Pulumi
- * lifts secretness out of lists and maps when it deserializes inputs).
- */
-function uploadsOf(container: RecordedResource): Upload[] {
-  return (revealSecrets(container.inputs.uploads) as Upload[] | undefined) ?? [];
-}
-
-/** Upload contents by container path, secrets revealed. */
-function uploadedFiles(container: RecordedResource): Record<string, string> {
-  return Object.fromEntries(uploadsOf(container).map((upload) => [upload.file, String(upload.content)]));
 }
 
 /** The value of a `--name=value` flag in a container's command. */

@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import {
   type DeploymentPlan,
   type PlannedAccess,
+  type PlannedMachine,
   type PlannedSecretSource,
   prometheusGroup,
   type SecretName,
@@ -24,6 +25,7 @@ import { checkDocker, DockerPreflightError, dockerEndpoint } from "./docker-pref
 import { type GeneratedSecret, PlannedService, topologicalOrder } from "./planned-service";
 import { readStackSettings } from "./stack-config";
 import { type StackInputs, stackInputs } from "./stack-inputs";
+import { readUserFiles } from "./user-files";
 
 /** What `pulumi up` prints: where to look, how to log in, how to run the load test again (the plan's access). */
 export interface StackOutputs extends PlannedAccess {
@@ -43,6 +45,8 @@ export interface MonitoringStackArgs {
   readonly secrets?: Readonly<Partial<Record<SecretName, string>>>;
   /** The Docker host's platform (`linux/arm64`), which the app image is built for; unset lets Docker pick. */
   readonly platform?: string;
+  /** The content of every file the plan reads from the user (`PlannedCopy`, `PlannedMachine.tls`), by path. */
+  readonly userFiles?: Readonly<Record<string, string>>;
 }
 
 export class MonitoringStack extends pulumi.ComponentResource {
@@ -70,6 +74,18 @@ export class MonitoringStack extends pulumi.ComponentResource {
       // A Pulumi secret: encrypted in the state and masked in every diff.
       if (content !== undefined) secrets[secret] = pulumi.secret(content);
     }
+    const userFiles = args.userFiles ?? {};
+    const copies = Object.fromEntries(
+      plan.services
+        .flatMap((service) => service.copies ?? [])
+        .map((copy) => [copy.source, userFile(userFiles, copy.path)]),
+    );
+    const machines = new Map(
+      plan.machines.map((machine) => [
+        machine.name,
+        new WatchedMachine(`${name}-host-${machine.name}`, machine, userFiles, { parent: this }),
+      ]),
+    );
     const containers = new Map<string, docker.Container>();
     const components = new Map<string, PlannedService>();
     // Declared in an order computed from the plan's `after`, so every `dependsOn` names a declared container.
@@ -86,10 +102,11 @@ export class MonitoringStack extends pulumi.ComponentResource {
           keepVolumesOnDestroy: plan.keepVolumesOnDestroy,
           secrets,
           generate,
+          copies,
           startAfter: Object.fromEntries(containers),
           platform: args.platform,
         },
-        { parent: this },
+        componentOptions(this, machineOf(machines, component)),
       );
       Object.assign(secrets, declared.generatedSecrets);
       for (const [key, container] of declared.containers) containers.set(key, container);
@@ -130,6 +147,65 @@ export class MonitoringStack extends pulumi.ComponentResource {
     };
     this.registerOutputs({ ...this.outputs });
   }
+}
+
+function userFile(files: Readonly<Record<string, string>>, path: string): string {
+  const content = files[path];
+  if (content === undefined) throw new Error(`the plan hands over ${path}, which the program did not read`);
+  return content;
+}
+
+/**
+ * Another machine of `hosts[].docker`: a Docker provider for its engine, under which the components of the
+ * services it runs are declared, so that every container, image and their deletion go to that engine.
+ */
+export class WatchedMachine extends pulumi.ComponentResource {
+  readonly provider: docker.Provider;
+
+  constructor(
+    name: string,
+    machine: PlannedMachine,
+    userFiles: Readonly<Record<string, string>>,
+    opts?: pulumi.ComponentResourceOptions,
+  ) {
+    super("watchtower:index:WatchedMachine", name, {}, opts);
+    const { tls } = machine;
+    this.provider = new docker.Provider(
+      `${name}-docker`,
+      {
+        host: machine.engine,
+        ...(tls
+          ? {
+              caMaterial: userFile(userFiles, tls.ca.path),
+              certMaterial: userFile(userFiles, tls.cert.path),
+              keyMaterial: pulumi.secret(userFile(userFiles, tls.key.path)),
+            }
+          : {}),
+      },
+      { parent: this },
+    );
+    this.registerOutputs({});
+  }
+}
+
+/** Under the stack, or under the machine whose engine runs the component, with that engine's provider. */
+function componentOptions(
+  stack: pulumi.Resource,
+  machine: WatchedMachine | undefined,
+): pulumi.ComponentResourceOptions {
+  return machine === undefined ? { parent: stack } : { parent: machine, providers: [machine.provider] };
+}
+
+/** The machine whose engine runs a component, when not the stack's own host. */
+function machineOf(
+  machines: ReadonlyMap<string, WatchedMachine>,
+  component: PlannedComponent,
+): WatchedMachine | undefined {
+  const [first] = component.services;
+  if (first.machine === undefined) return undefined;
+  const machine = machines.get(first.machine);
+  if (machine === undefined) throw new Error(`${first.key} runs on ${first.machine}, which the plan lacks`);
+  return machine;
 }
 
 /** The services one component declares: one, or a group of replicas. */
@@ -262,8 +338,15 @@ export interface ProgramLog {
 export function createStack(log: ProgramLog = pulumi.log, host: DockerHost = {}): StackOutputs {
   const { warnings, plan } = validatedAndRendered();
   const secrets = readSecrets(plan.secrets);
+  let userFiles: Record<string, string>;
+  try {
+    userFiles = readUserFiles(plan, process.cwd());
+  } catch (error) {
+    if (error instanceof SettingsError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
   for (const warning of warnings) log.warn(warning);
-  return new MonitoringStack("monitoring", { plan, secrets, platform: host.platform }).outputs;
+  return new MonitoringStack("monitoring", { plan, secrets, userFiles, platform: host.platform }).outputs;
 }
 
 /** What the preflight learnt of the Docker host. */

@@ -1,12 +1,14 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
+import bcrypt from "bcryptjs";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { renderedPaths } from "../configs/runtime/layout";
 import { secretMarker } from "../configs/settings/stack-file";
 import { requireBinaries } from "../test-support/binaries";
+import { makeCertificate } from "../test-support/certificates";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { composeFile, composeSecretVariables, manifestFile, secretsEnvFile } from "./render";
 
@@ -177,6 +179,61 @@ describe("npm run render", function () {
     expect(result.stderr).to.include("warning: prometheus.replicas is 1");
     expect(filesUnder(join(out.path, "rendered"))).to.include(renderedPaths.prometheusConfig(0));
     expect(existsSync(join(out.path, "rendered", renderedPaths.prometheusConfig(1)))).to.equal(false);
+  });
+
+  it("writes each docker-kind machine's exporters folder, its web config made from the password in .env", async function () {
+    const { "docker-compose": compose } = requireBinaries(this, "docker-compose");
+    const tls = makeCertificate(project.path, 30);
+    const host = (key: string) =>
+      [
+        "config:",
+        "  watchtower:hosts:",
+        "    - name: db-1",
+        "      docker:",
+        "        engine: ssh://deploy@db-1.internal",
+        `        exporterTls: { certFile: cert.pem, ${key}: key.pem, caFile: cert.pem }`,
+        "",
+      ].join("\n");
+    stackFile("dev", host("keyFile"));
+    const result = await render(["--project", project.path, "--out", out.path]);
+    expect(result.exitCode, result.stderr).to.equal(0);
+    const folder = renderedPaths.machineExporters("db-1");
+    expect(statSync(join(out.path, folder.dir)).mode & 0o777).to.equal(0o700);
+    expect(readFileSync(join(out.path, folder.tlsKey), "utf8")).to.equal(readFileSync(tls.key, "utf8"));
+    expect(readFileSync(join(out.path, renderedPaths.hostExporterCa("db-1")), "utf8")).to.equal(
+      readFileSync(tls.cert, "utf8"),
+    );
+    const password = readFileSync(join(out.path, renderedPaths.hostExporterPassword), "utf8");
+    expect(readFileSync(join(out.path, secretsEnvFile), "utf8")).to.include(
+      `${composeSecretVariables.hostExporterPassword}=${password}\n`,
+    );
+    expect(statSync(join(out.path, dirname(renderedPaths.hostExporterPassword))).mode & 0o777).to.equal(
+      0o700,
+    );
+    const webConfig = parse(readFileSync(join(out.path, folder.webConfig), "utf8")) as {
+      basic_auth_users: Record<string, string>;
+    };
+    expect(bcrypt.compareSync(password, webConfig.basic_auth_users.prometheus ?? "")).to.equal(true);
+    for (const path of filesUnder(out.path).filter(
+      (path) => !path.endsWith("host_exporter_password") && path !== secretsEnvFile,
+    )) {
+      expect(readFileSync(join(out.path, path), "utf8"), path).not.to.include(password);
+    }
+    // Compose reads both files as written: every mount and secret resolves.
+    await run(compose, ["-f", join(out.path, composeFile), "config", "-q"], {
+      cwd: out.path,
+      timeout: 30_000,
+    });
+    await run(compose, ["-f", join(out.path, folder.compose), "config", "-q"], {
+      cwd: out.path,
+      timeout: 30_000,
+    });
+
+    stackFile("dev", host("keyFile").replace("key.pem", "missing.pem"));
+    const broken = await render(["--project", project.path, "--out", join(out.path, "never")]);
+    expect(broken.exitCode).to.equal(1);
+    expect(broken.stderr).to.include("hosts[0].docker.exporterTls.keyFile: cannot read missing.pem");
+    expect(existsSync(join(out.path, "never"))).to.equal(false);
   });
 
   it("lists every problem of invalid settings, exits non-zero and writes nothing", async () => {

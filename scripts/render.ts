@@ -6,15 +6,17 @@
  * `pulumi up` uploads).
  */
 import { randomInt } from "node:crypto";
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative, resolve, sep } from "node:path";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
-import { renderCompose } from "../configs/deployment/compose";
-import { type RenderedFiles, writeRenderedFiles } from "../configs/runtime/layout";
+import { renderCompose, renderMachineCompose } from "../configs/deployment/compose";
+import type { DeploymentPlan, PlannedSecretSource, SecretName } from "../configs/deployment/plan";
+import { type RenderedFiles, renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
 import { SettingsError } from "../configs/settings/load";
 import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/settings/stack-file";
 import { repositoryRoot } from "../infra/repository";
 import { stackInputs } from "../infra/stack-inputs";
+import { readUserFiles } from "../infra/user-files";
 
 /** Written into the output directory: the files the last render wrote, so the next one can remove stale ones. */
 export const manifestFile = ".rendered-files.json";
@@ -36,8 +38,8 @@ interface RenderResult {
   /** Paths of an earlier render that this one no longer produces, removed. */
   readonly removed: readonly string[];
   readonly warnings: readonly string[];
-  /** Whether this render generated the Grafana password into the environment file. */
-  readonly generatedPassword: boolean;
+  /** The secrets this render generated into the environment file. */
+  readonly generated: readonly SecretName[];
 }
 
 /** The Compose file, beside the rendered files it mounts. */
@@ -52,24 +54,60 @@ export const secretsEnvFile = ".env";
 export const composeSecretVariables = {
   grafanaAdminPassword: "WATCHTOWER_GRAFANA_ADMIN_PASSWORD",
   smtpPassword: "WATCHTOWER_SMTP_PASSWORD",
+  hostExporterPassword: "WATCHTOWER_HOST_EXPORTER_PASSWORD",
 } as const;
 
-/** 24 letters and digits, like the Pulumi program's generated password: typed into a form, pasted into shells. */
-function generatedPassword(): string {
+/**
+ * The replicas' password for the exporters of `hosts[].docker`, as Compose mounts it: a file, so that the
+ * replicas keep their read-only root (Compose copies a secret from the environment into the container), where
+ * the rendered configs name it, so a Prometheus run on the rendered folder finds it too. Mode 644 for
+ * Prometheus's user (nobody) through the bind mount; its folder, mode 700, keeps the host's other users out.
+ * Written from the environment file on every render.
+ */
+export const hostExporterPasswordFile = renderedPaths.hostExporterPassword;
+
+/** Letters and digits, like the Pulumi program's generated passwords: typed into a form, pasted into shells. */
+function generatedPassword(length: number): string {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  return Array.from({ length: 24 }, () => alphabet[randomInt(alphabet.length)]).join("");
+  return Array.from({ length }, () => alphabet[randomInt(alphabet.length)]).join("");
 }
 
-/** Adds a generated Grafana password to the environment file unless it holds one; returns whether it did. */
-function ensureGrafanaPassword(out: string): boolean {
+/**
+ * The value of each secret that render generates, from the environment file, where a generated one is added
+ * unless the file holds it; returns the values and the secrets it generated now. The Grafana password is
+ * always among them: render cannot decrypt a password the stack file holds as a Pulumi secret.
+ */
+function ensureGeneratedSecrets(
+  out: string,
+  sources: DeploymentPlan["secrets"],
+): { values: Partial<Record<SecretName, string>>; generated: SecretName[] } {
+  const lengths: Partial<Record<SecretName, number>> = { grafanaAdminPassword: 24 };
+  for (const [secret, source] of Object.entries(sources) as [SecretName, PlannedSecretSource][]) {
+    if (source.kind === "generated") lengths[secret] = source.length;
+  }
   const path = join(out, secretsEnvFile);
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const variable = composeSecretVariables.grafanaAdminPassword;
-  if (new RegExp(`^${variable}=.+$`, "m").test(existing)) return false;
-  const separator = existing === "" || existing.endsWith("\n") ? "" : "\n";
-  writeFileSync(path, `${existing}${separator}${variable}=${generatedPassword()}\n`, { mode: 0o600 });
-  chmodSync(path, 0o600);
-  return true;
+  let content = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const values: Partial<Record<SecretName, string>> = {};
+  const generated: SecretName[] = [];
+  for (const [secret, length] of Object.entries(lengths) as [SecretName, number][]) {
+    const variable = composeSecretVariables[secret];
+    const existing = new RegExp(`^${variable}=(.+)$`, "m").exec(content)?.[1];
+    if (existing !== undefined) {
+      values[secret] = existing;
+      continue;
+    }
+    const value = generatedPassword(length);
+    const separator = content === "" || content.endsWith("\n") ? "" : "\n";
+    content = `${content}${separator}${variable}=${value}\n`;
+    values[secret] = value;
+    generated.push(secret);
+  }
+  if (generated.length > 0) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path, content, { mode: 0o600 });
+    chmodSync(path, 0o600);
+  }
+  return { values, generated };
 }
 
 /** Renders a stack into `out`; throws SettingsError (nothing written) when its settings are invalid. */
@@ -80,10 +118,16 @@ function renderStack(options: RenderOptions): RenderResult {
     options.stack,
     { ruleTests: true },
   );
+  const userFiles = readUserFiles(plan, options.projectDir);
   const files: Record<string, string> = { ...rendered.files };
+  for (const copy of plan.services.flatMap((service) => service.copies ?? [])) {
+    const content = userFiles[copy.path];
+    if (content === undefined) throw new Error(`${copy.setting}: ${copy.path} was not read`);
+    files[copy.source] = content;
+  }
   // The load test's script files are mounted from here too, so the folder holds everything Compose mounts.
   for (const service of plan.services) for (const file of service.files) files[file.source] = file.content;
-  files[composeFile] = renderCompose({
+  const composeInputs = {
     plan,
     repositoryRoot: relative(resolve(options.out), repositoryRoot) || ".",
     secrets: {
@@ -92,19 +136,40 @@ function renderStack(options: RenderOptions): RenderResult {
       smtpPassword: settings.email.authPasswordFile
         ? { file: resolve(options.projectDir, settings.email.authPasswordFile) }
         : { environment: composeSecretVariables.smtpPassword },
+      hostExporterPassword: { file: `./${hostExporterPasswordFile}` },
     },
-  });
-  assertNoSecrets(files);
-  const removed = removeStale(options.out, Object.keys(files));
-  writeRenderedFiles(options.out, files);
-  writeFileSync(join(options.out, manifestFile), `${JSON.stringify(Object.keys(files), null, 2)}\n`);
-  const generated = ensureGrafanaPassword(options.out);
-  return {
-    written: Object.keys(files),
-    removed,
-    warnings,
-    generatedPassword: generated,
   };
+  files[composeFile] = renderCompose(composeInputs);
+  const { values, generated } = ensureGeneratedSecrets(options.out, plan.secrets);
+  const secretFiles: Record<string, string> = {};
+  if (values.hostExporterPassword !== undefined) {
+    secretFiles[hostExporterPasswordFile] = values.hostExporterPassword;
+  }
+  for (const machine of plan.machines) {
+    const folder = renderedPaths.machineExporters(machine.name);
+    files[folder.compose] = renderMachineCompose(composeInputs, machine.name, folder.dir);
+    for (const service of plan.services.filter((candidate) => candidate.machine === machine.name)) {
+      for (const { secret, derived } of service.secrets) {
+        const value = values[secret];
+        if (derived === undefined) continue;
+        if (value === undefined)
+          throw new Error(`${service.key} needs the secret ${secret}, which render has not`);
+        files[derived.source] = derived.render(value);
+      }
+    }
+  }
+  assertNoSecrets(files);
+  const removed = removeStale(options.out, [...Object.keys(files), ...Object.keys(secretFiles)]);
+  writeRenderedFiles(options.out, files);
+  writeRenderedFiles(options.out, secretFiles);
+  for (const secretFile of Object.keys(secretFiles)) chmodSync(dirname(join(options.out, secretFile)), 0o700);
+  // A machine's folder holds its exporter's private key, readable by the exporter's user (nobody) through the
+  // bind mount: the folder, not the file, keeps the machine's other users out.
+  for (const machine of plan.machines)
+    chmodSync(join(options.out, renderedPaths.machineExporters(machine.name).dir), 0o700);
+  const written = [...Object.keys(files), ...Object.keys(secretFiles)];
+  writeFileSync(join(options.out, manifestFile), `${JSON.stringify(written, null, 2)}\n`);
+  return { written, removed, warnings, generated };
 }
 
 /** A secret read from the stack file is the marker; finding it in a file means a renderer wrote a secret. */
@@ -163,13 +228,14 @@ function main(argv: readonly string[]): number {
     for (const path of result.written) console.log(`  wrote   ${join(options.out, path)}`);
     for (const path of result.removed)
       console.log(`  removed ${join(options.out, path)} (no longer rendered)`);
-    if (result.generatedPassword) {
+    if (result.generated.length > 0) {
       console.log(
-        `  wrote   ${join(options.out, secretsEnvFile)} (mode 600): a generated Grafana admin password for docker compose`,
+        `  wrote   ${join(options.out, secretsEnvFile)} (mode 600): generated ${result.generated.map((secret) => composeSecretVariables[secret]).join(", ")} for docker compose`,
       );
     }
     console.log(
       `Secrets are not written into any config file: pulumi up uploads them, and docker compose reads them from ${secretsEnvFile}` +
+        (result.written.includes(hostExporterPasswordFile) ? ` and ${hostExporterPasswordFile}` : "") +
         ` (set ${composeSecretVariables.smtpPassword} there or in the environment when email.authUsername is set).`,
     );
     return 0;

@@ -21,6 +21,8 @@ export interface RecordedResource {
   readonly options: pulumi.CustomResourceOptions;
   /** Names of the resources in `options.dependsOn`. */
   readonly dependsOn: readonly string[];
+  /** The provider the engine would use for it, as the engine receives it (`<urn>::<id>`); unset for the default. */
+  readonly provider?: string;
 }
 
 export interface StackRun {
@@ -128,7 +130,10 @@ export async function runStack(
   registered: string[] = [],
   program: (log: ProgramLog) => StackOutputs | Promise<StackOutputs> = createStack,
 ): Promise<StackRun> {
-  const inputsByName = new Map<string, { type: string; inputs: Record<string, unknown> }>();
+  const inputsByName = new Map<
+    string,
+    { type: string; inputs: Record<string, unknown>; provider: string | undefined }
+  >();
   const declared: {
     resource: pulumi.Resource;
     type: string;
@@ -145,9 +150,9 @@ export async function runStack(
   );
   await pulumi.runtime.setMocks(
     {
-      newResource: ({ type, name, inputs }) => {
+      newResource: ({ type, name, inputs, provider }) => {
         registered.push(`${type} ${name}`);
-        inputsByName.set(name, { type, inputs });
+        inputsByName.set(name, { type, inputs, provider: provider || undefined });
         return { id: `${name}-id`, state: mockState(type, name, inputs) };
       },
       call: () => ({}),
@@ -186,7 +191,39 @@ export async function runStack(
         parent === undefined || parent === stackResource ? `${mockProject}-${mockStack}` : nameOf.get(parent),
       options: opts,
       dependsOn: dependencyNames(opts.dependsOn, nameOf),
+      provider: inputsByName.get(name)?.provider,
     });
   }
   return { resources, outputs, warnings };
+}
+
+/** A container's upload, as the Docker provider takes it. */
+export interface Upload {
+  file: string;
+  content: unknown;
+  permissions?: string;
+  owner?: string;
+}
+
+export function byType(run: StackRun, type: string): RecordedResource[] {
+  return [...run.resources.values()].filter((resource) => resource.type === type);
+}
+
+export function resource(run: StackRun, name: string): RecordedResource {
+  const found = run.resources.get(name);
+  if (!found) throw new Error(`no resource named ${name}; have ${[...run.resources.keys()].join(", ")}`);
+  return found;
+}
+
+/**
+ * A container's uploads, secrets revealed: the mocks mark the whole list secret when one file in it is (Pulumi
+ * lifts secretness out of lists and maps when it deserializes inputs).
+ */
+export function uploadsOf(container: RecordedResource): Upload[] {
+  return (revealSecrets(container.inputs.uploads) as Upload[] | undefined) ?? [];
+}
+
+/** Upload contents by container path, secrets revealed. */
+export function uploadedFiles(container: RecordedResource): Record<string, string> {
+  return Object.fromEntries(uploadsOf(container).map((upload) => [upload.file, String(upload.content)]));
 }

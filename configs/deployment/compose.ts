@@ -5,6 +5,7 @@
  * nothing; what Compose needs written its own way is said where it is done.
  */
 import { createHash } from "node:crypto";
+import { posix } from "node:path";
 import { generatedYaml } from "../yaml";
 import { goDuration } from "./go-duration";
 import {
@@ -33,6 +34,7 @@ export interface ComposeInputs {
 const composeSecretNames: Readonly<Record<SecretName, string>> = {
   grafanaAdminPassword: "grafana_admin_password",
   smtpPassword: "smtp_password",
+  hostExporterPassword: "host_exporter_password",
 };
 
 /**
@@ -51,9 +53,11 @@ function literals(texts: readonly string[]): string[] {
   return texts.map(literal);
 }
 
+/** A copied file's content is not the plan's to know: its path stands for it, so a new path recreates. */
 function filesDigest(service: ServicePlan): string {
   const digest = createHash("sha256");
   for (const file of service.files) digest.update(`${file.target}\0${file.content}\0`);
+  for (const copy of service.copies ?? []) digest.update(`${copy.target}\0${copy.path}\0`);
   return digest.digest("hex").slice(0, 16);
 }
 
@@ -64,12 +68,26 @@ function filesDigest(service: ServicePlan): string {
  */
 export function composeRootIsReadOnly(service: ServicePlan, inputs: Pick<ComposeInputs, "secrets">): boolean {
   return (
-    service.readOnlyRootFilesystem && service.secrets.every(({ secret }) => "file" in inputs.secrets[secret])
+    service.readOnlyRootFilesystem &&
+    service.secrets.every(({ secret, derived }) => derived !== undefined || "file" in inputs.secrets[secret])
   );
 }
 
-function composeService(service: ServicePlan, inputs: ComposeInputs): Record<string, unknown> {
+/**
+ * `folder` is where the Compose file is written, relative to the rendered folder: the stack's own file is at
+ * its root, a machine's exporters' in a folder of their own, which holds everything that file mounts.
+ */
+function composeService(service: ServicePlan, inputs: ComposeInputs, folder = "."): Record<string, unknown> {
   const { plan } = inputs;
+  const bind = (source: string, target: string) => ({
+    type: "bind",
+    source: `./${posix.relative(folder, source)}`,
+    target,
+    read_only: true,
+  });
+  // A secret made into a file (the exporters' web config) is mounted as the file render wrote.
+  const derived = service.secrets.flatMap(({ target, derived }) => (derived ? [{ target, derived }] : []));
+  const secrets = service.secrets.filter((secret) => secret.derived === undefined);
   const image =
     service.image.kind === "pinned"
       ? { image: service.image.ref }
@@ -83,12 +101,9 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
         };
   const check = service.healthcheck;
   const mounts = [
-    ...service.files.map((file) => ({
-      type: "bind",
-      source: `./${file.source}`,
-      target: file.target,
-      read_only: true,
-    })),
+    ...service.files.map((file) => bind(file.source, file.target)),
+    ...(service.copies ?? []).map((copy) => bind(copy.source, copy.target)),
+    ...derived.map(({ target, derived }) => bind(derived.source, target)),
     ...service.volumes.map(({ volume, target }) => ({ type: "volume", source: volume, target })),
     ...service.hostMounts.map(({ source, target, readOnly }) => ({
       type: "bind",
@@ -125,16 +140,19 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
           })),
         }
       : {}),
-    networks: { stack: service.aliases.length > 0 ? { aliases: [...service.aliases] } : {} },
+    // A machine's exporters stay on its default network, where their ports are published.
+    ...(service.machine === undefined
+      ? { networks: { stack: service.aliases.length > 0 ? { aliases: [...service.aliases] } : {} } }
+      : {}),
     ...(service.extraHosts ? { extra_hosts: service.extraHosts.map(({ host, ip }) => `${host}:${ip}`) } : {}),
     ...(mounts.length > 0 ? { volumes: mounts } : {}),
     ...(composeRootIsReadOnly(service, inputs) ? { read_only: true } : {}),
     ...(service.tmpfs.length > 0
       ? { tmpfs: service.tmpfs.map((tmpfs) => `${tmpfs.target}:${tmpfsOptions(tmpfs)}`) }
       : {}),
-    ...(service.secrets.length > 0
+    ...(secrets.length > 0
       ? {
-          secrets: service.secrets.map(({ target, secret }) => ({
+          secrets: secrets.map(({ target, secret }) => ({
             source: composeSecretNames[secret],
             target,
           })),
@@ -162,7 +180,10 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
           ),
         }
       : {}),
-    ...(service.files.length > 0 ? { labels: { [filesDigestLabel]: filesDigest(service) } } : {}),
+    // Not for a derived secret: the exporter toolkit reads its web config again on every request.
+    ...(service.files.length > 0 || (service.copies ?? []).length > 0
+      ? { labels: { [filesDigestLabel]: filesDigest(service) } }
+      : {}),
     restart: service.lifecycle === "service" ? "unless-stopped" : "no",
     stop_grace_period: goDuration(containerBaseline.stopGraceSeconds * 1000),
     mem_limit: `${service.memoryMb}m`,
@@ -175,18 +196,17 @@ function composeService(service: ServicePlan, inputs: ComposeInputs): Record<str
   };
 }
 
-/** The Compose file's text. */
+/** The Compose file's text: the services of the stack's own Docker host. */
 export function renderCompose(inputs: ComposeInputs): string {
   const { plan } = inputs;
+  const services = plan.services.filter((service) => service.machine === undefined);
   const usedSecrets = [
-    ...new Set(plan.services.flatMap((service) => service.secrets.map(({ secret }) => secret))),
+    ...new Set(services.flatMap((service) => service.secrets.map(({ secret }) => secret))),
   ];
   return generatedYaml({
     // The project name: `docker compose` finds the stack by it from any folder with this file.
     name: plan.prefix,
-    services: Object.fromEntries(
-      plan.services.map((service) => [service.key, composeService(service, inputs)]),
-    ),
+    services: Object.fromEntries(services.map((service) => [service.key, composeService(service, inputs)])),
     networks: { stack: { name: plan.network, driver: "bridge" } },
     volumes: Object.fromEntries(Object.entries(plan.volumes).map(([key, name]) => [key, { name }])),
     ...(usedSecrets.length > 0
@@ -196,5 +216,24 @@ export function renderCompose(inputs: ComposeInputs): string {
           ),
         }
       : {}),
+  });
+}
+
+/**
+ * The Compose file of a machine of `hosts[].docker`, for running its exporters there by hand instead of
+ * through `pulumi up`: the same containers, in the folder of the files it mounts (its TLS files and the web
+ * config render made from the password), to be copied to the machine as a whole.
+ */
+export function renderMachineCompose(inputs: ComposeInputs, machine: string, folder: string): string {
+  const services = inputs.plan.services.filter((service) => service.machine === machine);
+  if (services.length === 0) throw new Error(`the plan runs nothing on the machine ${machine}`);
+  return generatedYaml({
+    name: `${inputs.plan.prefix}-exporters`,
+    services: Object.fromEntries(
+      services.map((service) => [
+        service.key.slice(machine.length + 1),
+        composeService(service, inputs, folder),
+      ]),
+    ),
   });
 }

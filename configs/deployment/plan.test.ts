@@ -16,6 +16,7 @@ function planFor(input: SettingsInput = {}) {
 const composeSecrets = {
   grafanaAdminPassword: { environment: "WATCHTOWER_GRAFANA_ADMIN_PASSWORD" },
   smtpPassword: { environment: "WATCHTOWER_SMTP_PASSWORD" },
+  hostExporterPassword: { environment: "WATCHTOWER_HOST_EXPORTER_PASSWORD" },
 } as const;
 
 describe("Go durations, as the Docker provider reads healthchecks back", () => {

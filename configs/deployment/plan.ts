@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { probePaths } from "../../service/metrics-contract";
 import { smtpPasswordFile } from "../alertmanager/config";
+import { exporterPasswordHash, renderExporterWebConfig } from "../exporters/web-config";
 import { grafanaDashboardsDir } from "../grafana/provider";
 import { k6RunCommand, loadtestScriptPath } from "../loadtest/plan";
 import { jobs } from "../names";
@@ -33,11 +34,12 @@ import {
   nodeImage,
   prometheus,
 } from "../runtime/versions";
+import { type DockerWatchedHost, dockerHosts } from "../settings/hosts";
 import type { Settings } from "../settings/schema";
 import type { UserService } from "../settings/targets";
 
 /** The secrets a service may be handed as a file; the plan names them, the renderings supply their content. */
-export type SecretName = "grafanaAdminPassword" | "smtpPassword";
+export type SecretName = "grafanaAdminPassword" | "smtpPassword" | "hostExporterPassword";
 
 /** A config file: where the process reads it, and where it sits in the rendered folder. */
 export interface PlannedFile {
@@ -56,6 +58,25 @@ export interface PlannedFile {
 export interface PlannedSecret {
   readonly target: string;
   readonly secret: SecretName;
+  /**
+   * Set when the file is made from the secret rather than being it: its content is `render(secret)`, and
+   * `source` is where `npm run render` writes it. The exporters' web config holds a hash of the password.
+   */
+  readonly derived?: { readonly source: string; readonly render: (secret: string) => string };
+}
+
+/**
+ * A file of the user's that a service is handed as it is (TLS material named by the settings): the plan names
+ * it, and each rendering reads it where it runs. `secret` marks a private key: a Pulumi secret in the state.
+ */
+export interface PlannedCopy {
+  readonly target: string;
+  /** Where `npm run render` copies it, relative to the rendered folder. */
+  readonly source: string;
+  /** The file, relative to the project directory, and the setting that names it. */
+  readonly path: string;
+  readonly setting: string;
+  readonly secret: boolean;
 }
 
 /** Mode of every file handed to a container: readable by the service's user, writable by nobody. */
@@ -128,6 +149,11 @@ export function tmpfsOptions(tmpfs: PlannedTmpfs): string {
 export interface ServicePlan {
   /** Compose service name, and the suffix of the Docker container name. */
   readonly key: string;
+  /**
+   * The `hosts` entry whose Docker engine runs the service, on that machine's default network with its ports
+   * published there; unset for the stack's own Docker host and private network.
+   */
+  readonly machine?: string;
   /** One of the stack's own services, or a service of the user's (`services` in the settings). */
   readonly origin: "stack" | "user";
   /**
@@ -152,6 +178,8 @@ export interface ServicePlan {
   readonly ports: readonly PlannedPort[];
   readonly files: readonly PlannedFile[];
   readonly secrets: readonly PlannedSecret[];
+  /** Files of the user's, handed over as they are. */
+  readonly copies?: readonly PlannedCopy[];
   readonly volumes: readonly PlannedVolume[];
   /** Directories of the Docker host, read-only: only a host exporter has any. */
   readonly hostMounts: readonly PlannedHostMount[];
@@ -227,6 +255,15 @@ export type PlannedDeliveryCheck =
     }
   | { readonly enabled: false; readonly reason: string };
 
+/** Another machine's Docker engine, which runs the services planned for it (`hosts[].docker`). */
+export interface PlannedMachine {
+  readonly name: string;
+  /** As DOCKER_HOST names it: ssh:// or tcp://. */
+  readonly engine: string;
+  /** The client TLS files of a tcp:// engine, each with the setting that names it. */
+  readonly tls?: Readonly<Record<"ca" | "cert" | "key", { readonly path: string; readonly setting: string }>>;
+}
+
 export interface DeploymentPlan {
   /** `<project>-<stack>`: prefix of every Docker object, unique per stack on one Docker host. */
   readonly prefix: string;
@@ -235,6 +272,8 @@ export interface DeploymentPlan {
   readonly volumes: Readonly<Record<string, string>>;
   readonly keepVolumesOnDestroy: boolean;
   readonly services: readonly ServicePlan[];
+  /** The other machines that run services of the plan. */
+  readonly machines: readonly PlannedMachine[];
   /** Where the content of each secret a service names comes from. */
   readonly secrets: Readonly<Partial<Record<SecretName, PlannedSecretSource>>>;
   readonly access: PlannedAccess;
@@ -329,6 +368,10 @@ export const containerPaths = {
   loadtestDir: "/home/k6/watchtower",
   /** Where the official blackbox exporter image keeps its modules. */
   blackboxConfig: "/etc/blackbox_exporter/config.yml",
+  /** node exporter's web config and TLS files on a machine of `hosts[].docker`. */
+  nodeExporterWebConfig: "/etc/node_exporter/web-config.yml",
+  nodeExporterTlsCert: "/etc/node_exporter/tls/cert.pem",
+  nodeExporterTlsKey: "/etc/node_exporter/tls/key.pem",
 } as const;
 
 /**
@@ -337,7 +380,12 @@ export const containerPaths = {
  * config in the rendered layout.
  */
 export function prometheusRulesTarget(rulesFile: string = renderedPaths.alertRules): string {
-  const relative = path.posix.relative(path.posix.dirname(renderedPaths.prometheusConfig(0)), rulesFile);
+  return prometheusFileTarget(rulesFile);
+}
+
+/** Where a file beside the Prometheus configs in the rendered layout sits in a Prometheus container. */
+function prometheusFileTarget(relativePath: string): string {
+  const relative = path.posix.relative(path.posix.dirname(renderedPaths.prometheusConfig(0)), relativePath);
   return path.posix.join(path.posix.dirname(containerPaths.prometheusConfig), relative);
 }
 
@@ -536,6 +584,23 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
   const prober =
     settings.probes.length > 0 ? blackboxExporterService(endpoints.blackboxExporter, files, name) : undefined;
 
+  const watchedByDocker = dockerHosts(settings.hosts);
+  const settingPath = (host: DockerWatchedHost) => `hosts[${settings.hosts.indexOf(host)}]`;
+  const machineServices = watchedByDocker.flatMap((host) =>
+    exportersOnMachine(host, settingPath(host), endpoints, name),
+  );
+  const hostExporterPassword: PlannedSecret[] =
+    watchedByDocker.length > 0
+      ? [{ target: prometheusFileTarget(renderedPaths.hostExporterPassword), secret: "hostExporterPassword" }]
+      : [];
+  const hostExporterCas: PlannedCopy[] = watchedByDocker.map((host) => ({
+    target: prometheusFileTarget(renderedPaths.hostExporterCa(host.name)),
+    source: renderedPaths.hostExporterCa(host.name),
+    path: host.docker.exporterTls.caFile,
+    setting: `${settingPath(host)}.docker.exporterTls.caFile`,
+    secret: false,
+  }));
+
   const alertmanagerPort = port(endpoints.alertmanager);
   const alertmanagerService: ServicePlan = {
     key: dockerAliases.alertmanager,
@@ -608,7 +673,8 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
         file(files, renderedPaths.alertRules, prometheusRulesTarget()),
         file(files, renderedPaths.sloRules, prometheusRulesTarget(renderedPaths.sloRules)),
       ],
-      secrets: [],
+      secrets: hostExporterPassword,
+      copies: hostExporterCas,
       volumes: [volume(`${key}-data`, containerPaths.prometheusData)],
       hostMounts: [],
       // Targets on the Docker host are written host.docker.internal:<port>, which Linux engines only resolve
@@ -712,6 +778,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     alertmanagerService,
     ...replicas,
     grafana,
+    ...machineServices,
   ];
   const remoteWrite = endpoints.prometheus[0];
   if (settings.loadtest.enabled && remoteWrite !== undefined) {
@@ -726,6 +793,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     volumes,
     keepVolumesOnDestroy: settings.data.keepOnDestroy,
     services,
+    machines: watchedByDocker.map((host) => plannedMachine(host, settingPath(host))),
     secrets: plannedSecrets(settings),
     access: {
       appUrl: app ? publishedUrl(settings, settings.ports.app) : "the demo app is off: app.enabled is false",
@@ -769,6 +837,9 @@ function plannedSecrets(settings: Settings): DeploymentPlan["secrets"] {
       adminPassword === undefined
         ? { kind: "generated", length: 24 }
         : { kind: "setting", setting: "grafana.adminPassword", content: () => adminPassword },
+    ...(dockerHosts(settings.hosts).length > 0
+      ? { hostExporterPassword: { kind: "generated", length: 32 } as const }
+      : {}),
     ...(authPassword !== undefined
       ? {
           smtpPassword: {
@@ -889,6 +960,104 @@ function nodeExporterService(endpoint: HostPort, name: (what: string) => string)
   };
 }
 
+/** A machine of `hosts[].docker`, with the settings that name its engine's client TLS files. */
+function plannedMachine(host: DockerWatchedHost, settingPath: string): PlannedMachine {
+  const { engine, tls } = host.docker;
+  const setting = (key: string) => `${settingPath}.docker.tls.${key}`;
+  return {
+    name: host.name,
+    engine,
+    ...(tls
+      ? {
+          tls: {
+            ca: { path: tls.caFile, setting: setting("caFile") },
+            cert: { path: tls.certFile, setting: setting("certFile") },
+            key: { path: tls.keyFile, setting: setting("keyFile") },
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * The exporters the stack runs on a machine of `hosts[].docker`, through its engine: node exporter as on the
+ * stack's own host, but published on every interface of the machine (the replicas scrape it across the
+ * network) behind TLS and basic auth, and cAdvisor when asked, published only on the private address the
+ * settings give, since it has no authentication of its own.
+ *
+ * No healthcheck for node exporter: every path of it, `/` included, asks for the password, which a
+ * healthcheck inside the container would have to hold. The replicas' HostExporterDown watches it instead,
+ * through the same TLS and password as every scrape.
+ */
+function exportersOnMachine(
+  host: DockerWatchedHost,
+  settingPath: string,
+  endpoints: Endpoints,
+  name: (what: string) => string,
+): ServicePlan[] {
+  const { docker } = host;
+  const paths = renderedPaths.machineExporters(host.name);
+  const index = (key: string) => `${host.name}-${key}`;
+  const local = nodeExporterService(endpoints.nodeExporter, name);
+  const tlsFiles = {
+    certFile: containerPaths.nodeExporterTlsCert,
+    keyFile: containerPaths.nodeExporterTlsKey,
+  };
+  const nodeExporterOnMachine: ServicePlan = {
+    ...local,
+    key: index(dockerAliases.nodeExporter),
+    machine: host.name,
+    aliases: [],
+    command: [...(local.command ?? []), `--web.config.file=${containerPaths.nodeExporterWebConfig}`],
+    ports: [{ container: port(endpoints.nodeExporter), host: docker.nodeExporterPort, hostIp: "0.0.0.0" }],
+    copies: [
+      {
+        target: tlsFiles.certFile,
+        source: paths.tlsCert,
+        path: docker.exporterTls.certFile,
+        setting: `${settingPath}.docker.exporterTls.certFile`,
+        secret: false,
+      },
+      {
+        target: tlsFiles.keyFile,
+        source: paths.tlsKey,
+        path: docker.exporterTls.keyFile,
+        setting: `${settingPath}.docker.exporterTls.keyFile`,
+        secret: true,
+      },
+    ],
+    secrets: [
+      {
+        target: containerPaths.nodeExporterWebConfig,
+        secret: "hostExporterPassword",
+        derived: {
+          source: paths.webConfig,
+          render: (password) => renderExporterWebConfig(tlsFiles, exporterPasswordHash(host.name, password)),
+        },
+      },
+    ],
+    healthcheck: undefined,
+  };
+  if (docker.cadvisor === undefined) return [nodeExporterOnMachine];
+  const cadvisor = cadvisorService(endpoints.cadvisor, name);
+  return [
+    nodeExporterOnMachine,
+    {
+      ...cadvisor,
+      key: index(dockerAliases.cadvisor),
+      machine: host.name,
+      aliases: [],
+      ports: [
+        {
+          container: port(endpoints.cadvisor),
+          host: docker.cadvisor.port,
+          hostIp: docker.cadvisor.bindAddress,
+        },
+      ],
+    },
+  ];
+}
+
 /**
  * The blackbox exporter that runs `probes`, while there are any: its modules (configs/blackbox/config.ts) where
  * the official image keeps them, and the replicas' `probe` job asks it for each probe. The one container of the
@@ -990,7 +1159,10 @@ function loadtestService(
     hostMounts: [],
     // loadtest.target may be a target on the Docker host, written host.docker.internal:<port>.
     extraHosts: [dockerHostGateway],
-    after: before.map((service) => service.key).filter((key) => key !== dockerAliases.grafana),
+    // Not after another machine's exporters: the load test does not reach them, and that engine is not this one.
+    after: before
+      .filter((service) => service.machine === undefined && service.key !== dockerAliases.grafana)
+      .map((service) => service.key),
     // Under a tenth of this with the default maxVUs (docs/performance.md, "What the stack costs its host"); each VU has
     // a JavaScript runtime of its own, and loadtest.maxVUs allows 1000.
     memoryMb: 512,

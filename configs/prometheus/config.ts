@@ -7,11 +7,25 @@
 
 import { posix } from "node:path";
 import { probeModule } from "../blackbox/config";
-import { hostLabel, jobs, probeLabel, type RuleGroup, replicaLabel, replicaName } from "../names";
+import {
+  hostExporterUser,
+  hostLabel,
+  jobs,
+  probeLabel,
+  type RuleGroup,
+  replicaLabel,
+  replicaName,
+} from "../names";
 import { cadvisorLabels, cadvisorMetrics } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
-import { type WatchedHost, watchesContainers, watchesHosts } from "../settings/hosts";
+import {
+  dockerHosts,
+  machineExporters,
+  type WatchedHost,
+  watchesContainers,
+  watchesHosts,
+} from "../settings/hosts";
 import { serviceAddress } from "../settings/monitored-jobs";
 import { probeScrape, probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
@@ -52,7 +66,7 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
       ...(settings.app.enabled ? [staticJob(jobs.app, [endpoints.app])] : []),
       staticJob(jobs.prometheus, endpoints.prometheus),
       staticJob(jobs.alertmanager, [endpoints.alertmanager]),
-      ...(watchesHosts(settings) ? [nodeJob(settings, endpoints)] : []),
+      ...(watchesHosts(settings) ? nodeJobs(settings, endpoints) : []),
       ...(watchesContainers(settings) ? [cadvisorJob(settings, endpoints)] : []),
       ...(settings.probes.length > 0 ? [probeJob(settings, endpoints)] : []),
       ...settings.targets.map((target) => ({
@@ -119,16 +133,35 @@ function machineTargets(
   return machines.map((machine) => ({ targets: [machine.address], labels: { [hostLabel]: machine.name } }));
 }
 
-/** node exporter on every watched machine. */
-function nodeJob(settings: Settings, endpoints: Endpoints) {
-  return {
-    job_name: jobs.node,
-    static_configs: machineTargets(
-      settings,
-      settings.host.enabled ? endpoints.nodeExporter : undefined,
-      (host) => host.address.nodeExporter,
-    ),
-  };
+/** A path of the rendered layout as the replicas' config names it: relative to the config file. */
+function relativeToConfig(relativePath: string): string {
+  return posix.relative(posix.dirname(renderedPaths.prometheusConfig(0)), relativePath);
+}
+
+/**
+ * node exporter on every watched machine: those scraped as they are in one job, and each machine whose
+ * exporter the stack runs (`hosts[].docker`) in a job of its own, for its own CA, over TLS with the replicas'
+ * password. Their series all carry job="node": `job_name` only names the scrape pool, and a name with "@"
+ * cannot be a job of the settings.
+ */
+function nodeJobs(settings: Settings, endpoints: Endpoints) {
+  const plain = machineTargets(
+    settings,
+    settings.host.enabled ? endpoints.nodeExporter : undefined,
+    (host) => (host.docker === undefined ? machineExporters(host).nodeExporter : undefined),
+  );
+  const protectedJobs = dockerHosts(settings.hosts).map((host) => ({
+    job_name: `${jobs.node}@${host.name}`,
+    scheme: "https",
+    basic_auth: {
+      username: hostExporterUser,
+      password_file: relativeToConfig(renderedPaths.hostExporterPassword),
+    },
+    tls_config: { ca_file: relativeToConfig(renderedPaths.hostExporterCa(host.name)) },
+    static_configs: [{ targets: [machineExporters(host).nodeExporter], labels: { [hostLabel]: host.name } }],
+    relabel_configs: [{ target_label: "job", replacement: jobs.node }],
+  }));
+  return [...(plain.length > 0 ? [{ job_name: jobs.node, static_configs: plain }] : []), ...protectedJobs];
 }
 
 /**
@@ -143,7 +176,7 @@ function cadvisorJob(settings: Settings, endpoints: Endpoints) {
     static_configs: machineTargets(
       settings,
       settings.host.enabled && settings.host.containers ? endpoints.cadvisor : undefined,
-      (host) => host.address.cadvisor,
+      (host) => machineExporters(host).cadvisor,
     ),
     metric_relabel_configs: [
       { source_labels: ["__name__"], regex: Object.values(cadvisorMetrics).join("|"), action: "keep" },

@@ -25,6 +25,21 @@ export const renderedPaths = {
   grafanaDashboard: (uid: string) => `grafana/dashboards/${uid}.json`,
   /** The blackbox exporter's modules, one per probe; rendered only while `probes` is not empty. */
   blackboxConfig: "blackbox/blackbox.yml",
+  /**
+   * The CA that a `hosts` entry's protected exporters are verified with: the file `docker.exporterTls.caFile`
+   * names, copied beside the Prometheus configs (not rendered).
+   */
+  hostExporterCa: (host: string) => `prometheus/hosts/${host}/ca.pem`,
+  /** The replicas' password for the protected exporters of `hosts`: a secret, never written by render. */
+  hostExporterPassword: "prometheus/secrets/host_exporter_password",
+  /** What `npm run render` writes for a machine of `hosts[].docker`, to run its exporters there with Compose. */
+  machineExporters: (host: string) => ({
+    dir: `exporters/${host}`,
+    compose: `exporters/${host}/compose.yaml`,
+    webConfig: `exporters/${host}/web-config.yml`,
+    tlsCert: `exporters/${host}/tls/cert.pem`,
+    tlsKey: `exporters/${host}/tls/key.pem`,
+  }),
   /** Rendered only while `loadtest.enabled`. */
   loadtestOptions: "loadtest/options.json",
 } as const;

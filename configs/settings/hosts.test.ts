@@ -32,8 +32,8 @@ describe("hosts settings", () => {
     expect(settingsProblems({ hosts: [{ name: "db-1", address: {} }] })[0]).to.match(
       /^hosts\[0\]\.address\.nodeExporter: is required/,
     );
-    expect(settingsProblems({ hosts: [{ ...db, docker: "ssh://db-1" }] })[0]).to.match(
-      /^hosts\[0\]\.docker: unknown setting/,
+    expect(settingsProblems({ hosts: [{ ...db, exporters: "ssh://db-1" }] })[0]).to.match(
+      /^hosts\[0\]\.exporters: unknown setting/,
     );
   });
 

@@ -48,6 +48,7 @@ import { MailpitClient } from "./mailpit";
 const renderedComposeSecrets = {
   grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
   smtpPassword: { environment: composeSecretVariables.smtpPassword },
+  hostExporterPassword: { environment: composeSecretVariables.hostExporterPassword },
 } as const;
 
 /** The name the stack gives its Docker host, as the `host` label of node exporter's series. */
