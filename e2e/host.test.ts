@@ -11,8 +11,6 @@
 
 import { randomBytes } from "node:crypto";
 import { readFileSync, statfsSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
@@ -25,6 +23,7 @@ import type { SettingsInput } from "../configs/settings/schema";
 import { requireBinaries } from "../test-support/binaries";
 import { makeCertificate } from "../test-support/certificates";
 import { makeTempDir } from "../test-support/cleanup";
+import { requestStatus } from "../test-support/http";
 import { freePort, loopback } from "../test-support/ports";
 import { ManagedProcess, stopGraceMs } from "../test-support/processes";
 import { firingEmailBudgetMs, formatMeasurement, marginMs, mochaTimeoutMs } from "./budgets";
@@ -69,30 +68,6 @@ function settingsWith(minFreeRatio: number, other: OtherMachine): SettingsInput 
     ],
     alerts: { ...e2eSettings.alerts, hostDiskFillingUp: { minFreeRatio, for: "2s" } },
   };
-}
-
-/** What a scrape of the other machine's exporter gets: its status, or the error that ended it. */
-async function scrapeStatus(
-  url: string,
-  options: { ca?: string; password?: string },
-): Promise<number | string> {
-  return new Promise((resolve) => {
-    const request = (url.startsWith("https:") ? httpsRequest : httpRequest)(
-      url,
-      {
-        ...(options.ca ? { ca: options.ca } : {}),
-        ...(options.password ? { auth: `${hostExporterUser}:${options.password}` } : {}),
-        timeout: 5000,
-      },
-      (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
-      },
-    );
-    request.on("timeout", () => request.destroy(new Error("timed out")));
-    request.on("error", (error) => resolve(error.message));
-    request.end();
-  });
 }
 
 describe("end to end: node exporter on this machine, and HostDiskFillingUp on its root filesystem", () => {
@@ -199,11 +174,15 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
     const { port, tls } = otherMachine();
     const ca = readFileSync(tls.cert, "utf8");
     const metrics = `https://${loopback}:${port}/metrics`;
-    expect(await scrapeStatus(metrics, { ca, password })).to.equal(200);
-    expect(await scrapeStatus(metrics, { ca })).to.equal(401);
-    expect(await scrapeStatus(metrics, { ca, password: `${password}x` })).to.equal(401);
-    expect(await scrapeStatus(metrics, { password })).to.match(/self[- ]signed certificate/);
-    expect(await scrapeStatus(`http://${loopback}:${port}/metrics`, { password })).to.equal(400);
+    expect(await requestStatus(metrics, { ca, auth: `${hostExporterUser}:${password}` })).to.equal(200);
+    expect(await requestStatus(metrics, { ca })).to.equal(401);
+    expect(await requestStatus(metrics, { ca, auth: `${hostExporterUser}:${password}x` })).to.equal(401);
+    expect(await requestStatus(metrics, { auth: `${hostExporterUser}:${password}` })).to.match(
+      /self[- ]signed certificate/,
+    );
+    expect(
+      await requestStatus(`http://${loopback}:${port}/metrics`, { auth: `${hostExporterUser}:${password}` }),
+    ).to.equal(400);
   });
 
   it("2. a threshold 1 point under the root filesystem's free share: HostDiskFillingUp does not fire", async function () {

@@ -9,10 +9,11 @@ import { randomInt } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
-import { renderCompose, renderMachineCompose } from "../configs/deployment/compose";
+import { type ComposeSecretSource, renderCompose, renderMachineCompose } from "../configs/deployment/compose";
 import type { DeploymentPlan, PlannedSecretSource, SecretName } from "../configs/deployment/plan";
 import { type RenderedFiles, renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
 import { SettingsError } from "../configs/settings/load";
+import type { Settings } from "../configs/settings/schema";
 import { projectName, readStackConfig, StackFileError, secretMarker } from "../configs/settings/stack-file";
 import { repositoryRoot } from "../infra/repository";
 import { stackInputs } from "../infra/stack-inputs";
@@ -65,6 +66,21 @@ export const composeSecretVariables = {
  * Written from the environment file on every render.
  */
 export const hostExporterPasswordFile = renderedPaths.hostExporterPassword;
+
+/** Where the rendered compose.yaml has Compose read each secret. */
+export function composeSecretSources(
+  settings: Settings,
+  projectDir: string,
+): Readonly<Record<SecretName, ComposeSecretSource>> {
+  return {
+    grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
+    // Compose bind-mounts a file secret with the file's own permissions: Alertmanager's user must read it.
+    smtpPassword: settings.email.authPasswordFile
+      ? { file: resolve(projectDir, settings.email.authPasswordFile) }
+      : { environment: composeSecretVariables.smtpPassword },
+    hostExporterPassword: { file: `./${hostExporterPasswordFile}` },
+  };
+}
 
 /** Letters and digits, like the Pulumi program's generated passwords: typed into a form, pasted into shells. */
 function generatedPassword(length: number): string {
@@ -130,14 +146,7 @@ function renderStack(options: RenderOptions): RenderResult {
   const composeInputs = {
     plan,
     repositoryRoot: relative(resolve(options.out), repositoryRoot) || ".",
-    secrets: {
-      grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
-      // Compose bind-mounts a file secret with the file's own permissions: Alertmanager's user must read it.
-      smtpPassword: settings.email.authPasswordFile
-        ? { file: resolve(options.projectDir, settings.email.authPasswordFile) }
-        : { environment: composeSecretVariables.smtpPassword },
-      hostExporterPassword: { file: `./${hostExporterPasswordFile}` },
-    },
+    secrets: composeSecretSources(settings, options.projectDir),
   };
   files[composeFile] = renderCompose(composeInputs);
   const { values, generated } = ensureGeneratedSecrets(options.out, plan.secrets);

@@ -4,10 +4,14 @@ import { join } from "node:path";
 import { loopback } from "./ports";
 
 /**
- * A key and a self-signed certificate for 127.0.0.1 that expires in `days` days, written into `dir`. Being
- * self-signed, the certificate is also the CA that verifies it.
+ * A key and a self-signed certificate that expires in `days` days, written into `dir`, for 127.0.0.1 and any
+ * other `names` (`DNS:host.docker.internal`). Being self-signed, the certificate is also the CA that verifies it.
  */
-export function makeCertificate(dir: string, days: number): { key: string; cert: string } {
+export function makeCertificate(
+  dir: string,
+  days: number,
+  names: readonly string[] = [],
+): { key: string; cert: string } {
   const key = join(dir, "key.pem");
   const cert = join(dir, "cert.pem");
   execFileSync(
@@ -29,7 +33,7 @@ export function makeCertificate(dir: string, days: number): { key: string; cert:
       "-subj",
       `/CN=${loopback}`,
       "-addext",
-      `subjectAltName=IP:${loopback}`,
+      `subjectAltName=${[`IP:${loopback}`, ...names].join(",")}`,
     ],
     { stdio: "pipe" },
   );

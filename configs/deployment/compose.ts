@@ -219,6 +219,11 @@ export function renderCompose(inputs: ComposeInputs): string {
   });
 }
 
+/** The Compose project of a machine's exporters: apart from the stack's, which may share its engine. */
+export function machineComposeProject(prefix: string): string {
+  return `${prefix}-exporters`;
+}
+
 /**
  * The Compose file of a machine of `hosts[].docker`, for running its exporters there by hand instead of
  * through `pulumi up`: the same containers, in the folder of the files it mounts (its TLS files and the web
@@ -228,7 +233,7 @@ export function renderMachineCompose(inputs: ComposeInputs, machine: string, fol
   const services = inputs.plan.services.filter((service) => service.machine === machine);
   if (services.length === 0) throw new Error(`the plan runs nothing on the machine ${machine}`);
   return generatedYaml({
-    name: `${inputs.plan.prefix}-exporters`,
+    name: machineComposeProject(inputs.plan.prefix),
     services: Object.fromEntries(
       services.map((service) => [
         service.key.slice(machine.length + 1),

@@ -997,7 +997,8 @@ function exportersOnMachine(
 ): ServicePlan[] {
   const { docker } = host;
   const paths = renderedPaths.machineExporters(host.name);
-  const index = (key: string) => `${host.name}-${key}`;
+  // Named for the machine too: unique even where one engine runs the stack and a machine's exporters.
+  const onMachine = (key: string) => `${host.name}-${key}`;
   const local = nodeExporterService(endpoints.nodeExporter, name);
   const tlsFiles = {
     certFile: containerPaths.nodeExporterTlsCert,
@@ -1005,8 +1006,9 @@ function exportersOnMachine(
   };
   const nodeExporterOnMachine: ServicePlan = {
     ...local,
-    key: index(dockerAliases.nodeExporter),
+    key: onMachine(dockerAliases.nodeExporter),
     machine: host.name,
+    containerName: name(onMachine(dockerAliases.nodeExporter)),
     aliases: [],
     command: [...(local.command ?? []), `--web.config.file=${containerPaths.nodeExporterWebConfig}`],
     ports: [{ container: port(endpoints.nodeExporter), host: docker.nodeExporterPort, hostIp: "0.0.0.0" }],
@@ -1044,8 +1046,9 @@ function exportersOnMachine(
     nodeExporterOnMachine,
     {
       ...cadvisor,
-      key: index(dockerAliases.cadvisor),
+      key: onMachine(dockerAliases.cadvisor),
       machine: host.name,
+      containerName: name(onMachine(dockerAliases.cadvisor)),
       aliases: [],
       ports: [
         {

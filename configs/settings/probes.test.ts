@@ -73,8 +73,16 @@ describe("probes settings", () => {
       /^probes\[0\]\.http\.timeout: .*at most 9\.5s/,
     );
     expect(one({ http: { url: "https://a.example/", bodyMatches: "(" } })[0]).to.match(
-      /^probes\[0\]\.http\.bodyMatches: .*not a regular expression/,
+      /^probes\[0\]\.http\.bodyMatches: is not a regular expression Go accepts: error parsing regexp: missing closing \)/,
     );
+    // JavaScript accepts lookaround and backreferences; Go's RE2, which the exporter compiles with, does not.
+    expect(one({ http: { url: "https://a.example/", bodyMatches: "ok(?=!)" } })[0]).to.match(
+      /^probes\[0\]\.http\.bodyMatches: is not a regular expression Go accepts: .*`\(\?=`/,
+    );
+    expect(one({ http: { url: "https://a.example/", bodyMatches: "(a)\\1" } })[0]).to.match(
+      /^probes\[0\]\.http\.bodyMatches: is not a regular expression Go accepts: .*`\\1`/,
+    );
+    expect(one({ http: { url: "https://a.example/", bodyMatches: "(?P<status>ok|up)" } })).to.deep.equal([]);
     expect(one({ http: { url: "https://a.example/", expectedStatus: 99 } })[0]).to.match(
       /^probes\[0\]\.http\.expectedStatus/,
     );

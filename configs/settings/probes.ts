@@ -3,6 +3,7 @@
  * part of the stack that reaches outside its own network, and only to what is listed here. Each probe becomes
  * one module of the exporter's `blackbox.yml` and one target of the `probe` scrape job, labelled with its name.
  */
+import { RE2JS } from "re2js";
 import { z } from "zod";
 import { probeAlertOverridesSchema } from "./alert-specs";
 import { durationMs, positiveDurationSchema } from "./duration";
@@ -38,15 +39,22 @@ const httpProbeSchema = z.strictObject({
   /** The status, or any of the statuses, that counts as success. */
   expectedStatus: z.union([statusSchema, z.array(statusSchema).min(1)]).default(200),
   timeout: probeTimeoutSchema,
-  /** A regular expression (RE2, as Go reads it) the body must match. */
+  /**
+   * A regular expression the body must match, in Go's RE2 syntax: the exporter compiles it with Go's regexp.
+   * Checked here by RE2JS, a port of RE2 with Go's messages, since JavaScript's engine accepts what RE2 refuses
+   * (lookaround, backreferences).
+   */
   bodyMatches: z
     .string()
     .min(1)
     .superRefine((pattern, ctx) => {
       try {
-        new RegExp(pattern);
+        RE2JS.compile(pattern);
       } catch (error) {
-        ctx.addIssue({ code: "custom", message: `is not a regular expression: ${(error as Error).message}` });
+        ctx.addIssue({
+          code: "custom",
+          message: `is not a regular expression Go accepts: ${(error as Error).message}`,
+        });
       }
     })
     .optional(),

@@ -6,7 +6,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { machineComposeProject } from "../../configs/deployment/compose";
 import { appImageTag, type DeploymentPlan, stackPrefix } from "../../configs/deployment/plan";
+import { renderedPaths } from "../../configs/runtime/layout";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { repositoryRoot } from "../../infra/repository";
 import { stackInputs } from "../../infra/stack-inputs";
@@ -54,6 +56,11 @@ export class ComposeStack {
     this.renderedDir = join(this.dir.path, "rendered");
     writeFileSync(join(this.dir.path, "Pulumi.yaml"), `name: ${project}\nruntime: nodejs\n`);
     this.removeOnExit = onExitCleanup(() => this.downNow());
+  }
+
+  /** The project directory: Pulumi.yaml and the stack file, which settings' file paths are relative to. */
+  get projectDir(): string {
+    return this.dir.path;
   }
 
   /** Writes the settings as a stack file and renders them, exactly as `npm run render` does for a user. */
@@ -164,8 +171,29 @@ export class ComposeStack {
     };
   }
 
-  /** `docker compose down -v`: the stack's containers, volumes and network go. */
+  /**
+   * `docker compose up -d --wait` of the exporters' Compose file of a machine of `hosts[].docker`, on this
+   * engine as if it were that machine's, from the folder render wrote for it.
+   */
+  upMachine(machine: string): void {
+    const folder = join(this.renderedDir, renderedPaths.machineExporters(machine).dir);
+    const result = runBounded(
+      this.tools.compose,
+      ["--file", join(folder, "compose.yaml"), "--project-directory", folder, "up", "-d", "--wait"],
+      { env: this.tools.env, timeoutMs: commandTimeoutMs },
+    );
+    if (result.status !== 0)
+      throw new Error(`docker compose up of ${machine}'s exporters failed:\n${result.stderr}`);
+  }
+
+  /** `docker compose down -v`: the stack's containers, volumes and network go, and any machine's exporters. */
   down(): CommandResult {
+    const machines = runBounded(
+      this.tools.compose,
+      ["--project-name", machineComposeProject(this.prefix), "down", "--remove-orphans", "--timeout", "10"],
+      { env: this.tools.env, timeoutMs: 120_000 },
+    );
+    if (machines.status !== 0) return machines;
     return this.compose(["down", "--volumes", "--remove-orphans", "--timeout", "10"], {}, 120_000);
   }
 

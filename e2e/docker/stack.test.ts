@@ -8,26 +8,30 @@
  * prints its measured time beside its budget.
  */
 
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
 import { composeRootIsReadOnly } from "../../configs/deployment/compose";
-import { hostRootfsTarget, loadtestServiceKey } from "../../configs/deployment/plan";
+import { dockerHostGateway, hostRootfsTarget, loadtestServiceKey } from "../../configs/deployment/plan";
 import { loadtestPlan } from "../../configs/loadtest/plan";
-import { hostLabel, jobs, probeLabel } from "../../configs/names";
+import { hostExporterUser, hostLabel, jobs, probeLabel } from "../../configs/names";
 import { jobSelector, targetUp } from "../../configs/promql/queries";
 import { blackboxMetrics, nodeExporterMetrics } from "../../configs/promql/upstream-metrics";
 import { containerPorts, dockerAliases } from "../../configs/runtime/docker-endpoints";
+import { renderedPaths } from "../../configs/runtime/layout";
 import { alertNames } from "../../configs/settings/alert-specs";
 import { durationMs } from "../../configs/settings/duration";
 import { probeScrape } from "../../configs/settings/probes";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { loadSettings } from "../../configs/validate";
 import { repositoryRoot } from "../../infra/repository";
-import { composeSecretVariables } from "../../scripts/render";
+import { composeSecretSources } from "../../scripts/render";
 import { probePaths } from "../../service/metrics-contract";
+import { makeCertificate } from "../../test-support/certificates";
+import { makeTempDir } from "../../test-support/cleanup";
 import { buildAppImage, type DockerTools, requireDocker, runBounded } from "../../test-support/docker";
-import { boundedFetch } from "../../test-support/http";
-import { freeStackPorts } from "../../test-support/ports";
+import { boundedFetch, requestStatus } from "../../test-support/http";
+import { freePort, freeStackPorts } from "../../test-support/ports";
 import { PrometheusClient } from "../../test-support/prometheus-client";
 import { waitFor } from "../../test-support/wait";
 import {
@@ -44,13 +48,6 @@ import { e2eSettings } from "../test-settings";
 import { ComposeStack, containerName, upWaitSeconds } from "./compose-stack";
 import { MailpitClient } from "./mailpit";
 
-/** Where `npm run render` has Compose read each secret for these settings: both from its environment file. */
-const renderedComposeSecrets = {
-  grafanaAdminPassword: { environment: composeSecretVariables.grafanaAdminPassword },
-  smtpPassword: { environment: composeSecretVariables.smtpPassword },
-  hostExporterPassword: { environment: composeSecretVariables.hostExporterPassword },
-} as const;
-
 /** The name the stack gives its Docker host, as the `host` label of node exporter's series. */
 const dockerHostName = "docker-test-host";
 
@@ -65,13 +62,35 @@ const appProbe = {
  * its disk and memory alerts fire only if this machine is nearly full, which no other step would survive. One
  * probe, of the app's own /healthz, so that the blackbox exporter runs and never reaches outside the stack.
  */
-async function dockerTestSettings(): Promise<SettingsInput> {
+async function dockerTestSettings(machine: OtherMachine): Promise<SettingsInput> {
   return {
     ...e2eSettings,
     host: { enabled: true, name: dockerHostName },
+    hosts: [
+      {
+        name: otherMachineName,
+        docker: {
+          engine: "ssh://docker-test@127.0.0.1",
+          // The replicas reach this engine's published ports through the Docker host's gateway.
+          scrapeAddress: dockerHostGateway.host,
+          nodeExporterPort: machine.port,
+          exporterTls: { certFile: machine.tls.cert, keyFile: machine.tls.key, caFile: machine.tls.cert },
+        },
+      },
+    ],
     probes: [appProbe],
     ports: await freeStackPorts(),
   };
+}
+
+/**
+ * A machine of `hosts[].docker` that is this engine again: its exporters run from the Compose file render
+ * writes for it, published on a free port, with a certificate made here for the name the replicas dial.
+ */
+const otherMachineName = "docker-other";
+interface OtherMachine {
+  readonly port: number;
+  readonly tls: { readonly cert: string; readonly key: string };
 }
 
 const loopbackUrl = (port: number) => `http://127.0.0.1:${port}`;
@@ -87,6 +106,8 @@ describe("the stack on the real Docker engine, through docker compose", () => {
   let mailpit: MailpitClient;
   /** When `up` returned: the load test is running by then. */
   let upAt: number;
+  let machine: OtherMachine;
+  const machineFiles = makeTempDir("docker-other-tls-");
   /** A moment at which both replicas had samples, for the "oldest sample survives" check. */
   let firstSampleAt: Date;
   const diagnostics = () => `${stack.ps()}\n${stack.logs()}`;
@@ -94,7 +115,11 @@ describe("the stack on the real Docker engine, through docker compose", () => {
   before(async function () {
     this.timeout(buildBudgetMs + (upWaitSeconds + 120) * 1000);
     tools = requireDocker(this);
-    input = await dockerTestSettings();
+    machine = {
+      port: await freePort(),
+      tls: makeCertificate(machineFiles.path, 30, [`DNS:${dockerHostGateway.host}`]),
+    };
+    input = await dockerTestSettings(machine);
     ({ settings } = loadSettings(input));
     stack = new ComposeStack(tools);
     stack.render(input);
@@ -107,6 +132,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     stack.up();
     upAt = performance.now();
     console.log(formatMeasurement("docker compose up --wait", upAt - upStarted, upWaitSeconds * 1000));
+    stack.upMachine(otherMachineName);
     replicas = [0, 1].map(
       (replica) => new PrometheusClient(loopbackUrl(settings.ports.prometheus + replica)),
     );
@@ -116,6 +142,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
   after(function () {
     this.timeout(180_000);
     stack?.dispose();
+    machineFiles.remove();
   });
 
   it("1. runs every service healthy, and both replicas see every job up", async function () {
@@ -134,6 +161,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
       jobs.alertmanager,
       jobs.prometheus,
       jobs.prometheus,
+      jobs.node,
       jobs.node,
       jobs.cadvisor,
       jobs.probe,
@@ -181,14 +209,38 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     expect(Number(processes.stdout.trim()), processes.stderr).to.be.greaterThan(10);
     for (const [replica, client] of replicas.entries()) {
       const up = await client.query(`${targetUp(jobs.node)} == 1`);
-      expect(
-        up.map((sample) => sample.labels[hostLabel]),
-        `replica ${replica}`,
-      ).to.deep.equal([dockerHostName]);
+      expect(up.map((sample) => sample.labels[hostLabel]).sort(), `replica ${replica}`).to.deep.equal([
+        otherMachineName,
+        dockerHostName,
+      ]);
       const root = await client.query(
-        `${nodeExporterMetrics.filesystemSizeBytes}{${jobSelector(jobs.node)},mountpoint="/"}`,
+        `${nodeExporterMetrics.filesystemSizeBytes}{${jobSelector(jobs.node)},${hostLabel}="${dockerHostName}",mountpoint="/"}`,
       );
       expect(root, `replica ${replica}: the host's root filesystem`).to.have.length(1);
+    }
+  });
+
+  it("1. runs a docker-kind machine's node exporter from its own Compose file, read-only, answering only over TLS with the password", async () => {
+    const name = `${stack.prefix}-${otherMachineName}-${dockerAliases.nodeExporter}`;
+    const [inspected] = JSON.parse(stack.docker(["inspect", name]).stdout) as {
+      HostConfig: { ReadonlyRootfs: boolean; PidMode: string };
+      Config: { User: string };
+    }[];
+    if (inspected === undefined) throw new Error(`docker inspect ${name} returned nothing`);
+    expect(inspected.HostConfig.ReadonlyRootfs).to.equal(true);
+    expect(inspected.HostConfig.PidMode).to.equal("host");
+    expect(inspected.Config.User).to.equal("65534:65534");
+    const password = readFileSync(join(stack.renderedDir, renderedPaths.hostExporterPassword), "utf8");
+    const ca = readFileSync(machine.tls.cert, "utf8");
+    const metrics = `https://127.0.0.1:${machine.port}/metrics`;
+    expect(await requestStatus(metrics, { ca, auth: `${hostExporterUser}:${password}` })).to.equal(200);
+    expect(await requestStatus(metrics, { ca })).to.equal(401);
+    expect(await requestStatus(metrics, { ca, auth: `${hostExporterUser}:wrong` })).to.equal(401);
+    for (const [replica, client] of replicas.entries()) {
+      const memory = await client.query(
+        `${nodeExporterMetrics.memoryAvailableBytes}{${jobSelector(jobs.node)},${hostLabel}="${otherMachineName}"}`,
+      );
+      expect(memory, `replica ${replica}: the other machine's memory`).to.have.length(1);
     }
   });
 
@@ -258,7 +310,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
   it("1. runs every planned read-only root read-only: a write to / is refused, each tmpfs takes one", () => {
     const plan = stack.plan(input);
     const readOnly = plan.services.filter((service) =>
-      composeRootIsReadOnly(service, { secrets: renderedComposeSecrets }),
+      composeRootIsReadOnly(service, { secrets: composeSecretSources(settings, stack.projectDir) }),
     );
     expect(readOnly.map((service) => service.key)).to.include.members([
       "app",
