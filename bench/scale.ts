@@ -223,7 +223,8 @@ function renderEndpoints(settings: Settings): Endpoints {
   return {
     app: port(0),
     prometheus,
-    alertmanager: port(90),
+    alertmanagers: [port(90)],
+    alertmanagerCluster: [port(96)],
     nodeExporter: port(93),
     blackboxExporter: port(94),
     cadvisor: port(95),
@@ -231,7 +232,7 @@ function renderEndpoints(settings: Settings): Endpoints {
     links: {
       grafana: `http://${port(92)}`,
       prometheus: prometheus.map((address) => `http://${address}`),
-      alertmanager: `http://${port(90)}`,
+      alertmanagers: [`http://${port(90)}`],
     },
   };
 }

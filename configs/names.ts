@@ -36,6 +36,14 @@ export function replicaName(replica: number): string {
   return `${jobs.prometheus}-${replica}`;
 }
 
+/**
+ * Name of Alertmanager replica i: its network alias, service key and `instance`. Replica 0 keeps the name a
+ * single Alertmanager had, so a stack that had one keeps its container, volume, silences and notification log.
+ */
+export function alertmanagerReplicaName(replica: number): string {
+  return replica === 0 ? jobs.alertmanager : `${jobs.alertmanager}-${replica}`;
+}
+
 /** Groups of the alert rule file; each built-in alert names its group in the registry (built-in-alerts.ts). */
 export const ruleGroups = {
   app: "app",

@@ -9,7 +9,70 @@ export interface AlertmanagerAlert {
   readonly status: { readonly state: "active" | "suppressed" | "unprocessed" };
 }
 
+export interface SilenceMatcher {
+  readonly name: string;
+  readonly value: string;
+  readonly isRegex: boolean;
+  readonly isEqual: boolean;
+}
+
+export interface Silence {
+  readonly id: string;
+  readonly matchers: readonly SilenceMatcher[];
+  readonly status: { readonly state: "active" | "pending" | "expired" };
+}
+
 export class AlertmanagerClient extends LifecycleClient {
+  /** Creates a silence of the alerts whose labels equal `labels`, for `minutes`; returns its id. */
+  async silence(
+    labels: Readonly<Record<string, string>>,
+    minutes: number,
+    createdBy: string,
+  ): Promise<string> {
+    const now = Date.now();
+    const response = await boundedFetch(`${this.baseUrl}/api/v2/silences`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        matchers: Object.entries(labels).map(([name, value]) => ({
+          name,
+          value,
+          isRegex: false,
+          isEqual: true,
+        })),
+        startsAt: new Date(now).toISOString(),
+        endsAt: new Date(now + minutes * 60_000).toISOString(),
+        createdBy,
+        comment: "an end-to-end test's silence",
+      }),
+    });
+    if (!response.ok)
+      throw new Error(`POST ${this.baseUrl}/api/v2/silences: ${response.status} ${await response.text()}`);
+    return ((await response.json()) as { silenceID: string }).silenceID;
+  }
+
+  async silences(): Promise<Silence[]> {
+    const response = await boundedFetch(`${this.baseUrl}/api/v2/silences`);
+    if (!response.ok) throw new Error(`GET ${this.baseUrl}/api/v2/silences: ${response.status}`);
+    return (await response.json()) as Silence[];
+  }
+
+  async expireSilence(id: string): Promise<void> {
+    const response = await boundedFetch(`${this.baseUrl}/api/v2/silence/${id}`, { method: "DELETE" });
+    if (!response.ok) throw new Error(`DELETE ${this.baseUrl}/api/v2/silence/${id}: ${response.status}`);
+  }
+
+  /** Hands Alertmanager alerts as Prometheus does, each with its labels, annotations and start. */
+  async postAlerts(alerts: readonly AlertmanagerAlert[]): Promise<void> {
+    const body = alerts.map(({ labels, annotations, startsAt }) => ({ labels, annotations, startsAt }));
+    const response = await boundedFetch(`${this.baseUrl}/api/v2/alerts`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`POST ${this.baseUrl}/api/v2/alerts: ${response.status}`);
+  }
+
   /** Alerts Alertmanager currently holds, as Prometheus last sent them. */
   async alerts(): Promise<AlertmanagerAlert[]> {
     const response = await boundedFetch(`${this.baseUrl}/api/v2/alerts`);

@@ -41,9 +41,12 @@ const alertmanagerMinNotifyTimeoutMs = 10_000;
 
 const ms = durationMs;
 
-/** From the moment a condition starts to its e-mail: the timing model's latest, and the margin. */
-export function firingEmailBudgetMs(settings: Settings, forDuration: string): number {
-  return firingEmailTiming(settings, { for: forDuration }).latestMs + marginMs;
+/**
+ * From the moment a condition starts to its e-mail, with `alertmanagersDown` Alertmanager replicas down: the
+ * timing model's latest, and the margin.
+ */
+export function firingEmailBudgetMs(settings: Settings, forDuration: string, alertmanagersDown = 0): number {
+  return firingEmailTiming(settings, { for: forDuration }, "event", alertmanagersDown).latestMs + marginMs;
 }
 
 /** From the moment a condition ends to its resolved e-mail. */

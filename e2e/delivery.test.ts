@@ -11,8 +11,8 @@ import { createServer, type Server } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { expect } from "chai";
 import { deadMansSwitchTiming, renderAlertmanagerConfig } from "../configs/alertmanager/config";
-import { deliveryCheck, jobs } from "../configs/names";
-import { hostPort } from "../configs/runtime/endpoints";
+import { alertmanagerReplicaName, deliveryCheck, jobs } from "../configs/names";
+import { firstReplica, hostPort } from "../configs/runtime/endpoints";
 import { renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
 import { alertmanagerFlags } from "../configs/runtime/server-flags";
 import { alertNames } from "../configs/settings/alert-specs";
@@ -165,8 +165,8 @@ describe("end to end: the delivery check and the dead man's switch", () => {
     await closeServer(heartbeat?.server);
   });
 
-  const alertmanagerUrl = () => running().stack.endpoints.links.alertmanager;
-  const alertmanagerLog = () => join(running().stack.dir, "logs", "alertmanager.log");
+  const alertmanagerUrl = () => firstReplica(running().stack.endpoints.links.alertmanagers, "Alertmanager");
+  const alertmanagerLog = () => join(running().stack.dir, "logs", `${alertmanagerReplicaName(0)}.log`);
 
   it("1. delivered through the inbox: exit 0, the message found, its recipients and time printed", async function () {
     this.timeout(mochaTimeoutMs(checkBudgetMs));

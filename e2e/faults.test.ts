@@ -129,7 +129,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     ).to.have.length(1);
   });
 
-  it("6. Alertmanager restarts while alerts fire: the pending notification is delivered, the sent one is not repeated", async function () {
+  it("6. the whole Alertmanager cluster restarts while alerts fire: the pending notification is delivered, the sent one is not repeated", async function () {
     const { stack } = suite();
     const { settings, inbox } = stack;
     const instanceDownBudgetMs = firingEmailBudgetMs(settings, settings.alerts.instanceDown.for);
@@ -157,8 +157,9 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     await stack.killApp();
     await waitForNotification(stack, alertNames.instanceDown, "firing", killedAt, instanceDownBudgetMs);
 
-    // PrometheusDown starts firing while Alertmanager is down: Prometheus cannot hand it over.
-    await stack.stopAlertmanager();
+    // PrometheusDown starts firing while every Alertmanager replica is down: Prometheus cannot hand it over.
+    const replicas = [...stack.alertmanagers.keys()];
+    await Promise.all(replicas.map((replica) => stack.stopAlertmanager(replica)));
     const victim = stack.endpoints.prometheus.length - 1;
     const survivor = stack.prometheus[0];
     if (!survivor || victim === 0) throw new Error("scenario 6 needs two Prometheus replicas");
@@ -174,7 +175,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
       prometheusDownBudgetMs,
     );
     const restartedAt = performance.now();
-    await stack.startAlertmanager();
+    await Promise.all(replicas.map((replica) => stack.startAlertmanager(replica)));
 
     const delivered = await waitForNotification(
       stack,
@@ -192,7 +193,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     );
 
     // By now Prometheus has re-sent InstanceDown too (same resend delay); its notification is in the log that
-    // Alertmanager kept on disk, so no second e-mail may follow, not even after another group interval.
+    // each replica kept on disk, so no second e-mail may follow, not even after another group interval.
     await stack.waitFor(
       `Alertmanager to hold ${alertNames.instanceDown} again`,
       async () =>

@@ -10,10 +10,10 @@ import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { smtpPasswordFile } from "../configs/alertmanager/config";
 import { k6RunCommand, loadtestScriptPath } from "../configs/loadtest/plan";
-import { jobs, replicaName } from "../configs/names";
+import { alertmanagerReplicaName, jobs, replicaName } from "../configs/names";
 import { prometheusSyntheticSeries } from "../configs/promql/upstream-metrics";
 import { renderAll } from "../configs/render";
-import { type Endpoints, type HostPort, hostPort } from "../configs/runtime/endpoints";
+import { type Endpoints, firstReplica, type HostPort, hostPort } from "../configs/runtime/endpoints";
 import { renderedPaths, writeRenderedFiles } from "../configs/runtime/layout";
 import {
   alertmanagerFlags,
@@ -85,14 +85,14 @@ export interface StackOptions {
 
 /** Names of the stack's processes, as they appear in log file names and failure messages. */
 const appName = "app";
-const alertmanagerName = "alertmanager";
 const nodeExporterName = "node-exporter";
 const blackboxExporterName = "blackbox-exporter";
 
 export class Stack {
   readonly inbox: Inbox;
   readonly prometheus: readonly PrometheusClient[];
-  readonly alertmanager: AlertmanagerClient;
+  /** One client per Alertmanager replica, in replica order. */
+  readonly alertmanagers: readonly AlertmanagerClient[];
   readonly log: (line: string) => void;
   private currentSettings: Settings;
   private files: Readonly<Record<string, string>> = {};
@@ -114,7 +114,14 @@ export class Stack {
     this.inbox = inbox;
     this.log = log;
     this.prometheus = endpoints.prometheus.map((address) => new PrometheusClient(`http://${address}`));
-    this.alertmanager = new AlertmanagerClient(`http://${endpoints.alertmanager}`);
+    this.alertmanagers = endpoints.alertmanagers.map(
+      (address) => new AlertmanagerClient(`http://${address}`),
+    );
+  }
+
+  /** Replica 0 of Alertmanager: any replica shows the cluster's silences, and this one is there however many. */
+  get alertmanager(): AlertmanagerClient {
+    return firstReplica(this.alertmanagers, "Alertmanager");
   }
 
   /** Renders the files for `options.settings`, starts every process and waits until each one is ready. */
@@ -154,7 +161,7 @@ export class Stack {
       try {
         stack.writeFiles();
         await Promise.all([
-          stack.startAlertmanager(),
+          ...endpoints.alertmanagers.map((_, replica) => stack.startAlertmanager(replica)),
           stack.startApp(),
           ...(settings.host.enabled ? [stack.startNodeExporter()] : []),
           ...(settings.probes.length > 0 ? [stack.startBlackboxExporter()] : []),
@@ -281,32 +288,50 @@ export class Stack {
     await this.killProcess(replicaName(replica));
   }
 
-  async startAlertmanager(): Promise<void> {
+  /**
+   * Starts Alertmanager replica `replica` (again), with the Docker stack's flags but loopback addresses: its
+   * gossip on its own port, every other replica's as a peer. Waits until its API answers.
+   */
+  async startAlertmanager(replica = 0): Promise<void> {
     const configPath = this.renderedFile(renderedPaths.alertmanagerConfig);
+    const name = alertmanagerReplicaName(replica);
+    const gossip = this.endpoints.alertmanagerCluster;
+    const listen = this.endpoints.alertmanagers[replica];
+    const link = this.endpoints.links.alertmanagers[replica];
+    const gossipAddress = gossip[replica];
+    const client = this.alertmanagers[replica];
+    if (listen === undefined || link === undefined || gossipAddress === undefined || client === undefined) {
+      throw new Error(`there is no Alertmanager replica ${replica}`);
+    }
     await this.startProcess(
-      alertmanagerName,
+      name,
       {
         command: this.binaries.alertmanager,
-        args: alertmanagerFlags({
-          configFile: configPath,
-          dataDir: this.dataDir(alertmanagerName),
-          listenAddress: this.endpoints.alertmanager,
-          externalUrl: this.endpoints.links.alertmanager,
-        }),
+        args: alertmanagerFlags(
+          { configFile: configPath, dataDir: this.dataDir(name), listenAddress: listen, externalUrl: link },
+          gossip.length > 1
+            ? {
+                listenAddress: gossipAddress,
+                peers: gossip.filter((_, other) => other !== replica),
+                peerTimeout: this.settings.alertmanager.peerTimeout,
+              }
+            : undefined,
+        ),
         // auth_password_file is resolved against the working directory (see configs/alertmanager/config.ts).
         cwd: dirname(configPath),
       },
-      () => this.alertmanager.isReady(),
+      () => client.isReady(),
     );
   }
 
   /**
-   * Stops Alertmanager the way `docker stop` does: SIGTERM, so that it writes its notification log and silences
-   * to its data directory, where `startAlertmanager` finds them again.
+   * Stops Alertmanager replica `replica` the way `docker stop` does: SIGTERM, so that it writes its notification
+   * log and silences to its data directory, where `startAlertmanager` finds them again.
    */
-  async stopAlertmanager(): Promise<void> {
-    const running = this.processes.get(alertmanagerName);
-    this.processes.set(alertmanagerName, undefined);
+  async stopAlertmanager(replica = 0): Promise<void> {
+    const name = alertmanagerReplicaName(replica);
+    const running = this.processes.get(name);
+    this.processes.set(name, undefined);
     await running?.stop();
   }
 
@@ -375,7 +400,11 @@ export class Stack {
       .filter((_, replica) => this.processes.get(replicaName(replica)) !== undefined)
       .map((client) => client.reload());
     if (previous[renderedPaths.alertmanagerConfig] !== this.files[renderedPaths.alertmanagerConfig]) {
-      reloads.push(this.alertmanager.reload());
+      reloads.push(
+        ...this.alertmanagers
+          .filter((_, replica) => this.processes.get(alertmanagerReplicaName(replica)) !== undefined)
+          .map((client) => client.reload()),
+      );
     }
     await Promise.all(reloads);
   }
@@ -414,7 +443,7 @@ export class Stack {
     const expected = describeTargets([
       ...[this.endpoints.app].map((instance) => ({ job: jobs.app, instance })),
       ...this.endpoints.prometheus.map((instance) => ({ job: jobs.prometheus, instance })),
-      ...[this.endpoints.alertmanager].map((instance) => ({ job: jobs.alertmanager, instance })),
+      ...this.endpoints.alertmanagers.map((instance) => ({ job: jobs.alertmanager, instance })),
       ...(this.settings.host.enabled ? [{ job: jobs.node, instance: this.endpoints.nodeExporter }] : []),
       ...this.settings.hosts
         .map(machineExporters)
@@ -563,7 +592,12 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
   const app = await address();
   const prometheus: HostPort[] = [];
   for (let replica = 0; replica < settings.prometheus.replicas; replica++) prometheus.push(await address());
-  const alertmanager = await address();
+  const alertmanagers: HostPort[] = [];
+  const alertmanagerCluster: HostPort[] = [];
+  for (let replica = 0; replica < settings.alertmanager.replicas; replica++) {
+    alertmanagers.push(await address());
+    alertmanagerCluster.push(await address());
+  }
   const nodeExporter = await address();
   const blackboxExporter = await address();
   // cAdvisor is not run on real binaries (its module is not served here): the address stays unanswered.
@@ -571,7 +605,8 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
   return {
     app,
     prometheus,
-    alertmanager,
+    alertmanagers,
+    alertmanagerCluster,
     nodeExporter,
     blackboxExporter,
     cadvisor,
@@ -580,7 +615,7 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
       // No Grafana runs here; the link is where it would be, and only appears in e-mail text.
       grafana: `http://${loopback}:${settings.ports.grafana}`,
       prometheus: prometheus.map((target) => `http://${target}`),
-      alertmanager: `http://${alertmanager}`,
+      alertmanagers: alertmanagers.map((target) => `http://${target}`),
     },
   };
 }

@@ -10,7 +10,7 @@ export = async () => {
   return {
     appUrl: outputs.appUrl,
     prometheusUrls: outputs.prometheusUrls,
-    alertmanagerUrl: outputs.alertmanagerUrl,
+    alertmanagerUrls: outputs.alertmanagerUrls,
     grafanaUrl: outputs.grafanaUrl,
     mailpitUrl: outputs.mailpitUrl,
     grafanaAdminUser: outputs.grafanaAdminUser,

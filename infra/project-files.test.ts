@@ -112,7 +112,7 @@ describe("the Pulumi project", () => {
     expect(outputNames).to.deep.equal([
       "appUrl",
       "prometheusUrls",
-      "alertmanagerUrl",
+      "alertmanagerUrls",
       "grafanaUrl",
       "mailpitUrl",
       "grafanaAdminUser",

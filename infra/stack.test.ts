@@ -219,9 +219,11 @@ describe("the Pulumi program under mocks", function () {
       expect(stackComponent?.type).to.equal(types.stack);
       expect(stackComponent?.parent).to.equal(root);
       for (const component of others) expect(component.parent, component.name).to.equal(stackComponent?.name);
-      expect(new Set(others.map((component) => component.type)).size, "one component per service").to.equal(
-        others.length,
+      // The Alertmanager replicas are each a component of one type, so that replica 0 keeps a single one's.
+      const identities = others.map((component) =>
+        component.type === types.alertmanager ? component.name : component.type,
       );
+      expect(new Set(identities).size, "one component per service").to.equal(others.length);
       const componentNames = new Set(components.map((component) => component.name));
       for (const resource of run.resources.values()) {
         if (resource.type.startsWith("watchtower:")) continue;
@@ -235,7 +237,7 @@ describe("the Pulumi program under mocks", function () {
       }
       // One container per planned service: the app, the inbox, node exporter, cAdvisor, Alertmanager, two
       // replicas, Grafana, k6.
-      expect(byType(run, types.container)).to.have.length(9);
+      expect(byType(run, types.container)).to.have.length(10);
       expect(byType(run, types.network)).to.have.length(1);
     });
 
@@ -383,14 +385,14 @@ describe("the Pulumi program under mocks", function () {
         ips.every((ip) => ip === "127.0.0.1"),
       );
       expect(published.map(({ external }) => external).sort()).to.deep.equal([
-        3000, 5002, 8025, 9090, 9091, 9093,
+        3000, 5002, 8025, 9090, 9091, 9093, 9094,
       ]);
       expect(resource(run, "monitoring-loadtest-container").inputs.ports ?? []).to.deep.equal([]);
     });
 
     it("pins every image: no `latest`, remote images kept on destroy, containers on image ids", () => {
       const remoteImages = byType(run, types.remoteImage);
-      expect(remoteImages).to.have.length(7);
+      expect(remoteImages).to.have.length(8);
       for (const image of remoteImages) {
         const name = String(image.inputs.name);
         expect(name, image.name).to.match(/^[^:@]+:[\w][\w.-]*$/);
@@ -411,6 +413,7 @@ describe("the Pulumi program under mocks", function () {
         "monitoring-prometheus-0",
         "monitoring-prometheus-1",
         "monitoring-alertmanager-container",
+        "monitoring-alertmanager-1-container",
         "monitoring-grafana-container",
       ]) {
         const volumes = resource(run, name).inputs.volumes as { volumeName: string; containerPath: string }[];
@@ -484,12 +487,14 @@ describe("the Pulumi program under mocks", function () {
         "monitoring-node-exporter-container",
         "monitoring-cadvisor-container",
         "monitoring-alertmanager-container",
+        "monitoring-alertmanager-1-container",
       ]);
       expect(resource(run, "monitoring-prometheus-1").dependsOn).to.have.members([
         "monitoring-app-container",
         "monitoring-node-exporter-container",
         "monitoring-cadvisor-container",
         "monitoring-alertmanager-container",
+        "monitoring-alertmanager-1-container",
         "monitoring-prometheus-0",
       ]);
     });
@@ -563,7 +568,7 @@ describe("the Pulumi program under mocks", function () {
       expect(command.slice(0, 1)).to.deep.equal(["run"]);
       expect(command.join(" ")).to.match(/--tag testid=watchtower-[0-9a-f]{12}/);
       expect(command.join(" ")).to.include("experimental-prometheus-rw");
-      expect(loadtest.options.dependsOn).to.have.length(7);
+      expect(loadtest.options.dependsOn).to.have.length(8);
       expect(run.outputs.loadtestRerun).to.equal(`docker start --attach ${root}-loadtest`);
     });
 
@@ -571,7 +576,7 @@ describe("the Pulumi program under mocks", function () {
       const { outputs } = run;
       expect(outputs.appUrl).to.equal("http://127.0.0.1:5002");
       expect(outputs.prometheusUrls).to.deep.equal(["http://127.0.0.1:9090", "http://127.0.0.1:9091"]);
-      expect(outputs.alertmanagerUrl).to.equal("http://127.0.0.1:9093");
+      expect(outputs.alertmanagerUrls).to.deep.equal(["http://127.0.0.1:9093", "http://127.0.0.1:9094"]);
       expect(outputs.grafanaUrl).to.equal("http://127.0.0.1:3000");
       expect(outputs.mailpitUrl).to.equal("http://127.0.0.1:8025");
       expect(outputs.grafanaAdminUser).to.equal("admin");
@@ -593,9 +598,10 @@ describe("the Pulumi program under mocks", function () {
       );
       expect(check?.dependsOn).to.have.members([
         "monitoring-alertmanager-container",
+        "monitoring-alertmanager-1-container",
         "monitoring-inbox-container",
       ]);
-      expect(check?.inputs.alertmanagerUrl).to.equal(run.outputs.alertmanagerUrl);
+      expect(check?.inputs.alertmanagerUrl).to.equal(run.outputs.alertmanagerUrls[0]);
       expect(check?.inputs.inboxUrl).to.equal(run.outputs.mailpitUrl);
     });
 
@@ -682,7 +688,10 @@ describe("the Pulumi program under mocks", function () {
           expect(upload.owner, upload.file).to.equal(undefined);
         }
       }
-      expect(holders.sort()).to.deep.equal([alertmanagerSmtpPasswordFile, grafanaAdminPasswordFile].sort());
+      // Each Alertmanager replica has its own copy.
+      expect(holders.sort()).to.deep.equal(
+        [alertmanagerSmtpPasswordFile, alertmanagerSmtpPasswordFile, grafanaAdminPasswordFile].sort(),
+      );
       const grafana = resource(run, "monitoring-grafana-container");
       expect(grafana.inputs.envs).to.include(`GF_SECURITY_ADMIN_PASSWORD__FILE=${grafanaAdminPasswordFile}`);
       expect(uploadedFiles(grafana)[grafanaAdminPasswordFile]).to.equal(grafanaPassword);
@@ -924,7 +933,7 @@ describe("the Pulumi program under mocks", function () {
       const ips = byType(run, types.container).flatMap((container) =>
         ((container.inputs.ports as PortBinding[] | undefined) ?? []).map(({ ip }) => ip),
       );
-      expect(ips).to.have.length(6);
+      expect(ips).to.have.length(7);
       expect(new Set(ips)).to.deep.equal(new Set(["0.0.0.0"]));
       expect(run.warnings.join("\n")).to.include("network.bindAddress is 0.0.0.0");
     });
@@ -932,7 +941,7 @@ describe("the Pulumi program under mocks", function () {
     it("retains the volumes on destroy when data.keepOnDestroy is set", async () => {
       const run = await runStack({ data: { keepOnDestroy: true } });
       const volumes = byType(run, types.volume);
-      expect(volumes).to.have.length(4);
+      expect(volumes).to.have.length(5);
       for (const volume of volumes) expect(volume.options.retainOnDelete, volume.name).to.equal(true);
     });
 
@@ -984,10 +993,11 @@ describe("the Pulumi program under mocks", function () {
       expect(byType(run, types.nodeExporter)).to.deep.equal([]);
       expect(run.resources.has("monitoring-node-exporter-container")).to.equal(false);
       expect(run.resources.has("monitoring-cadvisor-container")).to.equal(false);
-      expect(byType(run, types.container)).to.have.length(7);
+      expect(byType(run, types.container)).to.have.length(8);
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.have.members([
         "monitoring-app-container",
         "monitoring-alertmanager-container",
+        "monitoring-alertmanager-1-container",
       ]);
     });
 
@@ -1022,7 +1032,7 @@ describe("the Pulumi program under mocks", function () {
           content,
         ]),
       ).to.deep.equal([["/etc/blackbox_exporter/config.yml", files["blackbox/blackbox.yml"]]]);
-      expect(byType(run, types.container)).to.have.length(10);
+      expect(byType(run, types.container)).to.have.length(11);
       expect(resource(run, "monitoring-prometheus-0").dependsOn).to.include(
         "monitoring-blackbox-exporter-container",
       );

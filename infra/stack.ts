@@ -19,7 +19,9 @@ import {
 } from "../configs/deployment/plan";
 import { dockerAliases } from "../configs/runtime/docker-endpoints";
 import { SettingsError } from "../configs/settings/load";
+import { maxAlertmanagerReplicas } from "../configs/settings/schema";
 import type { SecretContents } from "./containers";
+import { defaultTimeoutMs } from "./delivery/check";
 import { DeliveryCheck } from "./delivery-check";
 import { checkDocker, DockerPreflightError, dockerEndpoint } from "./docker-preflight";
 import { type GeneratedSecret, PlannedService, topologicalOrder } from "./planned-service";
@@ -126,6 +128,7 @@ export class MonitoringStack extends pulumi.ComponentResource {
         `${name}-delivery`,
         {
           alertmanagerUrl: check.alertmanagerUrl,
+          timeoutMs: defaultTimeoutMs + check.clusterWaitMs,
           inboxUrl: check.inboxUrl,
           alertmanagerConfig: check.alertmanagerConfig,
           // The password's content, wherever it comes from: a new one runs the check again.
@@ -262,7 +265,13 @@ export function componentsInStartOrder(services: readonly ServicePlan[]): Planne
 const stackComponents: Readonly<Record<string, { readonly type: string; readonly name: string }>> = {
   [dockerAliases.app]: { type: "AppService", name: "app" },
   [dockerAliases.mailpit]: { type: "MailpitInbox", name: "inbox" },
-  [dockerAliases.alertmanager]: { type: "AlertmanagerService", name: "alertmanager" },
+  // Replica 0 keeps the single Alertmanager's identity; the others are named by their number.
+  ...Object.fromEntries(
+    Array.from({ length: maxAlertmanagerReplicas }, (_, replica) => [
+      dockerAliases.alertmanager(replica),
+      { type: "AlertmanagerService", name: dockerAliases.alertmanager(replica) },
+    ]),
+  ),
   [prometheusGroup]: { type: "PrometheusReplicas", name: "prometheus" },
   [dockerAliases.grafana]: { type: "GrafanaService", name: "grafana" },
   [dockerAliases.nodeExporter]: { type: "NodeExporter", name: "node-exporter" },

@@ -34,7 +34,8 @@ const run = promisify(execFile);
 const stackEndpoints: Endpoints = {
   app: "app:5002",
   prometheus: ["prometheus-0:9090", "prometheus-1:9090"],
-  alertmanager: "alertmanager:9093",
+  alertmanagers: ["alertmanager:9093", "alertmanager-1:9093"],
+  alertmanagerCluster: ["alertmanager:9094", "alertmanager-1:9094"],
   nodeExporter: "node-exporter:9100",
   blackboxExporter: "blackbox-exporter:9115",
   cadvisor: "cadvisor:8080",
@@ -42,7 +43,7 @@ const stackEndpoints: Endpoints = {
   links: {
     grafana: "http://127.0.0.1:3000",
     prometheus: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],
-    alertmanager: "http://127.0.0.1:9093",
+    alertmanagers: ["http://127.0.0.1:9093", "http://127.0.0.1:9094"],
   },
 };
 
@@ -199,8 +200,8 @@ describe("renderAlertmanagerConfig", () => {
     it("puts the status first in the subject and links every console in the bodies", () => {
       const email = emailConfigOf(render());
       expect(email.headers.Subject).to.match(/^\[\{\{ \.Status \| toUpper \}\}/);
-      const { grafana, prometheus, alertmanager } = stackEndpoints.links;
-      for (const url of [grafana, ...prometheus, alertmanager]) {
+      const { grafana, prometheus, alertmanagers } = stackEndpoints.links;
+      for (const url of [grafana, ...prometheus, alertmanagers[0] ?? ""]) {
         expect(email.text).to.include(url);
         expect(email.html).to.include(url);
       }
@@ -338,7 +339,7 @@ describe("renderAlertmanagerConfig", () => {
     const localLinks = {
       grafana: `http://${loopback}:13000`,
       prometheus: [`http://${loopback}:19090`, `http://${loopback}:19091`],
-      alertmanager: `http://${loopback}:19093`,
+      alertmanagers: [`http://${loopback}:19093`],
     };
     const alertmanagerLog = () => alertmanager?.tail() ?? "(Alertmanager not started)";
 
@@ -565,7 +566,7 @@ describe("renderAlertmanagerConfig", () => {
         `${localLinks.grafana}/dashboards`,
         `${localLinks.prometheus[0]}/alerts`,
         `${localLinks.prometheus[1]}/alerts`,
-        `${localLinks.alertmanager}/#/alerts?receiver=${receiverNames.email}`,
+        `${localLinks.alertmanagers[0]}/#/alerts?receiver=${receiverNames.email}`,
       ]) {
         expect(text).to.include(expected);
       }

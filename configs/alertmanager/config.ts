@@ -7,7 +7,7 @@
  */
 
 import { deliveryCheck, sloAlertNames } from "../names";
-import type { Endpoints } from "../runtime/endpoints";
+import { type Endpoints, firstReplica } from "../runtime/endpoints";
 import type { Severity } from "../settings/alert-settings";
 import { alertNames } from "../settings/alert-specs";
 import type { Settings } from "../settings/schema";
@@ -327,9 +327,11 @@ function absoluteUrl(field: string, url: string): URL {
 
 /** Where a reader of the e-mail goes next, beside each alert's own Prometheus graph and runbook. */
 function consoleLinks(endpoints: Endpoints): ConsoleLink[] {
-  const { grafana, prometheus, alertmanager } = endpoints.links;
+  const { grafana, prometheus } = endpoints.links;
+  // Any replica shows the alerts it was sent and the silences of all; the first is the one always there.
+  const alertmanager = firstReplica(endpoints.links.alertmanagers, "Alertmanager");
   absoluteUrl("endpoints.links.grafana", grafana);
-  absoluteUrl("endpoints.links.alertmanager", alertmanager);
+  absoluteUrl("endpoints.links.alertmanagers[0]", alertmanager);
   return [
     { label: "Grafana dashboards", url: withPath(grafana, "/dashboards") },
     ...prometheus.map((url, i) => ({

@@ -55,8 +55,11 @@ describe("the deployment plan", () => {
         continue;
       }
       const count = sources.filter((source) => source === renderedPath).length;
+      // The rules go to every Prometheus replica, alertmanager.yml to every Alertmanager replica: two of each.
       const everyReplica =
-        renderedPath === renderedPaths.alertRules || renderedPath === renderedPaths.sloRules;
+        renderedPath === renderedPaths.alertRules ||
+        renderedPath === renderedPaths.sloRules ||
+        renderedPath === renderedPaths.alertmanagerConfig;
       expect(count, renderedPath).to.equal(everyReplica ? 2 : 1);
     }
     for (const service of plan.services) {
@@ -97,7 +100,11 @@ describe("the deployment plan", () => {
     const secrets = plan.services.flatMap((service) =>
       service.secrets.map(({ secret }) => `${service.key}:${secret}`),
     );
-    expect(secrets.sort()).to.deep.equal(["alertmanager:smtpPassword", "grafana:grafanaAdminPassword"]);
+    expect(secrets.sort()).to.deep.equal([
+      "alertmanager-1:smtpPassword",
+      "alertmanager:smtpPassword",
+      "grafana:grafanaAdminPassword",
+    ]);
     expect(
       planFor().plan.services.flatMap((service) => service.secrets.map(({ secret }) => secret)),
     ).to.deep.equal(["grafanaAdminPassword"]);
@@ -126,7 +133,7 @@ describe("the deployment plan", () => {
     expect(plan.access).to.deep.equal({
       appUrl: "http://127.0.0.1:5002",
       prometheusUrls: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],
-      alertmanagerUrl: "http://127.0.0.1:9093",
+      alertmanagerUrls: ["http://127.0.0.1:9093", "http://127.0.0.1:9094"],
       grafanaUrl: "http://127.0.0.1:3000",
       mailpitUrl: "http://127.0.0.1:8025",
       grafanaAdminUser: "admin",
@@ -134,11 +141,11 @@ describe("the deployment plan", () => {
     });
     expect(plan.deliveryCheck).to.deep.include({
       enabled: true,
-      alertmanagerUrl: plan.access.alertmanagerUrl,
+      alertmanagerUrl: plan.access.alertmanagerUrls[0],
       inboxUrl: plan.access.mailpitUrl,
       alertmanagerConfig: files[renderedPaths.alertmanagerConfig],
       logsOf: "alertmanager",
-      after: ["alertmanager", "mailpit"],
+      after: ["alertmanager", "alertmanager-1", "mailpit"],
     });
     const other = planFor({
       app: { enabled: false },

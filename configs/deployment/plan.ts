@@ -12,8 +12,15 @@ import { exporterPasswordHash, renderExporterWebConfig } from "../exporters/web-
 import { grafanaDashboardsDir } from "../grafana/provider";
 import { k6RunCommand, loadtestScriptPath } from "../loadtest/plan";
 import { jobs } from "../names";
-import { containerPorts, dockerAliases, prometheusHostPort, publishedUrl } from "../runtime/docker-endpoints";
-import type { Endpoints, HostPort } from "../runtime/endpoints";
+import { clusterWaitMs } from "../prometheus/alert-timing";
+import {
+  alertmanagerHostPort,
+  containerPorts,
+  dockerAliases,
+  prometheusHostPort,
+  publishedUrl,
+} from "../runtime/docker-endpoints";
+import { type Endpoints, firstReplica, type HostPort } from "../runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "../runtime/layout";
 import {
   alertmanagerFlags,
@@ -227,7 +234,8 @@ export type PlannedSecretSource =
 export interface PlannedAccess {
   readonly appUrl: string;
   readonly prometheusUrls: readonly string[];
-  readonly alertmanagerUrl: string;
+  /** One per Alertmanager replica; any shows the cluster's silences. */
+  readonly alertmanagerUrls: readonly string[];
   readonly grafanaUrl: string;
   /** The inbox's web UI, or where e-mail goes instead when `email.smarthost` names a real SMTP server. */
   readonly mailpitUrl: string;
@@ -240,8 +248,13 @@ export interface PlannedAccess {
 export type PlannedDeliveryCheck =
   | {
       readonly enabled: true;
-      /** Alertmanager's URL as this machine reaches it: its published port. */
+      /** The first Alertmanager replica's URL as this machine reaches it: its published port. */
       readonly alertmanagerUrl: string;
+      /**
+       * How long that replica may wait for its peers before it sends: it may be last in the cluster's order,
+       * and the check sends to it alone.
+       */
+      readonly clusterWaitMs: number;
       /** Mailpit's published web UI; unset when `email.smarthost` names a real SMTP server. */
       readonly inboxUrl?: string;
       /** The rendered alertmanager.yml, which decides delivery. */
@@ -601,48 +614,75 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     secret: false,
   }));
 
-  const alertmanagerPort = port(endpoints.alertmanager);
-  const alertmanagerService: ServicePlan = {
-    key: dockerAliases.alertmanager,
-    origin: "stack",
-    containerName: name(dockerAliases.alertmanager),
-    aliases: [alias(endpoints.alertmanager)],
-    image: { kind: "pinned", ref: imageRef(alertmanager) },
-    user: nobody,
-    command: alertmanagerFlags({
-      configFile: alertmanagerConfigTarget,
-      dataDir: containerPaths.alertmanagerData,
-      listenAddress: `:${alertmanagerPort}`,
-      externalUrl: endpoints.links.alertmanager,
-    }),
-    environment: {},
-    // Alertmanager reads `auth_password_file` relative to its working directory, not to the config file.
-    workingDir: containerPaths.alertmanagerConfigDir,
-    ports: [{ container: alertmanagerPort, host: settings.ports.alertmanager, hostIp }],
-    files: [file(files, renderedPaths.alertmanagerConfig, alertmanagerConfigTarget)],
-    // The rendered config names the password file exactly when it authenticates.
-    secrets:
-      settings.email.authUsername === undefined
-        ? []
-        : [{ target: alertmanagerSmtpPasswordTarget, secret: "smtpPassword" }],
-    volumes: [volume(`${dockerAliases.alertmanager}-data`, containerPaths.alertmanagerData)],
-    hostMounts: [],
-    // amtool ships in the image; it fails unless the API answers.
-    healthcheck: healthcheck([
-      "/bin/amtool",
-      "cluster",
-      "show",
-      `--alertmanager.url=http://127.0.0.1:${alertmanagerPort}`,
-    ]),
-    healthyWithinSeconds: 60,
-    after: inbox ? [inbox.key] : [],
-    // Peaks at a fifth to two fifths of this under the load test (docs/performance.md, "What the stack costs its host").
-    memoryMb: 128,
-    lifecycle: "service",
-    // Silences and the notification log go to --storage.path (the volume); amtool only reads.
-    readOnlyRootFilesystem: true,
-    tmpfs: [],
-  };
+  const gossip = endpoints.alertmanagerCluster;
+  const alertmanagerServices: ServicePlan[] = endpoints.alertmanagers.map((endpoint, replica) => {
+    const key = dockerAliases.alertmanager(replica);
+    const listenPort = port(endpoint);
+    const externalUrl = endpoints.links.alertmanagers[replica];
+    const gossipAddress = gossip[replica];
+    if (externalUrl === undefined || gossipAddress === undefined) {
+      throw new Error(`Alertmanager replica ${replica} (${endpoint}) has no link or no gossip address`);
+    }
+    return {
+      key,
+      origin: "stack",
+      containerName: name(key),
+      aliases: [alias(endpoint)],
+      image: { kind: "pinned", ref: imageRef(alertmanager) },
+      user: nobody,
+      command: alertmanagerFlags(
+        {
+          configFile: alertmanagerConfigTarget,
+          dataDir: containerPaths.alertmanagerData,
+          listenAddress: `:${listenPort}`,
+          externalUrl,
+        },
+        gossip.length > 1
+          ? {
+              // Every interface of the container: Alertmanager then advertises its address on the private
+              // network, which Docker takes from a private range (RFC 1918) unless its daemon is told otherwise.
+              listenAddress: `0.0.0.0:${port(gossipAddress)}`,
+              peers: gossip.filter((_, other) => other !== replica),
+              peerTimeout: settings.alertmanager.peerTimeout,
+            }
+          : undefined,
+      ),
+      environment: {},
+      // Alertmanager reads `auth_password_file` relative to its working directory, not to the config file.
+      workingDir: containerPaths.alertmanagerConfigDir,
+      ports: [{ container: listenPort, host: alertmanagerHostPort(settings, replica), hostIp }],
+      files: [file(files, renderedPaths.alertmanagerConfig, alertmanagerConfigTarget)],
+      // The rendered config names the password file exactly when it authenticates.
+      secrets:
+        settings.email.authUsername === undefined
+          ? []
+          : [{ target: alertmanagerSmtpPasswordTarget, secret: "smtpPassword" }],
+      volumes: [volume(`${key}-data`, containerPaths.alertmanagerData)],
+      hostMounts: [],
+      // amtool ships in the image; it fails unless the API answers.
+      healthcheck: healthcheck([
+        "/bin/amtool",
+        "cluster",
+        "show",
+        `--alertmanager.url=http://127.0.0.1:${listenPort}`,
+      ]),
+      healthyWithinSeconds: 60,
+      // Each replica after the one before it: a change replaces them one at a time, each once the one before
+      // is healthy, so the cluster always has a replica that sends.
+      after: [
+        ...(inbox ? [inbox.key] : []),
+        ...(replica > 0 ? [dockerAliases.alertmanager(replica - 1)] : []),
+      ],
+      // Peaks at a fifth to two fifths of this under the load test (docs/performance.md, "What the stack costs its host").
+      memoryMb: 128,
+      lifecycle: "service",
+      // Silences and the notification log go to --storage.path (the volume); amtool only reads.
+      readOnlyRootFilesystem: true,
+      tmpfs: [],
+    };
+  });
+  const [firstAlertmanager] = alertmanagerServices;
+  if (firstAlertmanager === undefined) throw new Error("the endpoints list no Alertmanager replica");
 
   const replicas: ServicePlan[] = endpoints.prometheus.map((endpoint, replica) => {
     const key = dockerAliases.prometheus(replica);
@@ -693,7 +733,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
         ...(hostExporter ? [hostExporter.key] : []),
         ...(containerExporter ? [containerExporter.key] : []),
         ...(prober ? [prober.key] : []),
-        alertmanagerService.key,
+        ...alertmanagerServices.map((service) => service.key),
         ...(replica > 0 ? [dockerAliases.prometheus(replica - 1)] : []),
       ],
       // The load test peaks below a sixth of this (docs/performance.md, "What the stack costs its host"). The rest is for
@@ -775,7 +815,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     ...(hostExporter ? [hostExporter] : []),
     ...(containerExporter ? [containerExporter] : []),
     ...(prober ? [prober] : []),
-    alertmanagerService,
+    ...alertmanagerServices,
     ...replicas,
     grafana,
     ...machineServices,
@@ -798,7 +838,7 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     access: {
       appUrl: app ? publishedUrl(settings, settings.ports.app) : "the demo app is off: app.enabled is false",
       prometheusUrls: endpoints.links.prometheus,
-      alertmanagerUrl: endpoints.links.alertmanager,
+      alertmanagerUrls: endpoints.links.alertmanagers,
       grafanaUrl: endpoints.links.grafana,
       mailpitUrl: inbox ? mailpitUrl : `no inbox: alert e-mail goes to ${settings.email.smarthost}`,
       grafanaAdminUser: settings.grafana.adminUser,
@@ -809,12 +849,13 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     deliveryCheck: settings.delivery.checkOnUp
       ? {
           enabled: true,
-          alertmanagerUrl: endpoints.links.alertmanager,
+          alertmanagerUrl: firstReplica(endpoints.links.alertmanagers, "Alertmanager"),
+          clusterWaitMs: clusterWaitMs(settings, settings.alertmanager.replicas - 1),
           ...(inbox ? { inboxUrl: mailpitUrl } : {}),
           alertmanagerConfig: requireFile(files, renderedPaths.alertmanagerConfig),
           email: withoutPassword(settings.email),
-          logsOf: alertmanagerService.key,
-          after: [alertmanagerService.key, ...(inbox ? [inbox.key] : [])],
+          logsOf: firstAlertmanager.key,
+          after: [...alertmanagerServices.map((service) => service.key), ...(inbox ? [inbox.key] : [])],
         }
       : { enabled: false, reason: "off: delivery.checkOnUp is false" },
   };

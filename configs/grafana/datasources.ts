@@ -9,7 +9,7 @@
  */
 
 import { datasourceUids, replicaName } from "../names";
-import type { Endpoints } from "../runtime/endpoints";
+import { type Endpoints, firstReplica } from "../runtime/endpoints";
 import { type Settings, settingsSchema } from "../settings/schema";
 import { generatedYaml } from "../yaml";
 
@@ -94,7 +94,8 @@ export function renderDatasources(settings: Settings, endpoints: Endpoints): str
     type: datasourceTypes.alertmanager,
     orgId: grafanaOrgId,
     access: "proxy",
-    url: `http://${endpoints.alertmanager}`,
+    // Grafana takes one URL: the first replica, whose silences the cluster shares with the others.
+    url: `http://${firstReplica(endpoints.alertmanagers, "Alertmanager")}`,
     isDefault: false,
     editable: false,
     jsonData: {

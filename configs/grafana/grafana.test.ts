@@ -82,7 +82,8 @@ function endpointsFor(settings: Settings): Endpoints {
     prometheus: Array.from({ length: settings.prometheus.replicas }, (_, i) =>
       hostPort(`prometheus-${i}`, 9090),
     ),
-    alertmanager: hostPort("alertmanager", 9093),
+    alertmanagers: [hostPort("alertmanager", 9093)],
+    alertmanagerCluster: [hostPort("alertmanager", 9094)],
     nodeExporter: hostPort("node-exporter", 9100),
     blackboxExporter: hostPort("blackbox-exporter", 9115),
     cadvisor: hostPort("cadvisor", 8080),
@@ -90,7 +91,7 @@ function endpointsFor(settings: Settings): Endpoints {
     links: {
       grafana: "http://127.0.0.1:3000",
       prometheus: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],
-      alertmanager: "http://127.0.0.1:9093",
+      alertmanagers: ["http://127.0.0.1:9093"],
     },
   };
 }
@@ -255,7 +256,7 @@ describe("Grafana provisioning and dashboards", () => {
       const alertmanager = datasourcesFile(defaults).datasources.find((ds) => ds.type === "alertmanager");
       expect(alertmanager).to.include({
         uid: datasourceUids.alertmanager,
-        url: `http://${endpointsFor(defaults).alertmanager}`,
+        url: `http://${endpointsFor(defaults).alertmanagers[0]}`,
       });
       expect(alertmanager?.jsonData.implementation).to.equal("prometheus");
     });

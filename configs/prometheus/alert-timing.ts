@@ -10,7 +10,9 @@
  *   increase()'s extrapolation at the window's edge);
  * - `evaluation`: until the rule next runs;
  * - `for`, plus one more `evaluation`, as `for` is counted in whole evaluations;
- * - `group wait`: Alertmanager holds a new group that long before its first e-mail.
+ * - `group wait`: Alertmanager holds a new group that long before its first e-mail;
+ * - `cluster wait`, when Alertmanager replicas are down: the replica that sends waits a peer timeout for each
+ *   replica before it in the cluster's order (all of them, at worst). With every replica up, the first sends.
  * The earliest is `for` plus group wait: the change lands just before a scrape that lands just before an
  * evaluation. A resolved e-mail leaves with its group's next flush, at most `group interval` after the rule
  * resolves. Counted from stored samples that already show the change, the scrape and window terms drop out.
@@ -80,16 +82,23 @@ export function alertFiringTiming(
   );
 }
 
-/** From the event until Alertmanager e-mails the firing alert. */
+/** From the event until Alertmanager e-mails the firing alert, with `alertmanagersDown` replicas down. */
 export function firingEmailTiming(
   settings: Settings,
   alert: TimedAlert,
   start: TimingStart = "event",
+  alertmanagersDown = 0,
 ): Timing {
   const prometheus = alertFiringTiming(settings, alert, start);
   const groupWaitMs = durationMs(settings.alertmanager.groupWait);
   return timing(
-    [...prometheus.terms, { name: "group wait", ms: groupWaitMs }],
+    [
+      ...prometheus.terms,
+      { name: "group wait", ms: groupWaitMs },
+      ...(alertmanagersDown > 0
+        ? [{ name: "cluster wait", ms: clusterWaitMs(settings, alertmanagersDown) }]
+        : []),
+    ],
     prometheus.earliestMs + groupWaitMs,
   );
 }
@@ -114,6 +123,15 @@ export function resolvedEmailTiming(
     [...prometheus.terms, { name: "group interval", ms: durationMs(settings.alertmanager.groupInterval) }],
     prometheus.earliestMs,
   );
+}
+
+/**
+ * How long an Alertmanager replica waits before it sends, when `replicasAhead` replicas come before it in the
+ * cluster's order (its position): each gets a peer timeout to send first, and this one sends only if the
+ * notification log it gossips with shows none did. With every replica up, the first sends at once.
+ */
+export function clusterWaitMs(settings: Settings, replicasAhead: number): number {
+  return replicasAhead * durationMs(settings.alertmanager.peerTimeout);
 }
 
 /** From an Alertmanager restart until it e-mails an alert that was already firing. */
@@ -145,17 +163,22 @@ export function alertTimingTableMarkdown(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): string {
+  const clustered = settings.alertmanager.replicas > 1;
   const rows = builtInAlerts(settings, registry)
     .filter((alert) => "for" in (registry[alert.key]?.spec.settings ?? {}))
     .map((alert) => {
       const timed = { for: alert.for, window: alert.window };
       const firing = firingEmailTiming(settings, timed);
       const resolved = resolvedEmailTiming(settings, timed);
-      return `| ${alert.name} | ${span(firing.earliestMs)} to ${span(firing.latestMs)} | at most ${span(resolved.latestMs)} |`;
+      const failover = clustered
+        ? ` at most ${span(firingEmailTiming(settings, timed, "event", 1).latestMs)} |`
+        : "";
+      return `| ${alert.name} | ${span(firing.earliestMs)} to ${span(firing.latestMs)} |${failover} at most ${span(resolved.latestMs)} |`;
     });
+  const clusteredHeader = clustered ? " firing e-mail, one Alertmanager down |" : "";
   return [
-    "| alert | firing e-mail after the event | resolved e-mail after it ends |",
-    "| --- | --- | --- |",
+    `| alert | firing e-mail after the event |${clusteredHeader} resolved e-mail after it ends |`,
+    `| --- | --- |${clustered ? " --- |" : ""} --- |`,
     ...rows,
   ].join("\n");
 }

@@ -43,6 +43,7 @@ import {
   prometheusSyntheticSeries,
   stackMetricNames,
 } from "../promql/upstream-metrics";
+import { firstReplica } from "../runtime/endpoints";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
 import { durationMs } from "../settings/duration";
 import { watchesContainers, watchesHosts } from "../settings/hosts";
@@ -262,7 +263,13 @@ export const builtInAlertRegistry = {
       ],
     }),
     unitTests: (alert, context) => [
-      targetDownTest(alert, context, jobs.alertmanager, context.endpoints.alertmanager, []),
+      targetDownTest(
+        alert,
+        context,
+        jobs.alertmanager,
+        firstReplica(context.endpoints.alertmanagers, "Alertmanager"),
+        [],
+      ),
     ],
     readme: { firesWhen: "Alertmanager does not answer scrapes", defaults: forText },
   }),
@@ -414,7 +421,7 @@ export const builtInAlertRegistry = {
           labels: {
             job: jobs.prometheus,
             instance: firstPrometheus(context.endpoints),
-            alertmanager: `http://${context.endpoints.alertmanager}/api/v2/alerts`,
+            alertmanager: `http://${firstReplica(context.endpoints.alertmanagers, "Alertmanager")}/api/v2/alerts`,
           },
           alertLabels: ["job", "instance"],
           what: "Prometheus cannot hand alerts to Alertmanager",
@@ -423,7 +430,7 @@ export const builtInAlertRegistry = {
           name: stackMetricNames.alertmanagerNotificationsFailed,
           labels: {
             job: jobs.alertmanager,
-            instance: context.endpoints.alertmanager,
+            instance: firstReplica(context.endpoints.alertmanagers, "Alertmanager"),
             integration: "email",
             reason: "other",
           },

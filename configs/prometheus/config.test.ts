@@ -82,7 +82,7 @@ describe("renderPrometheusConfig", () => {
       ).to.deep.equal([
         [jobs.app, [endpoints.app]],
         [jobs.prometheus, [...endpoints.prometheus]],
-        [jobs.alertmanager, [endpoints.alertmanager]],
+        [jobs.alertmanager, [...endpoints.alertmanagers]],
         [jobs.node, [endpoints.nodeExporter]],
         [jobs.cadvisor, [endpoints.cadvisor]],
       ]);
@@ -185,7 +185,7 @@ describe("renderPrometheusConfig", () => {
       { action: "labeldrop", regex: replicaLabel },
     ]);
     expect(config.alerting.alertmanagers[0]?.static_configs[0]?.targets).to.deep.equal([
-      loopbackEndpoints(2).alertmanager,
+      ...loopbackEndpoints(2).alertmanagers,
     ]);
   });
 

@@ -59,13 +59,15 @@ export function renderPrometheusConfig(settings: Settings, endpoints: Endpoints,
     alerting: {
       // The replicas send identical alerts; without their replica label Alertmanager sees one alert, not two.
       alert_relabel_configs: [{ action: "labeldrop", regex: replicaLabel }],
-      alertmanagers: [{ static_configs: [{ targets: [endpoints.alertmanager] }] }],
+      // Every Alertmanager replica, each by its own address, as Alertmanager's high_availability.md asks: not
+      // behind a load balancer. The cluster deduplicates what they all receive.
+      alertmanagers: [{ static_configs: [{ targets: [...endpoints.alertmanagers] }] }],
     },
     rule_files: [ruleFilesGlob],
     scrape_configs: [
       ...(settings.app.enabled ? [staticJob(jobs.app, [endpoints.app])] : []),
       staticJob(jobs.prometheus, endpoints.prometheus),
-      staticJob(jobs.alertmanager, [endpoints.alertmanager]),
+      staticJob(jobs.alertmanager, endpoints.alertmanagers),
       ...(watchesHosts(settings) ? nodeJobs(settings, endpoints) : []),
       ...(watchesContainers(settings) ? [cadvisorJob(settings, endpoints)] : []),
       ...(settings.probes.length > 0 ? [probeJob(settings, endpoints)] : []),

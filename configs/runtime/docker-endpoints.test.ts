@@ -17,7 +17,14 @@ describe("dockerEndpoints", () => {
     expect(endpoints.prometheus).to.deep.equal(
       [0, 1, 2].map((i) => `${replicaName(i)}:${containerPorts.prometheus}`),
     );
-    expect(endpoints.alertmanager).to.equal(`${jobs.alertmanager}:${containerPorts.alertmanager}`);
+    expect(endpoints.alertmanagers).to.deep.equal([
+      `${jobs.alertmanager}:${containerPorts.alertmanager}`,
+      `${jobs.alertmanager}-1:${containerPorts.alertmanager}`,
+    ]);
+    expect(endpoints.alertmanagerCluster).to.deep.equal([
+      `${jobs.alertmanager}:${containerPorts.alertmanagerCluster}`,
+      `${jobs.alertmanager}-1:${containerPorts.alertmanagerCluster}`,
+    ]);
     expect(endpoints.inboxSmtp).to.equal(`${dockerAliases.mailpit}:${containerPorts.mailpitSmtp}`);
   });
 
@@ -26,7 +33,7 @@ describe("dockerEndpoints", () => {
     expect(dockerEndpoints(settings).links).to.deep.equal({
       grafana: "http://127.0.0.1:13000",
       prometheus: ["http://127.0.0.1:19090", "http://127.0.0.1:19091"],
-      alertmanager: "http://127.0.0.1:19093",
+      alertmanagers: ["http://127.0.0.1:19093", "http://127.0.0.1:19094"],
     });
   });
 

@@ -4,7 +4,7 @@
  * ports, and `npm run render` renders with the same endpoints, so what a user reads is what gets deployed.
  */
 
-import { jobs, replicaName } from "../names";
+import { alertmanagerReplicaName, jobs, replicaName } from "../names";
 import type { Settings } from "../settings/schema";
 import { type Endpoints, hostPort } from "./endpoints";
 
@@ -12,7 +12,7 @@ import { type Endpoints, hostPort } from "./endpoints";
 export const dockerAliases = {
   app: jobs.app,
   prometheus: replicaName,
-  alertmanager: jobs.alertmanager,
+  alertmanager: alertmanagerReplicaName,
   grafana: "grafana",
   mailpit: "mailpit",
   nodeExporter: "node-exporter",
@@ -28,6 +28,8 @@ export const containerPorts = {
   app: 5002,
   prometheus: 9090,
   alertmanager: 9093,
+  /** Alertmanager's gossip, TCP and UDP, between the replicas only: never published. */
+  alertmanagerCluster: 9094,
   grafana: 3000,
   mailpitSmtp: 1025,
   mailpitWeb: 8025,
@@ -39,12 +41,21 @@ export const containerPorts = {
 /** The renderers' endpoints for the Docker stack. */
 export function dockerEndpoints(settings: Settings): Endpoints {
   const replicas = Array.from({ length: settings.prometheus.replicas }, (_, replica) => replica);
+  const alertmanagerReplicas = Array.from(
+    { length: settings.alertmanager.replicas },
+    (_, replica) => replica,
+  );
   return {
     app: hostPort(dockerAliases.app, containerPorts.app),
     prometheus: replicas.map((replica) =>
       hostPort(dockerAliases.prometheus(replica), containerPorts.prometheus),
     ),
-    alertmanager: hostPort(dockerAliases.alertmanager, containerPorts.alertmanager),
+    alertmanagers: alertmanagerReplicas.map((replica) =>
+      hostPort(dockerAliases.alertmanager(replica), containerPorts.alertmanager),
+    ),
+    alertmanagerCluster: alertmanagerReplicas.map((replica) =>
+      hostPort(dockerAliases.alertmanager(replica), containerPorts.alertmanagerCluster),
+    ),
     nodeExporter: hostPort(dockerAliases.nodeExporter, containerPorts.nodeExporter),
     cadvisor: hostPort(dockerAliases.cadvisor, containerPorts.cadvisor),
     blackboxExporter: hostPort(dockerAliases.blackboxExporter, containerPorts.blackboxExporter),
@@ -52,7 +63,9 @@ export function dockerEndpoints(settings: Settings): Endpoints {
     links: {
       grafana: publishedUrl(settings, settings.ports.grafana),
       prometheus: replicas.map((replica) => publishedUrl(settings, prometheusHostPort(settings, replica))),
-      alertmanager: publishedUrl(settings, settings.ports.alertmanager),
+      alertmanagers: alertmanagerReplicas.map((replica) =>
+        publishedUrl(settings, alertmanagerHostPort(settings, replica)),
+      ),
     },
   };
 }
@@ -60,6 +73,11 @@ export function dockerEndpoints(settings: Settings): Endpoints {
 /** The host port Prometheus replica `replica` is published on: `ports.prometheus` is replica 0's. */
 export function prometheusHostPort(settings: Pick<Settings, "ports">, replica: number): number {
   return settings.ports.prometheus + replica;
+}
+
+/** The host port Alertmanager replica `replica` is published on: `ports.alertmanager` is replica 0's. */
+export function alertmanagerHostPort(settings: Pick<Settings, "ports">, replica: number): number {
+  return settings.ports.alertmanager + replica;
 }
 
 /**

@@ -11,7 +11,10 @@ export interface Endpoints {
   readonly app: HostPort;
   /** One entry per Prometheus replica, in replica order. */
   readonly prometheus: readonly HostPort[];
-  readonly alertmanager: HostPort;
+  /** One entry per Alertmanager replica, in replica order: their web API, where alerts are sent. */
+  readonly alertmanagers: readonly HostPort[];
+  /** Each replica's gossip address (`--cluster.listen-address`), in replica order. */
+  readonly alertmanagerCluster: readonly HostPort[];
   /** The node exporter of the stack's own host; scraped while `host.enabled`. */
   readonly nodeExporter: HostPort;
   /** The blackbox exporter that runs `probes`; scraped while there are any. */
@@ -24,10 +27,18 @@ export interface Endpoints {
   readonly links: {
     readonly grafana: string;
     readonly prometheus: readonly string[];
-    readonly alertmanager: string;
+    /** One per Alertmanager replica: each its own `--web.external-url`. */
+    readonly alertmanagers: readonly string[];
   };
 }
 
 export function hostPort(host: string, port: number): HostPort {
   return `${host}:${port}`;
+}
+
+/** Replica 0 of a list of replicas' endpoints: what a consumer that takes one address (a datasource) names. */
+export function firstReplica<T>(replicas: readonly T[], what: string): T {
+  const first = replicas[0];
+  if (first === undefined) throw new Error(`the endpoints list no ${what} replica`);
+  return first;
 }

@@ -32,14 +32,30 @@ export function prometheusFlags(location: ServerLocation, retention: string): st
  * Alertmanager reads `auth_password_file` relative to its working directory, not to its config file: start it in
  * the config file's directory.
  */
-export function alertmanagerFlags(location: ServerLocation): string[] {
+/** A replica's place in an Alertmanager cluster: where it gossips, its peers, and how long it waits for them. */
+export interface AlertmanagerCluster {
+  readonly listenAddress: string;
+  /** The other replicas' gossip addresses, each its own `--cluster.peer`. */
+  readonly peers: readonly string[];
+  /** `--cluster.peer-timeout`: the replica at position n waits n times this before it sends. */
+  readonly peerTimeout: string;
+}
+
+/** Alertmanager's flags; without a cluster, gossip is off. */
+export function alertmanagerFlags(location: ServerLocation, cluster?: AlertmanagerCluster): string[] {
   return [
     `--config.file=${location.configFile}`,
     `--storage.path=${location.dataDir}`,
     `--web.listen-address=${location.listenAddress}`,
     `--web.external-url=${location.externalUrl}`,
-    // One Alertmanager: no gossip port to bind, and no waiting for peers before sending.
-    "--cluster.listen-address=",
+    ...(cluster
+      ? [
+          `--cluster.listen-address=${cluster.listenAddress}`,
+          ...cluster.peers.map((peer) => `--cluster.peer=${peer}`),
+          `--cluster.peer-timeout=${cluster.peerTimeout}`,
+        ]
+      : // One Alertmanager: no gossip port to bind, and no waiting for peers before sending.
+        ["--cluster.listen-address="]),
   ];
 }
 

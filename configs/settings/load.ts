@@ -11,10 +11,10 @@
  */
 
 import { z } from "zod";
-import { jobs, replicaName } from "../names";
+import { alertmanagerReplicaName, jobs, replicaName } from "../names";
 import { alertTemplateErrors, allowedTemplates } from "../promql/alert-templates";
 import { promqlErrors } from "../promql/lint";
-import { dockerAliases, prometheusHostPort } from "../runtime/docker-endpoints";
+import { alertmanagerHostPort, dockerAliases, prometheusHostPort } from "../runtime/docker-endpoints";
 import { minSamplesPerWindow } from "./alert-settings";
 import { type AlertSpecs, alertNames, builtInAlertSpecs, windowedAlertKeys } from "./alert-specs";
 import { durationMs, formatDuration } from "./duration";
@@ -110,6 +110,9 @@ function monitoredJobProblems(settings: Settings): CrossFieldProblem[] {
       .filter((name) => watchesContainers(settings) || !containerNames.includes(name))
       .filter((name) => settings.probes.length > 0 || !probeNames.includes(name)),
     ...Array.from({ length: settings.prometheus.replicas }, (_, replica) => replicaName(replica)),
+    ...Array.from({ length: settings.alertmanager.replicas }, (_, replica) =>
+      alertmanagerReplicaName(replica),
+    ),
   ]);
   const entries = [
     ...settings.targets.map((target, index) => ({ job: target.job, path: ["targets", index, "job"] })),
@@ -233,7 +236,18 @@ function portProblems(settings: Settings): CrossFieldProblem[] {
             label: `ports.prometheus + ${replica} (Prometheus replica ${replica})`,
           },
     ),
-    own("alertmanager"),
+    ...Array.from({ length: settings.alertmanager.replicas }, (_, replica) =>
+      replica === 0
+        ? own("alertmanager")
+        : {
+            port: alertmanagerHostPort(settings, replica),
+            paths: [
+              ["ports", "alertmanager"],
+              ["alertmanager", "replicas"],
+            ],
+            label: `ports.alertmanager + ${replica} (Alertmanager replica ${replica})`,
+          },
+    ),
     own("grafana"),
     own("mailpit"),
   ];
@@ -246,6 +260,16 @@ function portProblems(settings: Settings): CrossFieldProblem[] {
         ["prometheus", "replicas"],
       ],
       message: `ports.prometheus: ${ports.prometheus} leaves no room for ${prometheus.replicas} replicas (the last would publish on ${lastReplicaPort}); it must be at most ${65536 - prometheus.replicas}`,
+    });
+  }
+  const lastAlertmanagerPort = alertmanagerHostPort(settings, settings.alertmanager.replicas - 1);
+  if (lastAlertmanagerPort > 65535) {
+    problems.push({
+      paths: [
+        ["ports", "alertmanager"],
+        ["alertmanager", "replicas"],
+      ],
+      message: `ports.alertmanager: ${ports.alertmanager} leaves no room for ${settings.alertmanager.replicas} replicas (the last would publish on ${lastAlertmanagerPort}); it must be at most ${65536 - settings.alertmanager.replicas}`,
     });
   }
   published.forEach((entry, index) => {

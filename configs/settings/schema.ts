@@ -46,6 +46,9 @@ const runbookUrlSchema = z
     message: "must not have a #fragment; each alert's section anchor is appended to it",
   });
 
+/** The most Alertmanager replicas a stack runs; kube-prometheus runs three. */
+export const maxAlertmanagerReplicas = 5;
+
 const emailAddress = z.email("must be an e-mail address such as oncall@example.com");
 
 export const settingsSchema = z.strictObject({
@@ -96,6 +99,16 @@ export const settingsSchema = z.strictObject({
 
   alertmanager: z
     .strictObject({
+      /**
+       * Replicas in one gossip cluster: every Prometheus replica sends to each, and they deduplicate e-mail and
+       * share silences between them (docs/alerting-ha.md).
+       */
+      replicas: z.number().int().min(1).max(maxAlertmanagerReplicas).default(2),
+      /**
+       * How long a replica waits for the one before it in the cluster to send, before it sends itself
+       * (`--cluster.peer-timeout`, Alertmanager's default): the replica at position n waits n times this.
+       */
+      peerTimeout: positiveDurationSchema.default("15s"),
       groupWait: durationSchema.default("10s"),
       groupInterval: positiveDurationSchema.default("1m"),
       repeatInterval: positiveDurationSchema.default("4h"),

@@ -187,11 +187,11 @@ describe("targets and services", () => {
 
   it("refuses bad entries, each message naming its key", () => {
     expect(settingsProblems({ targets: [{ job: "prometheus", addresses: ["x:1"] }] })).to.deep.equal([
-      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "prometheus" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1, alertmanager-1); choose another',
     ]);
     // The host's node exporter job and container are the stack's only while host.enabled.
     expect(settingsProblems({ targets: [{ job: "node", addresses: ["x:1"] }] })).to.deep.equal([
-      'targets[0].job: "node" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "node" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, grafana, mailpit, node-exporter, prometheus-0, prometheus-1, alertmanager-1); choose another',
     ]);
     expect(
       settingsProblems({ host: { enabled: false }, targets: [{ job: "node", addresses: ["x:1"] }] }),
@@ -204,7 +204,7 @@ describe("targets and services", () => {
         targets: [{ job: "probe", addresses: ["x:1"] }],
       }),
     ).to.deep.equal([
-      'targets[0].job: "probe" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, probe, grafana, mailpit, node-exporter, blackbox-exporter, prometheus-0, prometheus-1); choose another',
+      'targets[0].job: "probe" is a name of the stack itself (app, prometheus, alertmanager, node, cadvisor, probe, grafana, mailpit, node-exporter, blackbox-exporter, prometheus-0, prometheus-1, alertmanager-1); choose another',
     ]);
     expect(
       settingsProblems({

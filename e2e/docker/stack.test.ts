@@ -159,6 +159,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     const expected = [
       jobs.app,
       jobs.alertmanager,
+      jobs.alertmanager,
       jobs.prometheus,
       jobs.prometheus,
       jobs.node,
@@ -180,6 +181,16 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     );
     firstSampleAt = new Date();
     console.log(formatMeasurement("every target up on both replicas", waited.elapsedMs, budgetMs));
+    // The Alertmanager replicas found each other over the private network: each counts both as members.
+    const clustered = await waitFor(
+      "both Alertmanager replicas in one cluster, as each reports",
+      async () => {
+        const members = await replicas[0]?.query("alertmanager_cluster_members");
+        return members?.length === 2 && members.every((sample) => sample.value === 2) ? true : undefined;
+      },
+      { timeoutMs: budgetMs, diagnostics },
+    );
+    console.log(formatMeasurement("Alertmanager cluster of two", clustered.elapsedMs, budgetMs));
   });
 
   it("1. runs node exporter on the host's PID namespace and root, unpublished, scraped by both replicas as its host", async () => {
@@ -317,6 +328,7 @@ describe("the stack on the real Docker engine, through docker compose", () => {
       "mailpit",
       "node-exporter",
       "alertmanager",
+      "alertmanager-1",
       "prometheus-0",
       "prometheus-1",
       loadtestServiceKey,
@@ -440,8 +452,9 @@ describe("the stack on the real Docker engine, through docker compose", () => {
     console.log(formatMeasurement("InstanceDown after docker stop", performance.now() - stoppedAt, budgetMs));
     expect(down.value.subject).to.include(`job=${jobs.app}`);
 
-    // 5. The notification log is on Alertmanager's volume: a restart does not send the same e-mail again.
-    stack.containerCommand("restart", "alertmanager");
+    // 5. The notification log is on each Alertmanager replica's volume, and gossiped: restarting each in turn
+    // does not send the same e-mail again.
+    for (const replica of [0, 1]) stack.containerCommand("restart", dockerAliases.alertmanager(replica));
     await new Promise((resolve) => setTimeout(resolve, quietMs));
     expect(
       await mailpit.notifications(alertNames.instanceDown, "firing"),
