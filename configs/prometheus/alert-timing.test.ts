@@ -59,7 +59,9 @@ describe("the timing model", () => {
   it("is the alerts page's table for the default settings", () => {
     const table = alertTimingTableMarkdown(loadSettings({}).settings);
     // With two Alertmanager replicas, one down adds one peer timeout (15 s) to the latest firing e-mail.
-    expect(table).to.include(`| ${alertNames.instanceDown} | 25 s to 45 s | at most 1 min | at most 1 min 15 s |`);
+    expect(table).to.include(
+      `| ${alertNames.instanceDown} | 25 s to 45 s | at most 1 min | at most 1 min 15 s |`,
+    );
     expect(table).not.to.include(alertNames.watchdog);
     expect(readFileSync(join(repositoryRoot, "docs", "alerts.md"), "utf8")).to.include(table);
   });
