@@ -103,9 +103,10 @@ const requestLabels = (alert: BuiltInAlert, context: TestContext, route: string,
   status_code: status,
 });
 
-/** A test's name: a per-job alert of a job other than the demo app names its job. */
+/** A test's name: an alert on a probe or a machine names it, a per-job alert of a job other than the demo app its job. */
 function testName(alert: BuiltInAlert, what: string): string {
   if (alert.probe !== undefined) return `${alert.name} (probe ${alert.probe.name}): ${what}`;
+  if (alert.host !== undefined) return `${alert.name} (host ${alert.host}): ${what}`;
   const job = alert.target?.job;
   return job === undefined || job === jobs.app
     ? `${alert.name}: ${what}`

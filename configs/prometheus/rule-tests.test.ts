@@ -53,6 +53,30 @@ const probes = [
   },
 ];
 
+/**
+ * The stack's own host on the stack-wide settings, and two machines that override host and container alerts:
+ * each has a rule, and so a threshold, of its own.
+ */
+const machines = {
+  host: { alerts: {} },
+  hosts: [
+    {
+      name: "db-1",
+      address: { nodeExporter: "10.0.0.5:9100", cadvisor: "10.0.0.5:8080" },
+      alerts: {
+        hostMemoryLow: { minAvailableRatio: 0.2 },
+        hostCpuSaturated: { maxRatio: 0.75, for: "5m" },
+        containerNearMemoryLimit: { maxRatio: 0.8, severity: "critical" },
+      },
+    },
+    {
+      name: "web.1",
+      address: { nodeExporter: "10.0.0.6:9100" },
+      alerts: { hostMemoryLow: { minAvailableRatio: 0.05 }, hostClockSkew: { maxSeconds: 0.5, for: "1m" } },
+    },
+  ],
+};
+
 /** Shortened as the end-to-end tests run the stack. */
 const fastSettings = {
   scrape: { interval: "1s", timeout: "1s", evaluationInterval: "1s" },
@@ -115,6 +139,24 @@ describe("renderAlertRuleTests", () => {
       "ProbeCertificateExpiring (probe db): days left at 30.3, just above 30, does not fire",
     );
     expect(testFile().tests.filter((test) => test.name.startsWith("Probe"))).to.deep.equal([]);
+  });
+
+  it("tests each host alert on a machine of each rule: the shared one and each with overrides", () => {
+    const names = testFile(machines).tests.map((test) => test.name);
+    expect(names).to.include.members([
+      "HostMemoryLow (host local): available memory at 0.099, just below 0.1, fires after 5m, then resolves",
+      "HostMemoryLow (host db-1): available memory at 0.198, just below 0.2, fires after 5m, then resolves",
+      "HostMemoryLow (host db-1): available memory at 0.202, just above 0.2, does not fire",
+      "HostMemoryLow (host web.1): available memory at 0.0505, just above 0.05, does not fire",
+      "HostCpuSaturated (host db-1): CPU busy at 0.7575, just above 0.75, over 5m fires after 5m, then resolves",
+      "HostClockSkew (host web.1): clock behind by at 0.505, just above 0.5, fires after 1m, then resolves",
+      "ContainerNearMemoryLimit (host db-1): memory working set over limit at 0.808, just above 0.8, fires after 5m, then resolves",
+    ]);
+    // A machine on the stack-wide settings shares the rule of the stack's own host, and is not tested again.
+    expect(names.filter((name) => name.startsWith("HostDiskFillingUp ("))).to.deep.equal([
+      "HostDiskFillingUp (host local): free space at 0.099, just below 0.1, fires after 5m, then resolves; a tmpfs stays below it and is ignored",
+      "HostDiskFillingUp (host local): free space at 0.101, just above 0.1, does not fire",
+    ]);
   });
 
   it("leaves out the tests of disabled alerts", () => {
@@ -206,6 +248,7 @@ describe("renderAlertRuleTests", () => {
           },
         },
       ],
+      ["machines that override host and container alerts", machines],
       [
         "thresholds whose plain neighbours would not print in four digits",
         { alerts: { highErrorRate: { maxRatio: 0.0333 }, highRequestVolume: { maxRequests: 99999 } } },
@@ -245,6 +288,19 @@ describe("renderAlertRuleTests", () => {
         {},
         { alerts: { highLatency: { p95Seconds: 0.75 } } },
         "HighLatency",
+      ],
+      [
+        "a machine's own memory threshold higher",
+        machines,
+        {
+          ...machines,
+          hosts: machines.hosts.map((host) =>
+            host.name === "db-1"
+              ? { ...host, alerts: { ...host.alerts, hostMemoryLow: { minAvailableRatio: 0.25 } } }
+              : host,
+          ),
+        },
+        "HostMemoryLow (host db-1): available memory at 0.202, just above 0.2, does not fire",
       ],
       [
         "a longer `for` on a failure counter",

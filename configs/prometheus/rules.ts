@@ -6,7 +6,7 @@
  * (`value`), for the e-mail to show.
  */
 
-import { annotationKeys, probeLabel, type RuleGroup, ruleGroups } from "../names";
+import { annotationKeys, type RuleGroup, ruleGroups } from "../names";
 import { alertThresholdLabel, alertThresholdRecord } from "../promql/queries";
 import { durationMs } from "../settings/duration";
 import type { Settings } from "../settings/schema";
@@ -20,8 +20,11 @@ export interface AlertRule {
   readonly group: RuleGroup;
   readonly expr: string;
   readonly for: string;
-  /** Its severity, and for a rule of one job's own its job: rules of one name then differ in their labels. */
-  readonly labels: { readonly severity: string; readonly job?: string; readonly probe?: string };
+  /**
+   * Its severity, and for a rule of one job's, probe's or machine's own its `job`, `probe` or `host`: rules of
+   * one name then differ in their labels.
+   */
+  readonly labels: { readonly severity: string } & Readonly<Record<string, string>>;
   /** Summary, description, the value as the description prints it (for e-mail), and the runbook link. */
   readonly annotations: Readonly<Record<AnnotationKey, string>>;
 }
@@ -75,8 +78,7 @@ export function alertRules(
       summary: alert.summary,
       description: descriptionTemplate(alert.description),
       valueFormat: valueFormatOf(alert.description),
-      job: alert.ruleJob,
-      probe: alert.ruleProbe,
+      ruleLabels: alert.ruleLabels,
     }));
   const custom = settings.alerts.custom.map((alert) => ({
     ...alert,
@@ -92,11 +94,7 @@ export function alertRules(
     group: rule.group,
     expr: rule.expr,
     for: rule.for,
-    labels: {
-      severity: rule.severity,
-      ...("job" in rule && rule.job !== undefined ? { job: rule.job } : {}),
-      ...("probe" in rule && rule.probe !== undefined ? { [probeLabel]: rule.probe } : {}),
-    },
+    labels: { severity: rule.severity, ...("ruleLabels" in rule ? rule.ruleLabels : {}) },
     annotations: {
       [annotationKeys.summary]: rule.summary,
       [annotationKeys.description]: rule.description,

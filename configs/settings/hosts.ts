@@ -4,6 +4,7 @@
  * do, so the host and container alerts and dashboards cover every machine by the same rules.
  */
 import { z } from "zod";
+import { hostAlertOverridesSchema } from "./alert-specs";
 import { hostPortProblem } from "./host-port";
 
 /** The `host` label of a machine's series: the Hosts and Containers dashboards select by it. */
@@ -25,6 +26,8 @@ export const watchedHostSchema = z.strictObject({
     /** cAdvisor, whose container alerts then cover the machine too (its default port is 8080). */
     cadvisor: exporterAddressSchema.optional(),
   }),
+  /** Overrides of the host and container alerts for this machine, as `host.alerts` are for the stack's own. */
+  alerts: hostAlertOverridesSchema,
 });
 
 /** Distinct names are checked with the other cross-field checks (configs/settings/load.ts). */
