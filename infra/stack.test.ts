@@ -12,12 +12,13 @@ import {
 } from "../configs/deployment/plan";
 import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
-import { dockerAliases, dockerEndpoints } from "../configs/runtime/docker-endpoints";
+import { dockerAliases } from "../configs/runtime/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
 import { loadSettings } from "../configs/validate";
 import { loadtestEnv } from "../loadtest/contract";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
+import { dockerTestEndpoints } from "../test-support/promtool";
 import {
   collectStrings,
   mockGeneratedPassword,
@@ -149,7 +150,7 @@ function listeningPorts(container: RecordedResource): number[] {
 /** The expected files, rendered independently of the program from the same stack config. */
 function renderFor(config: StackConfig): RenderedFiles {
   const { settings } = loadSettings(config);
-  return renderAll(settings, dockerEndpoints(settings));
+  return renderAll(settings, dockerTestEndpoints(settings));
 }
 
 /** Every `host:port` a service dials, from the files uploaded into the containers. */

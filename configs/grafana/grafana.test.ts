@@ -87,6 +87,7 @@ function endpointsFor(settings: Settings): Endpoints {
     blackboxExporter: hostPort("blackbox-exporter", 9115),
     cadvisor: hostPort("cadvisor", 8080),
     inboxSmtp: hostPort("mailpit", 1025),
+    containers: [],
     links: {
       grafana: "http://127.0.0.1:3000",
       prometheus: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],

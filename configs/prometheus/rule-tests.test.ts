@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
-import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
-import { dockerEndpoints } from "../runtime/docker-endpoints";
+import { dockerTestEndpoints, loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
 import { renderedPaths } from "../runtime/layout";
 import { alertNames } from "../settings/alert-specs";
 import { loadSettings } from "../validate";
@@ -36,7 +35,7 @@ interface TestFile {
 
 function testFile(input: object = {}): TestFile {
   const { settings } = loadSettings(input);
-  return parse(renderAlertRuleTests(settings, dockerEndpoints(settings))) as TestFile;
+  return parse(renderAlertRuleTests(settings, dockerTestEndpoints(settings))) as TestFile;
 }
 
 /** Probes, so that the alerts on probes exist: one on the stack-wide settings, one that overrides all three. */

@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { appImageTag, type DeploymentPlan, stackPrefix } from "../../configs/deployment/plan";
+import { appImageTag, type DeploymentPlan } from "../../configs/deployment/plan";
+import { stackPrefix } from "../../configs/runtime/docker-endpoints";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { repositoryRoot } from "../../infra/repository";
 import { stackInputs } from "../../infra/stack-inputs";
