@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { dockerTestEndpoints, loopbackEndpoints } from "../test-support/promtool";
 import { PromqlError } from "./promql/lint";
+import { expectedContainerRecord } from "./promql/queries";
 import { renderAll } from "./render";
 import { renderedPaths } from "./runtime/layout";
 import { alertNames } from "./settings/alert-specs";
@@ -77,11 +78,23 @@ describe("renderAll", () => {
     expect(paths).to.include(renderedPaths.alertRules);
   });
 
-  it("renders the same rules for the Docker stack and for loopback: only addresses differ", () => {
+  it("renders the same rules for the Docker stack and for loopback: only addresses and containers differ", () => {
     const { settings } = loadSettings({});
     const docker = renderAll(settings, dockerTestEndpoints(settings));
     const loopback = renderAll(settings, loopbackEndpoints(2));
-    expect(loopback[renderedPaths.alertRules]).to.equal(docker[renderedPaths.alertRules]);
+    type Rules = { groups: { name: string; rules: { record?: string }[] }[] };
+    const groups = (files: typeof docker) => (parse(files[renderedPaths.alertRules] ?? "") as Rules).groups;
+    const expected = (files: typeof docker) =>
+      groups(files).flatMap((group) => group.rules.filter((rule) => rule.record === expectedContainerRecord));
+    const withoutExpected = (files: typeof docker) =>
+      groups(files).map((group) => ({
+        ...group,
+        rules: group.rules.filter((rule) => rule.record !== expectedContainerRecord),
+      }));
+    expect(withoutExpected(loopback)).to.deep.equal(withoutExpected(docker));
+    // The loopback stack's services are processes: ContainerMissing expects no container there.
+    expect(expected(loopback)).to.deep.equal([]);
+    expect(expected(docker)).to.have.length(dockerTestEndpoints(settings).containers.length);
     expect(loopback[renderedPaths.prometheusConfig(0)]).not.to.equal(
       docker[renderedPaths.prometheusConfig(0)],
     );

@@ -12,13 +12,12 @@ import {
 } from "../configs/deployment/plan";
 import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
-import { dockerAliases } from "../configs/runtime/docker-endpoints";
+import { dockerAliases, dockerEndpoints, stackPrefix } from "../configs/runtime/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
 import { loadSettings } from "../configs/validate";
 import { loadtestEnv } from "../loadtest/contract";
 import { requireBinaries } from "../test-support/binaries";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
-import { dockerTestEndpoints } from "../test-support/promtool";
 import {
   collectStrings,
   mockGeneratedPassword,
@@ -147,10 +146,10 @@ function listeningPorts(container: RecordedResource): number[] {
   return ports;
 }
 
-/** The expected files, rendered independently of the program from the same stack config. */
+/** The expected files, rendered independently of the program from the same stack config and stack name. */
 function renderFor(config: StackConfig): RenderedFiles {
   const { settings } = loadSettings(config);
-  return renderAll(settings, dockerTestEndpoints(settings));
+  return renderAll(settings, dockerEndpoints(settings, stackPrefix(mockProject, mockStack)));
 }
 
 /** Every `host:port` a service dials, from the files uploaded into the containers. */

@@ -24,6 +24,7 @@ import {
   cpuBusyRatio,
   diskBusyRatio,
   errorRatio,
+  expectedContainerRecord,
   filesystemFreeInHours,
   filesystemFreeRatio,
   jobSelector,
@@ -61,6 +62,7 @@ import {
   errorRateTests,
   firstPrometheus,
   latencyTests,
+  missingContainerTests,
   notConnectedTest,
   predictedFullTests,
   probeFailedTest,
@@ -782,6 +784,41 @@ export const builtInAlertRegistry = {
       ];
     },
   }),
+  containerMissing: defineAlert(builtInAlertSpecs.containerMissing, {
+    group: ruleGroups.containers,
+    // Each expected container is a recorded series, so the expression is one size whatever the containers, and
+    // a missing one is named by its `name` label, which a regex selector cannot do: it matches only what is
+    // there. Only while cAdvisor answers: without it every container would seem gone.
+    rule: (config, selector) => ({
+      expr: `(${expectedContainerRecord}{${selector}} unless on(${hostLabel}, ${cadvisorLabels.name}) ${cadvisorMetrics.startTimeSeconds}{${selector}}) and on(${hostLabel}) (${prometheusSyntheticSeries.up}{${selector}} == 1)`,
+      summary: "A container of the stack is not running.",
+      description: [
+        "Container ",
+        { label: cadvisorLabels.name },
+        " of the stack has not been running on host ",
+        { label: hostLabel },
+        ` for at least ${config.for}: cAdvisor answers, but lists no such container (`,
+        { value: "humanize" },
+        " expected container missing).",
+      ],
+    }),
+    unitTests: (alert, context) =>
+      missingContainerTests(alert, context, {
+        metric: cadvisorMetrics.startTimeSeconds,
+        nameLabel: cadvisorLabels.name,
+        names: context.endpoints.containers,
+        targetLabels: {
+          job: jobs.cadvisor,
+          instance: context.endpoints.cadvisor,
+          [hostLabel]: machineOf(alert),
+        },
+        alertLabels: { job: jobs.cadvisor, [hostLabel]: machineOf(alert) },
+      }),
+    readme: {
+      firesWhen: "a long-running container of the stack is absent from cAdvisor's series on the stack's host",
+      defaults: forText,
+    },
+  }),
   probeFailed: defineAlert(builtInAlertSpecs.probeFailed, {
     group: ruleGroups.probes,
     rule: (config, selector) => ({
@@ -1018,6 +1055,12 @@ export function builtInAlerts(
         ...member.tested,
         ...(own ? { ruleLabels: { [scope.label]: member.name } } : {}),
       }));
+    }
+    if (definition.spec.watchesStackContainers) {
+      const { host } = settings;
+      if (!stackWide.enabled || !host.enabled || !host.containers) return [];
+      const selector = `${jobSelector(jobs.cadvisor)},${hostLabel}="${host.name}"`;
+      return [{ ...fields(stackWide), ...stackWide.rule(selector), host: host.name }];
     }
     if (!perJob) {
       if (!stackWide.enabled) return [];

@@ -158,6 +158,20 @@ describe("renderAlertRuleTests", () => {
     ]);
   });
 
+  it("tests ContainerMissing on the stack's own containers, and not where it runs none", () => {
+    const names = testFile()
+      .tests.map((test) => test.name)
+      .filter((name) => name.startsWith("ContainerMissing"));
+    expect(names).to.deep.equal([
+      "ContainerMissing (host local): watchtower-test-app is gone for 5m, fires, then resolves once it is back",
+      "ContainerMissing (host local): watchtower-test-grafana starts 5m after the others: does not fire",
+      "ContainerMissing (host local): the exporter stops answering and every container's series goes: does not fire",
+    ]);
+    const { settings } = loadSettings({});
+    const loopback = parse(renderAlertRuleTests(settings, loopbackEndpoints(2))) as TestFile;
+    expect(loopback.tests.filter((test) => test.name.startsWith("ContainerMissing"))).to.deep.equal([]);
+  });
+
   it("leaves out the tests of disabled alerts", () => {
     const file = testFile({ alerts: { highLatency: { enabled: false } } });
     const tested = new Set(
@@ -254,6 +268,43 @@ describe("renderAlertRuleTests", () => {
       ],
     ];
 
+    // The Docker stack's endpoints list its containers, which ContainerMissing expects.
+    for (const [name, input] of [
+      ["the Docker stack's containers", {}],
+      [
+        "the Docker stack's containers, a shorter `for` and evaluations apart from scrapes",
+        { scrape: { evaluationInterval: "3s" }, alerts: { containerMissing: { for: "1m" } } },
+      ],
+    ] as const) {
+      it(`passes its generated tests with ${name}`, async () => {
+        const { settings } = loadSettings(input);
+        const dir = renderToDisk(settings, dockerTestEndpoints(settings));
+        try {
+          const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
+          expect(result.exitCode, result.output).to.equal(0);
+        } finally {
+          dir.remove();
+        }
+      });
+    }
+
+    it("fails when the rules have a shorter ContainerMissing `for` than the tests expect", async () => {
+      const { settings } = loadSettings({});
+      const dir = renderToDisk(settings, dockerTestEndpoints(settings));
+      try {
+        const shorter = loadSettings({ alerts: { containerMissing: { for: "4m" } } }).settings;
+        writeFileSync(
+          join(dir.path, renderedPaths.alertRules),
+          renderAlertRules(shorter, dockerTestEndpoints(shorter)),
+        );
+        const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
+        expect(result.exitCode).to.equal(1);
+        expect(result.output).to.include("ContainerMissing (host local): watchtower-test-app is gone for 5m");
+      } finally {
+        dir.remove();
+      }
+    });
+
     for (const [name, input] of variants) {
       it(`passes its generated tests with ${name}`, async () => {
         const { settings } = loadSettings(input);
@@ -314,7 +365,7 @@ describe("renderAlertRuleTests", () => {
         try {
           writeFileSync(
             join(dir.path, renderedPaths.alertRules),
-            renderAlertRules(loadSettings(deployed).settings),
+            renderAlertRules(loadSettings(deployed).settings, loopbackEndpoints(2)),
           );
           const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
           expect(result.exitCode).to.equal(1);

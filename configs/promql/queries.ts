@@ -50,6 +50,12 @@ export function latencyQuantile(quantile: number, window: string, selector: stri
  * series per such job): threshold as data, so that jobs at different thresholds share one rule.
  */
 export const alertThresholdRecord = "watchtower:alert_threshold";
+/**
+ * A container the stack runs on its host, one recorded series each (configs/prometheus/rules.ts records them
+ * from the endpoints' list), labelled as cAdvisor's series of it: what ContainerMissing expects to find.
+ */
+export const expectedContainerRecord = "watchtower:stack_container_expected";
+
 /** The label of `alertThresholdRecord` that names the alert. */
 export const alertThresholdLabel = "alert";
 

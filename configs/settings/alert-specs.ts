@@ -29,6 +29,11 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
   /** An alert on the containers of the watched machines (cAdvisor): made only while one has cAdvisor scraped. */
   readonly watchesContainers?: boolean;
   /**
+   * An alert on the stack's own containers, on its own host: made only while cAdvisor runs there (`host.enabled`
+   * and `host.containers`). Not a machine's to override: no other machine runs them.
+   */
+  readonly watchesStackContainers?: boolean;
+  /**
    * An alert on the probes of `probes`: made only while there are any, and a probe's `alerts.<key>` overrides
    * its keys, as a job's do for a per-job alert.
    */
@@ -209,6 +214,12 @@ export const builtInAlertSpecs = {
       for: forSetting("0s"),
     },
   }),
+  containerMissing: alertSpec({
+    name: "ContainerMissing",
+    doc: "A long-running container of the stack (not the one-off load test) is absent from cAdvisor's series on the stack's host for `for`, while cAdvisor answers; `for` also covers a container that has not started yet.",
+    watchesStackContainers: true,
+    settings: { ...switchable("warning"), for: forSetting("5m") },
+  }),
   probeFailed: alertSpec({
     name: "ProbeFailed",
     doc: "A probe of `probes` fails (no answer, the wrong status, no body match, a timeout), for `for`.",
@@ -265,6 +276,7 @@ export const builtInAlertSettingsShape = {
   containerOomKilled: builtInAlertSpecs.containerOomKilled.schema.prefault({}),
   containerNearMemoryLimit: builtInAlertSpecs.containerNearMemoryLimit.schema.prefault({}),
   containerRestarting: builtInAlertSpecs.containerRestarting.schema.prefault({}),
+  containerMissing: builtInAlertSpecs.containerMissing.schema.prefault({}),
   probeFailed: builtInAlertSpecs.probeFailed.schema.prefault({}),
   probeSlow: builtInAlertSpecs.probeSlow.schema.prefault({}),
   probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.schema.prefault({}),
@@ -292,6 +304,7 @@ export const alertNames = {
   containerOomKilled: builtInAlertSpecs.containerOomKilled.name,
   containerNearMemoryLimit: builtInAlertSpecs.containerNearMemoryLimit.name,
   containerRestarting: builtInAlertSpecs.containerRestarting.name,
+  containerMissing: builtInAlertSpecs.containerMissing.name,
   probeFailed: builtInAlertSpecs.probeFailed.name,
   probeSlow: builtInAlertSpecs.probeSlow.name,
   probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.name,

@@ -1,7 +1,8 @@
 import { expect } from "chai";
+import { dockerTestEndpoints } from "../../test-support/promtool";
 import { settingsProblems } from "../../test-support/settings";
 import { builtInAlerts } from "../prometheus/built-in-alerts";
-import { alertRules } from "../prometheus/rules";
+import { alertRules, expectedContainerRecords } from "../prometheus/rules";
 import { loadSettings } from "../validate";
 
 const db = { name: "db-1", address: { nodeExporter: "10.0.0.5:9100" } };
@@ -126,6 +127,38 @@ describe("hosts settings", () => {
     expect(
       names({ ...own, hosts: [{ ...db, address: { ...db.address, cadvisor: "10.0.0.5:8080" } }] }),
     ).to.include("ContainerOomKilled");
+  });
+
+  it("make ContainerMissing only while cAdvisor runs on the stack's own host, expecting each of its containers", () => {
+    const made = (input: object) => {
+      const { settings } = loadSettings(input);
+      return {
+        alerts: builtInAlerts(settings).filter((alert) => alert.name === "ContainerMissing"),
+        expected: expectedContainerRecords(settings, dockerTestEndpoints(settings)).map(
+          (record) => record.labels,
+        ),
+      };
+    };
+    const { alerts, expected } = made({});
+    expect(alerts.map((alert) => alert.expr)).to.deep.equal([
+      '(watchtower:stack_container_expected{job="cadvisor",host="local"} unless on(host, name) container_start_time_seconds{job="cadvisor",host="local"}) and on(host) (up{job="cadvisor",host="local"} == 1)',
+    ]);
+    expect(expected.map((labels) => labels.name)).to.deep.equal(
+      dockerTestEndpoints(loadSettings({}).settings).containers,
+    );
+    expect(expected[0]).to.deep.equal({ job: "cadvisor", host: "local", name: "watchtower-test-app" });
+    // Other machines run none of the stack's containers: theirs are not its to expect, nor to override.
+    const elsewhere = { hosts: [{ ...db, address: { ...db.address, cadvisor: "10.0.0.5:8080" } }] };
+    for (const input of [
+      { ...elsewhere, host: { containers: false } },
+      { ...elsewhere, host: { enabled: false } },
+      { alerts: { containerMissing: { enabled: false } } },
+    ]) {
+      expect(made(input), JSON.stringify(input)).to.deep.equal({ alerts: [], expected: [] });
+    }
+    expect(settingsProblems({ hosts: [{ ...db, alerts: { containerMissing: { for: "1m" } } }] })[0]).to.match(
+      /^hosts\[0\]\.alerts\.containerMissing: unknown setting/,
+    );
   });
 
   it("refuse a ContainerRestarting window that cannot show more than maxRestarts starts, naming both keys", () => {
