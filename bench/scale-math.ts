@@ -13,7 +13,7 @@ import {
 } from "../configs/promql/upstream-metrics";
 import type { HostPort } from "../configs/runtime/endpoints";
 import { alertNames } from "../configs/settings/alert-specs";
-import type { WatchedHost } from "../configs/settings/hosts";
+import type { SettingsInput } from "../configs/settings/schema";
 import type { ScrapeTarget } from "../configs/settings/targets";
 import { metricNames } from "../service/metrics-contract";
 import { type Figure, type Measured, measured } from "./figures";
@@ -55,10 +55,10 @@ export function scaleHostName(host: number): string {
   return `host-${host}`;
 }
 
-/** One `hosts` entry per pair of addresses: each machine's node exporter and cAdvisor. */
+/** One `hosts` entry per pair of addresses, as the settings take it: each machine's node exporter and cAdvisor. */
 export function scaleHosts(
   exporters: readonly { readonly nodeExporter: HostPort; readonly cadvisor: HostPort }[],
-): WatchedHost[] {
+): NonNullable<SettingsInput["hosts"]> {
   return exporters.map((address, index) => ({ name: scaleHostName(index + 1), address: { ...address } }));
 }
 

@@ -229,6 +229,7 @@ function renderEndpoints(settings: Settings): Endpoints {
     blackboxExporter: port(94),
     cadvisor: port(95),
     inboxSmtp: port(91),
+    containers: [],
     links: {
       grafana: `http://${port(92)}`,
       prometheus: prometheus.map((address) => `http://${address}`),

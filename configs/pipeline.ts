@@ -3,9 +3,9 @@
  * from. Reading the load test's script and judging custom rules with promtool are input and output, done
  * around it by infra/stack-inputs.ts.
  */
-import { appImageTag, type DeploymentPlan, deploymentPlan, stackPrefix } from "./deployment/plan";
+import { appImageTag, type DeploymentPlan, deploymentPlan } from "./deployment/plan";
 import { type RenderOptions, renderAll } from "./render";
-import { dockerEndpoints } from "./runtime/docker-endpoints";
+import { dockerEndpoints, stackPrefix } from "./runtime/docker-endpoints";
 import type { Endpoints } from "./runtime/endpoints";
 import type { RenderedFiles } from "./runtime/layout";
 import type { Settings } from "./settings/schema";
@@ -28,9 +28,9 @@ export interface PlannedStack {
 
 export function planStack(inputs: PlanInputs): PlannedStack {
   const { settings, project, stack } = inputs;
-  const endpoints = dockerEndpoints(settings);
-  const files = renderAll(settings, endpoints, inputs.render);
   const prefix = stackPrefix(project, stack);
+  const endpoints = dockerEndpoints(settings, prefix);
+  const files = renderAll(settings, endpoints, inputs.render);
   const plan = deploymentPlan({
     settings,
     endpoints,

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
-import { loopbackEndpoints } from "../test-support/promtool";
+import { dockerTestEndpoints, loopbackEndpoints } from "../test-support/promtool";
 import { PromqlError } from "./promql/lint";
+import { expectedContainerRecord } from "./promql/queries";
 import { renderAll } from "./render";
-import { dockerEndpoints } from "./runtime/docker-endpoints";
 import { renderedPaths } from "./runtime/layout";
 import { alertNames } from "./settings/alert-specs";
 import { settingsSchema } from "./settings/schema";
@@ -16,7 +16,7 @@ import { loadSettings } from "./validate";
 describe("renderAll", () => {
   it("renders every file of the layout, one configuration per Prometheus replica", () => {
     const { settings } = loadSettings({ prometheus: { replicas: 3 } });
-    const paths = Object.keys(renderAll(settings, dockerEndpoints(settings)));
+    const paths = Object.keys(renderAll(settings, dockerTestEndpoints(settings)));
     expect(paths).to.include.members([
       renderedPaths.prometheusConfig(0),
       renderedPaths.prometheusConfig(1),
@@ -36,8 +36,8 @@ describe("renderAll", () => {
 
   it("leaves the rules' unit tests out when asked, and nothing else", () => {
     const { settings } = loadSettings({});
-    const withTests = renderAll(settings, dockerEndpoints(settings));
-    const deployed = renderAll(settings, dockerEndpoints(settings), { ruleTests: false });
+    const withTests = renderAll(settings, dockerTestEndpoints(settings));
+    const deployed = renderAll(settings, dockerTestEndpoints(settings), { ruleTests: false });
     const testFiles = Object.keys(withTests).filter((path) => path.startsWith("prometheus/tests/"));
     expect(testFiles).to.include(renderedPaths.alertRuleTests);
     expect(testFiles.length).to.be.greaterThan(1);
@@ -59,7 +59,7 @@ describe("renderAll", () => {
         })),
       }).settings;
     const ruleCount = (settings: ReturnType<typeof fleet>) => {
-      const files = renderAll(settings, dockerEndpoints(settings), { ruleTests: false });
+      const files = renderAll(settings, dockerTestEndpoints(settings), { ruleTests: false });
       return [renderedPaths.alertRules, renderedPaths.sloRules]
         .flatMap((path) => (parse(files[path] ?? "") as { groups: { rules: unknown[] }[] }).groups)
         .reduce((count, group) => count + group.rules.length, 0);
@@ -73,16 +73,28 @@ describe("renderAll", () => {
       alerts: { highRequestVolume: { maxRequests: 1 } },
       loadtest: { enabled: false },
     });
-    const paths = Object.keys(renderAll(settings, dockerEndpoints(settings)));
+    const paths = Object.keys(renderAll(settings, dockerTestEndpoints(settings)));
     expect(paths).not.to.include(renderedPaths.loadtestOptions);
     expect(paths).to.include(renderedPaths.alertRules);
   });
 
-  it("renders the same rules for the Docker stack and for loopback: only addresses differ", () => {
+  it("renders the same rules for the Docker stack and for loopback: only addresses and containers differ", () => {
     const { settings } = loadSettings({});
-    const docker = renderAll(settings, dockerEndpoints(settings));
+    const docker = renderAll(settings, dockerTestEndpoints(settings));
     const loopback = renderAll(settings, loopbackEndpoints(2));
-    expect(loopback[renderedPaths.alertRules]).to.equal(docker[renderedPaths.alertRules]);
+    type Rules = { groups: { name: string; rules: { record?: string }[] }[] };
+    const groups = (files: typeof docker) => (parse(files[renderedPaths.alertRules] ?? "") as Rules).groups;
+    const expected = (files: typeof docker) =>
+      groups(files).flatMap((group) => group.rules.filter((rule) => rule.record === expectedContainerRecord));
+    const withoutExpected = (files: typeof docker) =>
+      groups(files).map((group) => ({
+        ...group,
+        rules: group.rules.filter((rule) => rule.record !== expectedContainerRecord),
+      }));
+    expect(withoutExpected(loopback)).to.deep.equal(withoutExpected(docker));
+    // The loopback stack's services are processes: ContainerMissing expects no container there.
+    expect(expected(loopback)).to.deep.equal([]);
+    expect(expected(docker)).to.have.length(dockerTestEndpoints(settings).containers.length);
     expect(loopback[renderedPaths.prometheusConfig(0)]).not.to.equal(
       docker[renderedPaths.prometheusConfig(0)],
     );
@@ -127,7 +139,7 @@ describe("golden: one threshold changed in a stack file", () => {
       `# A stack file as Pulumi writes it.\nencryptionsalt: v1:abc\nconfig:\n  watchtower:alerts:\n${alerts}`,
     );
     const { settings } = loadSettings(readStackConfig(project.path, stack));
-    return { ...renderAll(settings, dockerEndpoints(settings)) };
+    return { ...renderAll(settings, dockerTestEndpoints(settings)) };
   }
 
   const cases = [

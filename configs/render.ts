@@ -10,7 +10,7 @@ import { buildDashboards, dashboardPanelQueries, renderGrafana } from "./grafana
 import { renderLoadtestOptions } from "./loadtest/plan";
 import { renderPrometheusConfig } from "./prometheus/config";
 import { renderAlertRuleTests } from "./prometheus/rule-tests";
-import { alertRules, renderRuleFile, thresholdRecords } from "./prometheus/rules";
+import { alertRules, expectedContainerRecords, renderRuleFile, thresholdRecords } from "./prometheus/rules";
 import { assertPromql } from "./promql/lint";
 import type { Endpoints } from "./runtime/endpoints";
 import { type RenderedFiles, renderedPaths } from "./runtime/layout";
@@ -38,7 +38,7 @@ export function renderAll(
     );
   }
   const rules = alertRules(settings);
-  const records = thresholdRecords(settings);
+  const records = [...thresholdRecords(settings), ...expectedContainerRecords(settings, endpoints)];
   const sloGroups = sloRuleGroups(settings);
   const dashboards = buildDashboards(settings);
   assertPromql([

@@ -16,7 +16,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { exporterPasswordHash, renderExporterWebConfig } from "../configs/exporters/web-config";
 import { hostExporterUser, hostLabel, jobs } from "../configs/names";
-import { filesystemFreeRatio, memoryAvailableRatio, targetUp } from "../configs/promql/queries";
+import { filesystemFreeRatio, jobSelector, memoryAvailableRatio, targetUp } from "../configs/promql/queries";
 import { alertNames } from "../configs/settings/alert-specs";
 import { durationMs } from "../configs/settings/duration";
 import type { SettingsInput } from "../configs/settings/schema";
@@ -155,12 +155,12 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
         [stack.endpoints.nodeExporter, hostName, 1],
         [`${loopback}:${otherMachine().port}`, otherHostName, 1],
       ]);
-      const memory = await client.query(memoryAvailableRatio(jobs.node));
+      const memory = await client.query(memoryAvailableRatio(jobSelector(jobs.node)));
       expect(
         memory.map((sample) => sample.labels[hostLabel]).sort(),
         `replica ${replica}: memory`,
       ).to.deep.equal([hostName, otherHostName]);
-      const root = (await client.query(filesystemFreeRatio(jobs.node))).find(
+      const root = (await client.query(filesystemFreeRatio(jobSelector(jobs.node)))).find(
         (sample) => sample.labels.mountpoint === "/",
       );
       expect(root?.value, `replica ${replica}: the root filesystem's free share`).to.be.closeTo(

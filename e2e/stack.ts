@@ -611,6 +611,8 @@ async function loopbackEndpoints(settings: Settings, inbox: Inbox): Promise<Endp
     blackboxExporter,
     cadvisor,
     inboxSmtp: inbox.address,
+    // Processes, not containers: ContainerMissing expects none.
+    containers: [],
     links: {
       // No Grafana runs here; the link is where it would be, and only appears in e-mail text.
       grafana: `http://${loopback}:${settings.ports.grafana}`,

@@ -5,11 +5,12 @@ import { promisify } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
 import { renderAlertmanagerConfig } from "../configs/alertmanager/config";
-import { dockerEndpoints, publishedUrl } from "../configs/runtime/docker-endpoints";
+import { publishedUrl } from "../configs/runtime/docker-endpoints";
 import type { SettingsInput } from "../configs/settings/schema";
 import { loadSettings } from "../configs/validate";
 import { makeTempDir } from "../test-support/cleanup";
 import { freePort } from "../test-support/ports";
+import { dockerTestEndpoints } from "../test-support/promtool";
 import { defaultTimeoutMs } from "./delivery/check";
 import {
   DeliveryCheck,
@@ -47,7 +48,7 @@ class FakeContainer extends pulumi.CustomResource {
 /** The check's args as the stack derives them from settings. */
 function argsFor(input: SettingsInput) {
   const { settings } = loadSettings(input);
-  const alertmanagerConfig = renderAlertmanagerConfig(settings, dockerEndpoints(settings));
+  const alertmanagerConfig = renderAlertmanagerConfig(settings, dockerTestEndpoints(settings));
   return {
     alertmanagerUrl: publishedUrl(settings, settings.ports.alertmanager),
     inboxUrl:

@@ -12,7 +12,7 @@ import {
 } from "../configs/deployment/plan";
 import { loadtestScriptFiles } from "../configs/loadtest/plan";
 import { renderAll } from "../configs/render";
-import { dockerAliases, dockerEndpoints } from "../configs/runtime/docker-endpoints";
+import { dockerAliases, dockerEndpoints, stackPrefix } from "../configs/runtime/docker-endpoints";
 import { type RenderedFiles, renderedPaths } from "../configs/runtime/layout";
 import { loadSettings } from "../configs/validate";
 import { loadtestEnv } from "../loadtest/contract";
@@ -122,10 +122,10 @@ function listeningPorts(container: RecordedResource): number[] {
   return ports;
 }
 
-/** The expected files, rendered independently of the program from the same stack config. */
+/** The expected files, rendered independently of the program from the same stack config and stack name. */
 function renderFor(config: StackConfig): RenderedFiles {
   const { settings } = loadSettings(config);
-  return renderAll(settings, dockerEndpoints(settings));
+  return renderAll(settings, dockerEndpoints(settings, stackPrefix(mockProject, mockStack)));
 }
 
 /** Every `host:port` a service dials, from the files uploaded into the containers. */

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { renderAll } from "../configs/render";
+import { dockerEndpoints, stackPrefix } from "../configs/runtime/docker-endpoints";
 import type { Endpoints } from "../configs/runtime/endpoints";
 import { writeRenderedFiles } from "../configs/runtime/layout";
 import type { Settings } from "../configs/settings/schema";
@@ -24,12 +25,19 @@ export function loopbackEndpoints(replicas: number): Endpoints {
     blackboxExporter: "127.0.0.1:19115",
     cadvisor: "127.0.0.1:18080",
     inboxSmtp: "127.0.0.1:11025",
+    // Processes, not containers: ContainerMissing expects none.
+    containers: [],
     links: {
       grafana: "http://127.0.0.1:13000",
       prometheus: prometheus.map((target) => `http://${target}`),
       alertmanagers: ["http://127.0.0.1:19093"],
     },
   };
+}
+
+/** The Docker stack's endpoints, as the renderers' tests pass them: of the stack "test" of this project. */
+export function dockerTestEndpoints(settings: Settings): Endpoints {
+  return dockerEndpoints(settings, stackPrefix("watchtower", "test"));
 }
 
 /** Every file of a render, written into a fresh temporary directory. */

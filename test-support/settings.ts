@@ -12,3 +12,17 @@ export function settingsProblems(input: object): string[] {
   }
   return [];
 }
+
+/**
+ * Settings that change which of the stack's optional services run: no demo app (nor load test), a service of
+ * the user's, a real SMTP server (no inbox), no cAdvisor, a probe (the blackbox exporter), one replica.
+ */
+export const otherServices = {
+  app: { enabled: false },
+  loadtest: { enabled: false },
+  email: { smarthost: "smtp.example.com:587" },
+  host: { containers: false },
+  services: [{ job: "billing", image: "example/billing:1", port: 8080, healthcheck: ["true"] }],
+  probes: [{ name: "site", http: { url: "https://example.com/" } }],
+  prometheus: { replicas: 1 },
+};

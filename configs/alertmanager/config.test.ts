@@ -40,6 +40,7 @@ const stackEndpoints: Endpoints = {
   blackboxExporter: "blackbox-exporter:9115",
   cadvisor: "cadvisor:8080",
   inboxSmtp: "mailpit:1025",
+  containers: [],
   links: {
     grafana: "http://127.0.0.1:3000",
     prometheus: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],

@@ -6,8 +6,8 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir, type TempDir } from "../../test-support/cleanup";
+import { dockerTestEndpoints } from "../../test-support/promtool";
 import { jobs, sloAlertNames } from "../names";
-import { dockerEndpoints } from "../runtime/docker-endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { alertNames } from "../settings/alert-specs";
 import { loadSettings } from "../validate";
@@ -17,7 +17,7 @@ const run = promisify(execFile);
 
 function configFor(input: object = {}): AlertmanagerConfig {
   const { settings } = loadSettings(input);
-  return parse(renderAlertmanagerConfig(settings, dockerEndpoints(settings))) as AlertmanagerConfig;
+  return parse(renderAlertmanagerConfig(settings, dockerTestEndpoints(settings))) as AlertmanagerConfig;
 }
 
 const ruleNamed = (config: AlertmanagerConfig, name: string) =>
@@ -89,7 +89,7 @@ describe("Alertmanager and the SLO alerts", () => {
       configPath = join(dir.path, renderedPaths.alertmanagerConfig);
       mkdirSync(dirname(configPath), { recursive: true });
       const { settings } = loadSettings({});
-      writeFileSync(configPath, renderAlertmanagerConfig(settings, dockerEndpoints(settings)));
+      writeFileSync(configPath, renderAlertmanagerConfig(settings, dockerTestEndpoints(settings)));
     });
 
     after(() => dir?.remove());

@@ -2,6 +2,7 @@ import { dirname } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { stackInputs } from "../../infra/stack-inputs";
+import { otherServices } from "../../test-support/settings";
 import { renderedPaths } from "../runtime/layout";
 import type { SettingsInput } from "../settings/schema";
 import { composeRootIsReadOnly, filesDigestLabel, renderCompose } from "./compose";
@@ -66,6 +67,16 @@ describe("the deployment plan", () => {
       for (const file of service.files)
         expect(files[file.source] ?? file.content, file.source).to.equal(file.content);
     }
+  });
+
+  it("runs as long-running services exactly the containers the renderers were told of, by the same names", () => {
+    for (const input of [{}, otherServices, { ...otherServices, prometheus: { replicas: 3 } }]) {
+      const { plan, endpoints } = planFor(input);
+      const running = plan.services.filter((service) => service.lifecycle === "service");
+      expect(running.map((service) => service.containerName)).to.deep.equal(endpoints.containers);
+    }
+    const oneOff = planFor().plan.services.filter((service) => service.lifecycle === "one-off");
+    expect(oneOff.map((service) => service.key)).to.deep.equal([loadtestServiceKey]);
   });
 
   it("starts each service only after services planned before it, and orders the replicas", () => {

@@ -17,6 +17,8 @@ import {
   alertmanagerHostPort,
   containerPorts,
   dockerAliases,
+  dockerName,
+  longRunningServiceKeys,
   prometheusHostPort,
   publishedUrl,
 } from "../runtime/docker-endpoints";
@@ -461,11 +463,6 @@ const nodeUser = "node";
 /** The unprivileged user of the k6 image. */
 const k6User = "12345:12345";
 
-/** Prefix of every Docker object of a stack: unique per project and stack on one Docker host. */
-export function stackPrefix(project: string, stack: string): string {
-  return `${project}-${stack}`;
-}
-
 /** The app image's local tag, for `docker images`; containers run it by digest. */
 export function appImageTag(prefix: string, stack: string): string {
   return `${prefix}-app:${stack}`;
@@ -509,7 +506,9 @@ function alias(endpoint: HostPort): string {
 export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
   const { settings, endpoints, files, prefix } = inputs;
   const hostIp = settings.network.bindAddress;
-  const name = (what: string) => `${prefix}-${what}`;
+  const name = (what: string) => dockerName(prefix, what);
+  // Which optional services run is the one list the renderers read too (ContainerMissing expects them).
+  const running = new Set<string>(longRunningServiceKeys(settings));
   const volumes: Record<string, string> = {};
   const volume = (key: string, target: string): PlannedVolume => {
     volumes[key] = name(key);
@@ -554,48 +553,51 @@ export function deploymentPlan(inputs: PlanInputs): DeploymentPlan {
     tmpfs: [{ target: "/tmp", sizeMb: 16 }],
   };
 
-  const app = settings.app.enabled ? demoApp : undefined;
+  const app = running.has(dockerAliases.app) ? demoApp : undefined;
   const userServices = settings.services.map((service) => userService(service, name));
 
-  const inbox: ServicePlan | undefined =
-    settings.email.smarthost === undefined
-      ? {
-          key: dockerAliases.mailpit,
-          origin: "stack",
-          containerName: name(dockerAliases.mailpit),
-          aliases: [alias(endpoints.inboxSmtp)],
-          image: { kind: "pinned", ref: mailpitImage },
-          user: nobody,
-          environment: {
-            MP_SMTP_BIND_ADDR: `0.0.0.0:${port(endpoints.inboxSmtp)}`,
-            MP_UI_BIND_ADDR: `0.0.0.0:${containerPorts.mailpitWeb}`,
-            ...phoneHomeOff.mailpit,
-          },
-          // Only the web UI is published: SMTP is for the containers on the private network.
-          ports: [{ container: containerPorts.mailpitWeb, host: settings.ports.mailpit, hostIp }],
-          files: [],
-          secrets: [],
-          volumes: [],
-          hostMounts: [],
-          // Mailpit's own probe, the one its image declares.
-          healthcheck: healthcheck(["/mailpit", "readyz"]),
-          healthyWithinSeconds: 60,
-          after: [],
-          // Peaks at a fifth of this at most; Mailpit keeps at most 500 messages, so a long run adds little.
-          memoryMb: 128,
-          lifecycle: "service",
-          // Without MP_DATABASE, Mailpit keeps its SQLite database in a temporary file under os.TempDir(): /tmp.
-          // 500 alert e-mails take a few megabytes.
-          readOnlyRootFilesystem: true,
-          tmpfs: [{ target: "/tmp", sizeMb: 32 }],
-        }
-      : undefined;
+  const inbox: ServicePlan | undefined = running.has(dockerAliases.mailpit)
+    ? {
+        key: dockerAliases.mailpit,
+        origin: "stack",
+        containerName: name(dockerAliases.mailpit),
+        aliases: [alias(endpoints.inboxSmtp)],
+        image: { kind: "pinned", ref: mailpitImage },
+        user: nobody,
+        environment: {
+          MP_SMTP_BIND_ADDR: `0.0.0.0:${port(endpoints.inboxSmtp)}`,
+          MP_UI_BIND_ADDR: `0.0.0.0:${containerPorts.mailpitWeb}`,
+          ...phoneHomeOff.mailpit,
+        },
+        // Only the web UI is published: SMTP is for the containers on the private network.
+        ports: [{ container: containerPorts.mailpitWeb, host: settings.ports.mailpit, hostIp }],
+        files: [],
+        secrets: [],
+        volumes: [],
+        hostMounts: [],
+        // Mailpit's own probe, the one its image declares.
+        healthcheck: healthcheck(["/mailpit", "readyz"]),
+        healthyWithinSeconds: 60,
+        after: [],
+        // Peaks at a fifth of this at most; Mailpit keeps at most 500 messages, so a long run adds little.
+        memoryMb: 128,
+        lifecycle: "service",
+        // Without MP_DATABASE, Mailpit keeps its SQLite database in a temporary file under os.TempDir(): /tmp.
+        // 500 alert e-mails take a few megabytes.
+        readOnlyRootFilesystem: true,
+        tmpfs: [{ target: "/tmp", sizeMb: 32 }],
+      }
+    : undefined;
 
-  const hostExporter = settings.host.enabled ? nodeExporterService(endpoints.nodeExporter, name) : undefined;
-  const containerExporter =
-    settings.host.enabled && settings.host.containers ? cadvisorService(endpoints.cadvisor, name) : undefined;
-  const prober =
-    settings.probes.length > 0 ? blackboxExporterService(endpoints.blackboxExporter, files, name) : undefined;
+  const hostExporter = running.has(dockerAliases.nodeExporter)
+    ? nodeExporterService(endpoints.nodeExporter, name)
+    : undefined;
+  const containerExporter = running.has(dockerAliases.cadvisor)
+    ? cadvisorService(endpoints.cadvisor, name)
+    : undefined;
+  const prober = running.has(dockerAliases.blackboxExporter)
+    ? blackboxExporterService(endpoints.blackboxExporter, files, name)
+    : undefined;
 
   const watchedByDocker = dockerHosts(settings.hosts);
   const settingPath = (host: DockerWatchedHost) => `hosts[${settings.hosts.indexOf(host)}]`;

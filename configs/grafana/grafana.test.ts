@@ -88,6 +88,7 @@ function endpointsFor(settings: Settings): Endpoints {
     blackboxExporter: hostPort("blackbox-exporter", 9115),
     cadvisor: hostPort("cadvisor", 8080),
     inboxSmtp: hostPort("mailpit", 1025),
+    containers: [],
     links: {
       grafana: "http://127.0.0.1:3000",
       prometheus: ["http://127.0.0.1:9090", "http://127.0.0.1:9091"],
@@ -505,27 +506,28 @@ describe("Grafana provisioning and dashboards", () => {
 
   describe("the Hosts dashboard", () => {
     const host = `,host="$${hostVariable}"`;
+    const node = `${jobSelector(jobs.node)}${host}`;
 
     it("draws the host alerts' thresholds as red lines on the panels that show their series", () => {
       const board = dashboard(defaults, hostsDashboard.uid);
-      const memory = panelRunning(board, memoryAvailableRatio(jobs.node, host));
+      const memory = panelRunning(board, memoryAvailableRatio(node));
       expect(thresholdsOf(memory)).to.deep.equal({
         style: "line",
         lines: [defaults.alerts.hostMemoryLow.minAvailableRatio],
       });
-      const disk = panelRunning(board, filesystemFreeRatio(jobs.node, host));
+      const disk = panelRunning(board, filesystemFreeRatio(node));
       expect(thresholdsOf(disk)).to.deep.equal({
         style: "line",
         lines: [defaults.alerts.hostDiskFillingUp.minFreeRatio],
       });
-      const cpu = panelRunning(board, cpuBusyRatio(jobs.node, rateInterval, host));
+      const cpu = panelRunning(board, cpuBusyRatio(node, rateInterval));
       expect(thresholdsOf(cpu)).to.deep.equal({
         style: "line",
         lines: [defaults.alerts.hostCpuSaturated.maxRatio],
       });
-      const clock = panelRunning(board, clockOffsetSeconds(jobs.node, host));
+      const clock = panelRunning(board, clockOffsetSeconds(node));
       expect(thresholdsOf(clock).lines).to.deep.equal([defaults.alerts.hostClockSkew.maxSeconds]);
-      const diskIo = panelRunning(board, diskBusyRatio(jobs.node, rateInterval, host));
+      const diskIo = panelRunning(board, diskBusyRatio(node, rateInterval));
       expect(thresholdsOf(diskIo)).to.deep.equal({
         style: "line",
         lines: [defaults.alerts.hostDiskIoSaturated.maxRatio],
@@ -540,15 +542,11 @@ describe("Grafana provisioning and dashboards", () => {
         }),
         hostsDashboard.uid,
       );
-      expect(thresholdsOf(panelRunning(changed, filesystemFreeRatio(jobs.node, host))).lines).to.deep.equal([
-        0.25,
+      expect(thresholdsOf(panelRunning(changed, filesystemFreeRatio(node))).lines).to.deep.equal([0.25]);
+      expect(thresholdsOf(panelRunning(changed, memoryAvailableRatio(node))).lines).to.deep.equal([]);
+      expect(thresholdsOf(panelRunning(changed, diskBusyRatio(node, rateInterval))).lines).to.deep.equal([
+        0.75,
       ]);
-      expect(thresholdsOf(panelRunning(changed, memoryAvailableRatio(jobs.node, host))).lines).to.deep.equal(
-        [],
-      );
-      expect(
-        thresholdsOf(panelRunning(changed, diskBusyRatio(jobs.node, rateInterval, host))).lines,
-      ).to.deep.equal([0.75]);
     });
 
     it("has CPU, memory, disk space, disk I/O, network and load panels, each of the selected host", () => {
@@ -594,7 +592,7 @@ describe("Grafana provisioning and dashboards", () => {
         "Network traffic",
       ]);
       const host = `,host="$${hostVariable}"`;
-      const memory = panelRunning(board, containerMemoryLimitRatio(jobs.cadvisor, host));
+      const memory = panelRunning(board, containerMemoryLimitRatio(`${jobSelector(jobs.cadvisor)}${host}`));
       expect(thresholdsOf(memory)).to.deep.equal({
         style: "line",
         lines: [defaults.alerts.containerNearMemoryLimit.maxRatio],

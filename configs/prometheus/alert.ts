@@ -33,12 +33,16 @@ export interface BuiltInAlert extends AlertRuleText {
   readonly window?: string;
   /** The job a per-job alert watches, and its instances when the settings know them. */
   readonly target?: { readonly job: string; readonly addresses?: readonly string[] };
-  /** The job of a rule of the job's own, which the rule then carries as a label. */
-  readonly ruleJob?: string;
   /** The probe of `probes` an alert on probes watches: its name and what it probes (`instance`). */
   readonly probe?: { readonly name: string; readonly target: string };
-  /** The probe of a rule of the probe's own, which the rule then carries as a label. */
-  readonly ruleProbe?: string;
+  /** The watched machine an alert on machines watches: its `host` label. */
+  readonly host?: string;
+  /**
+   * The labels of a rule of one job's, probe's or machine's own (`job`, `probe` or `host`), which the rule
+   * carries, so that no two rules of an alert have the same name and labels (promtool's lint calls that a
+   * duplicate).
+   */
+  readonly ruleLabels?: Readonly<Record<string, string>>;
   /** The job's own threshold, recorded as a series that the rule it shares joins on `job`. */
   readonly recordedThreshold?: number;
   /** Its unit tests, with its settings bound. */

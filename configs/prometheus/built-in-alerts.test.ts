@@ -106,7 +106,7 @@ describe("the registry of built-in alerts", () => {
     });
 
     it("writes its rule into its group, and its row into the alerts page's table", () => {
-      const file = parse(renderAlertRules(settingsWithTestAlert(), registry)) as {
+      const file = parse(renderAlertRules(settingsWithTestAlert(), loopbackEndpoints(2), registry)) as {
         groups: { name: string; rules: { alert: string; labels: { severity: string } }[] }[];
       };
       const app = file.groups.find((group) => group.name === ruleGroups.app);
@@ -133,7 +133,7 @@ describe("the registry of built-in alerts", () => {
       const dir = makeTempDir("registry-");
       try {
         writeRenderedFiles(dir.path, {
-          [renderedPaths.alertRules]: renderAlertRules(settings, registry),
+          [renderedPaths.alertRules]: renderAlertRules(settings, endpoints, registry),
           [renderedPaths.alertRuleTests]: tests,
         });
         const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);

@@ -15,6 +15,7 @@ import {
   alertedLatencyQuantile,
   alertThresholdLabel,
   alertThresholdRecord,
+  anyOf,
   certificateDaysLeft,
   clockOffsetSeconds,
   containerMemoryLimitRatio,
@@ -23,6 +24,7 @@ import {
   cpuBusyRatio,
   diskBusyRatio,
   errorRatio,
+  expectedContainerRecord,
   filesystemFreeInHours,
   filesystemFreeRatio,
   jobSelector,
@@ -46,9 +48,14 @@ import {
 import { firstReplica } from "../runtime/endpoints";
 import { type AlertSpec, type BuiltInAlertKey, builtInAlertSpecs } from "../settings/alert-specs";
 import { durationMs } from "../settings/duration";
-import { watchesContainers, watchesHosts } from "../settings/hosts";
-import { effectiveAlertSettings, type MonitoredJob, monitoredJobs } from "../settings/monitored-jobs";
-import { type Probe, probeTarget } from "../settings/probes";
+import { machineExporters } from "../settings/hosts";
+import {
+  effectiveAlertSettings,
+  type JobAlertOverrides,
+  type MonitoredJob,
+  monitoredJobs,
+} from "../settings/monitored-jobs";
+import { probeTarget } from "../settings/probes";
 import type { Settings } from "../settings/schema";
 import type { AlertRuleText, BuiltInAlert, TestContext, TestGroup } from "./alert";
 import { ruleGroupLabel } from "./config";
@@ -57,6 +64,7 @@ import {
   errorRateTests,
   firstPrometheus,
   latencyTests,
+  missingContainerTests,
   notConnectedTest,
   predictedFullTests,
   probeFailedTest,
@@ -446,8 +454,8 @@ export const builtInAlertRegistry = {
   }),
   hostDiskFillingUp: defineAlert(builtInAlertSpecs.hostDiskFillingUp, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: `${filesystemFreeRatio(jobs.node)} < ${config.minFreeRatio}`,
+    rule: (config, selector) => ({
+      expr: `${filesystemFreeRatio(selector)} < ${config.minFreeRatio}`,
       summary: "A filesystem of the stack's host is nearly full.",
       description: [
         "Filesystem ",
@@ -466,7 +474,7 @@ export const builtInAlertRegistry = {
         numerator: nodeExporterMetrics.filesystemAvailBytes,
         denominator: nodeExporterMetrics.filesystemSizeBytes,
         labels: {
-          ...hostTestLabels(context),
+          ...hostTestLabels(alert, context),
           device: "/dev/vda1",
           mountpoint: "/",
           fstype: "ext4",
@@ -474,7 +482,12 @@ export const builtInAlertRegistry = {
         what: "free space",
         ignored: [
           {
-            labels: { ...hostTestLabels(context), device: "tmpfs", mountpoint: "/run", fstype: "tmpfs" },
+            labels: {
+              ...hostTestLabels(alert, context),
+              device: "tmpfs",
+              mountpoint: "/run",
+              fstype: "tmpfs",
+            },
             why: "a tmpfs",
           },
         ],
@@ -486,8 +499,8 @@ export const builtInAlertRegistry = {
   }),
   hostMemoryLow: defineAlert(builtInAlertSpecs.hostMemoryLow, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: `${memoryAvailableRatio(jobs.node)} < ${config.minAvailableRatio}`,
+    rule: (config, selector) => ({
+      expr: `${memoryAvailableRatio(selector)} < ${config.minAvailableRatio}`,
       summary: "The stack's host is running out of memory.",
       description: [
         "Host ",
@@ -501,7 +514,7 @@ export const builtInAlertRegistry = {
       ratioBelowTests(alert, context, config.minAvailableRatio, {
         numerator: nodeExporterMetrics.memoryAvailableBytes,
         denominator: nodeExporterMetrics.memoryTotalBytes,
-        labels: hostTestLabels(context),
+        labels: hostTestLabels(alert, context),
         what: "available memory",
       }),
     readme: {
@@ -511,8 +524,8 @@ export const builtInAlertRegistry = {
   }),
   hostDiskWillFillIn: defineAlert(builtInAlertSpecs.hostDiskWillFillIn, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: `${filesystemFreeInHours(jobs.node, config.window, config.hours)} < 0`,
+    rule: (config, selector) => ({
+      expr: `${filesystemFreeInHours(selector, config.window, config.hours)} < 0`,
       summary: "A filesystem of the stack's host is filling up and will soon be full.",
       description: [
         "Filesystem ",
@@ -529,9 +542,9 @@ export const builtInAlertRegistry = {
     unitTests: (alert, context, config) =>
       predictedFullTests(alert, context, config, {
         metric: nodeExporterMetrics.filesystemAvailBytes,
-        labels: { ...hostTestLabels(context), device: "/dev/vda1", mountpoint: "/", fstype: "ext4" },
+        labels: { ...hostTestLabels(alert, context), device: "/dev/vda1", mountpoint: "/", fstype: "ext4" },
         ignored: {
-          labels: { ...hostTestLabels(context), device: "tmpfs", mountpoint: "/run", fstype: "tmpfs" },
+          labels: { ...hostTestLabels(alert, context), device: "tmpfs", mountpoint: "/run", fstype: "tmpfs" },
           why: "a tmpfs",
         },
       }),
@@ -543,8 +556,8 @@ export const builtInAlertRegistry = {
   }),
   hostCpuSaturated: defineAlert(builtInAlertSpecs.hostCpuSaturated, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: `${cpuBusyRatio(jobs.node, config.window)} > ${config.maxRatio}`,
+    rule: (config, selector) => ({
+      expr: `${cpuBusyRatio(selector, config.window)} > ${config.maxRatio}`,
       summary: "The CPUs of the stack's host are saturated.",
       description: [
         "Host ",
@@ -557,8 +570,8 @@ export const builtInAlertRegistry = {
     unitTests: (alert, context, config) =>
       rateAboveTests(alert, context, config, {
         metric: nodeExporterMetrics.cpuSecondsTotal,
-        labels: { ...hostTestLabels(context), cpu: "0", mode: nodeCpuIdleMode },
-        alertLabels: { job: jobs.node, [hostLabel]: hostTestName },
+        labels: { ...hostTestLabels(alert, context), cpu: "0", mode: nodeCpuIdleMode },
+        alertLabels: { job: jobs.node, [hostLabel]: machineOf(alert) },
         what: "CPU busy",
         // The series is the idle time: one CPU is idle for the rest of each second.
         rateFor: (busy) => 1 - busy,
@@ -570,8 +583,8 @@ export const builtInAlertRegistry = {
   }),
   hostDiskIoSaturated: defineAlert(builtInAlertSpecs.hostDiskIoSaturated, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: `${diskBusyRatio(jobs.node, config.window)} > ${config.maxRatio}`,
+    rule: (config, selector) => ({
+      expr: `${diskBusyRatio(selector, config.window)} > ${config.maxRatio}`,
       summary: "A disk of the stack's host is saturated with I/O.",
       description: [
         "Block device ",
@@ -584,7 +597,7 @@ export const builtInAlertRegistry = {
       ],
     }),
     unitTests: (alert, context, config) => {
-      const labels = { ...hostTestLabels(context), [nodeFilesystemLabels.device]: "vda" };
+      const labels = { ...hostTestLabels(alert, context), [nodeFilesystemLabels.device]: "vda" };
       return rateAboveTests(alert, context, config, {
         metric: nodeExporterMetrics.diskIoTimeSecondsTotal,
         labels,
@@ -601,8 +614,8 @@ export const builtInAlertRegistry = {
   }),
   hostClockSkew: defineAlert(builtInAlertSpecs.hostClockSkew, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: `${clockOffsetSeconds(jobs.node)} > ${config.maxSeconds}`,
+    rule: (config, selector) => ({
+      expr: `${clockOffsetSeconds(selector)} > ${config.maxSeconds}`,
       summary: "The clock of the stack's host is off.",
       description: [
         "The clock of host ",
@@ -618,11 +631,11 @@ export const builtInAlertRegistry = {
         direction: "above",
         threshold: config.maxSeconds,
         what: "clock behind by",
-        labels: hostTestLabels(context),
+        labels: hostTestLabels(alert, context),
         series: (levels) => [
           {
             metric: nodeExporterMetrics.timexOffsetSeconds,
-            labels: hostTestLabels(context),
+            labels: hostTestLabels(alert, context),
             segments: levels.map(({ level, count }) => ({ start: -level, step: 0, count })),
           },
         ],
@@ -635,8 +648,8 @@ export const builtInAlertRegistry = {
   }),
   hostExporterDown: defineAlert(builtInAlertSpecs.hostExporterDown, {
     group: ruleGroups.host,
-    rule: (config) => ({
-      expr: up(jobs.node),
+    rule: (config, selector) => ({
+      expr: `${prometheusSyntheticSeries.up}{${selector}} == 0`,
       summary: "The exporter of the stack's host does not answer scrapes; the host is not watched.",
       description: [
         "Node exporter ",
@@ -650,15 +663,15 @@ export const builtInAlertRegistry = {
     }),
     unitTests: (alert, context) => [
       targetDownTest(alert, context, jobs.node, context.endpoints.nodeExporter, [], {
-        [hostLabel]: hostTestName,
+        [hostLabel]: machineOf(alert),
       }),
     ],
     readme: { firesWhen: "the host's node exporter does not answer scrapes", defaults: forText },
   }),
   containerOomKilled: defineAlert(builtInAlertSpecs.containerOomKilled, {
     group: ruleGroups.containers,
-    rule: (config) => ({
-      expr: `${containerOomKills(jobs.cadvisor, config.window)} > 0`,
+    rule: (config, selector) => ({
+      expr: `${containerOomKills(selector, config.window)} > 0`,
       summary: "A container of the stack's host was OOM-killed.",
       description: [
         "The kernel ended a process of container ",
@@ -673,8 +686,8 @@ export const builtInAlertRegistry = {
     unitTests: (alert, context, config) => [
       counterFailureTest(alert, context, config.window, {
         name: cadvisorMetrics.oomEventsTotal,
-        labels: containerTestLabels(context),
-        alertLabels: Object.keys(containerTestLabels(context)),
+        labels: containerTestLabels(alert, context),
+        alertLabels: Object.keys(containerTestLabels(alert, context)),
         what: "OOM kills",
       }),
     ],
@@ -685,8 +698,8 @@ export const builtInAlertRegistry = {
   }),
   containerNearMemoryLimit: defineAlert(builtInAlertSpecs.containerNearMemoryLimit, {
     group: ruleGroups.containers,
-    rule: (config) => ({
-      expr: `${containerMemoryLimitRatio(jobs.cadvisor)} > ${config.maxRatio}`,
+    rule: (config, selector) => ({
+      expr: `${containerMemoryLimitRatio(selector)} > ${config.maxRatio}`,
       summary: "A container of the stack's host is near its memory limit.",
       description: [
         "Container ",
@@ -704,14 +717,14 @@ export const builtInAlertRegistry = {
         direction: "above",
         threshold: config.maxRatio,
         what: "memory working set over limit",
-        labels: containerTestLabels(context),
+        labels: containerTestLabels(alert, context),
         series: (levels) => {
-          const unlimited = { ...containerTestLabels(context), [cadvisorLabels.name]: "unlimited" };
+          const unlimited = { ...containerTestLabels(alert, context), [cadvisorLabels.name]: "unlimited" };
           const count = levels.reduce((sum, level) => sum + level.count, 0);
           return [
             {
               metric: cadvisorMetrics.memoryWorkingSetBytes,
-              labels: containerTestLabels(context),
+              labels: containerTestLabels(alert, context),
               segments: levels.map(({ level, count: n }) => ({
                 start: Math.round(level * containerTestLimit),
                 step: 0,
@@ -720,7 +733,7 @@ export const builtInAlertRegistry = {
             },
             {
               metric: cadvisorMetrics.specMemoryLimitBytes,
-              labels: containerTestLabels(context),
+              labels: containerTestLabels(alert, context),
               segments: [{ start: containerTestLimit, step: 0, count }],
             },
             {
@@ -744,8 +757,8 @@ export const builtInAlertRegistry = {
   }),
   containerRestarting: defineAlert(builtInAlertSpecs.containerRestarting, {
     group: ruleGroups.containers,
-    rule: (config) => ({
-      expr: `${containerRestarts(jobs.cadvisor, config.window)} > ${config.maxRestarts}`,
+    rule: (config, selector) => ({
+      expr: `${containerRestarts(selector, config.window)} > ${config.maxRestarts}`,
       summary: "A container of a watched machine keeps restarting.",
       description: [
         "Container ",
@@ -760,7 +773,7 @@ export const builtInAlertRegistry = {
     unitTests: (alert, context, config) =>
       restartTests(alert, context, config, {
         name: cadvisorMetrics.startTimeSeconds,
-        labels: containerTestLabels(context),
+        labels: containerTestLabels(alert, context),
       }),
     readme: {
       firesWhen: "a container of the host started more than `maxRestarts` times within `window`",
@@ -777,6 +790,41 @@ export const builtInAlertRegistry = {
             `${Math.max(0, samples - 1)} starts can show; it must hold at least maxRestarts + 2 (${config.maxRestarts + 2}) for the alert to fire`,
         },
       ];
+    },
+  }),
+  containerMissing: defineAlert(builtInAlertSpecs.containerMissing, {
+    group: ruleGroups.containers,
+    // Each expected container is a recorded series, so the expression is one size whatever the containers, and
+    // a missing one is named by its `name` label, which a regex selector cannot do: it matches only what is
+    // there. Only while cAdvisor answers: without it every container would seem gone.
+    rule: (config, selector) => ({
+      expr: `(${expectedContainerRecord}{${selector}} unless on(${hostLabel}, ${cadvisorLabels.name}) ${cadvisorMetrics.startTimeSeconds}{${selector}}) and on(${hostLabel}) (${prometheusSyntheticSeries.up}{${selector}} == 1)`,
+      summary: "A container of the stack is not running.",
+      description: [
+        "Container ",
+        { label: cadvisorLabels.name },
+        " of the stack has not been running on host ",
+        { label: hostLabel },
+        ` for at least ${config.for}: cAdvisor answers, but lists no such container (`,
+        { value: "humanize" },
+        " expected container missing).",
+      ],
+    }),
+    unitTests: (alert, context) =>
+      missingContainerTests(alert, context, {
+        metric: cadvisorMetrics.startTimeSeconds,
+        nameLabel: cadvisorLabels.name,
+        names: context.endpoints.containers,
+        targetLabels: {
+          job: jobs.cadvisor,
+          instance: context.endpoints.cadvisor,
+          [hostLabel]: machineOf(alert),
+        },
+        alertLabels: { job: jobs.cadvisor, [hostLabel]: machineOf(alert) },
+      }),
+    readme: {
+      firesWhen: "a long-running container of the stack is absent from cAdvisor's series on the stack's host",
+      defaults: forText,
     },
   }),
   probeFailed: defineAlert(builtInAlertSpecs.probeFailed, {
@@ -881,25 +929,28 @@ function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(4))}%`;
 }
 
-/** The `host` label of the host alerts' unit tests: any name does, as the rules select by job. */
-const hostTestName = "test-host";
+/** The machine an alert on machines is tested on: its `host` label, which its rule selects by. */
+function machineOf(alert: BuiltInAlert): string {
+  if (alert.host === undefined) throw new Error(`${alert.name} is not an alert on a machine`);
+  return alert.host;
+}
 
 /** The memory limit of the container alerts' tests: a four-digit ratio of it is a whole number of bytes. */
 const containerTestLimit = 1e6;
 
 /** The labels the stack's scrape job leaves on a cAdvisor series: its job, address, host and container name. */
-function containerTestLabels(context: TestContext): Record<string, string> {
+function containerTestLabels(alert: BuiltInAlert, context: TestContext): Record<string, string> {
   return {
     job: jobs.cadvisor,
     instance: context.endpoints.cadvisor,
-    [hostLabel]: hostTestName,
+    [hostLabel]: machineOf(alert),
     [cadvisorLabels.name]: "watchtower-dev-app",
   };
 }
 
 /** The labels every series of the host's node exporter carries: its job, its address and the host's name. */
-function hostTestLabels(context: TestContext): Record<string, string> {
-  return { job: jobs.node, instance: context.endpoints.nodeExporter, [hostLabel]: hostTestName };
+function hostTestLabels(alert: BuiltInAlert, context: TestContext): Record<string, string> {
+  return { job: jobs.node, instance: context.endpoints.nodeExporter, [hostLabel]: machineOf(alert) };
 }
 
 /**
@@ -982,7 +1033,8 @@ function rulesOfJobs(
 
 /**
  * The enabled built-in alerts, in registry order; a per-job alert once for each of its jobs, each with the
- * expression of the rule its job shares with others, and its threshold where it is recorded as data.
+ * expression of the rule its job shares with others, and its threshold where it is recorded as data; an alert
+ * on probes or machines once for each probe or machine.
  */
 export function builtInAlerts(
   settings: Settings,
@@ -995,20 +1047,32 @@ export function builtInAlerts(
     const stackWide = definition.configure(settingsOf(alerts, key));
     const common = { key, name, group: definition.group };
     const fields = (config: ConfiguredAlert) => ({
+      ...common,
       for: config.for,
       severity: config.severity,
       ...(config.window === undefined ? {} : { window: config.window }),
       unitTests: config.unitTests,
     });
-    if (definition.spec.perProbe) {
-      const probes = { probes: settings.probes, alerts, stackWide };
-      return probeAlerts(probes, key, definition, common, fields);
+    const scope = memberScope(settings, definition.spec);
+    if (scope !== undefined) {
+      const configure = (overrides: JobAlertOverrides) =>
+        definition.configure(effectiveAlertSettings(alerts, overrides, key));
+      return memberAlerts(scope, stackWide, configure).map(({ member, config, selector, own }) => ({
+        ...fields(config),
+        ...config.rule(selector),
+        ...member.tested,
+        ...(own ? { ruleLabels: { [scope.label]: member.name } } : {}),
+      }));
+    }
+    if (definition.spec.watchesStackContainers) {
+      const { host } = settings;
+      if (!stackWide.enabled || !host.enabled || !host.containers) return [];
+      const selector = `${jobSelector(jobs.cadvisor)},${hostLabel}="${host.name}"`;
+      return [{ ...fields(stackWide), ...stackWide.rule(selector), host: host.name }];
     }
     if (!perJob) {
       if (!stackWide.enabled) return [];
-      if (definition.spec.watchesHost && !watchesHosts(settings)) return [];
-      if (definition.spec.watchesContainers && !watchesContainers(settings)) return [];
-      return [{ ...common, ...fields(stackWide), ...stackWide.rule(jobSelector(jobs.app)) }];
+      return [{ ...fields(stackWide), ...stackWide.rule(jobSelector(jobs.app)) }];
     }
     const instances = jobsToWatch
       .filter((job) => perJob === "every job" || job.httpContract)
@@ -1020,11 +1084,10 @@ export function builtInAlerts(
     return rulesOfJobs(instances, stackWide).flatMap((rule) => {
       const expr = sharedRuleExpr(name, rule.instances, stackWide);
       return rule.instances.map(({ job, config }) => ({
-        ...common,
         ...fields(config),
         ...config.rule(jobSelector(job.job)),
         expr,
-        ...(rule.ownJob === undefined ? {} : { ruleJob: rule.ownJob }),
+        ...(rule.ownJob === undefined ? {} : { ruleLabels: { job: rule.ownJob } }),
         target: { job: job.job, addresses: job.addresses },
         ...(config.threshold !== undefined && config.threshold !== stackWide.threshold
           ? { recordedThreshold: config.threshold }
@@ -1034,48 +1097,84 @@ export function builtInAlerts(
   });
 }
 
+/** A probe or a watched machine: what an alert on probes or machines is made once for. */
+interface Member {
+  /** The value of the scope's label on its series. */
+  readonly name: string;
+  readonly overrides: JobAlertOverrides;
+  /** What its unit tests read of it: the probe, or the machine. */
+  readonly tested: Pick<BuiltInAlert, "probe" | "host">;
+}
+
+/** The members of one scrape job that an alert is made for, told apart by one label of their series. */
+interface MemberScope {
+  readonly job: string;
+  readonly label: string;
+  readonly members: readonly Member[];
+}
+
 /**
- * An alert on probes, once for each probe that has it enabled. The probes whose settings do not differ from the
- * stack-wide ones share one rule, of the `probe` job but the other probes; a probe that overrides anything (a
- * threshold, a `for`, a severity) gets a rule of its own, which carries its `probe` label.
+ * Who an alert on probes or on machines is made for: the probes of `probes`, or the machines whose exporter it
+ * reads (node exporter's, or cAdvisor's). Undefined for any other alert.
  */
-function probeAlerts(
-  {
-    probes,
-    alerts,
-    stackWide,
-  }: {
-    readonly probes: readonly Probe[];
-    readonly alerts: AlertSettings;
-    readonly stackWide: ConfiguredAlert;
-  },
-  key: string,
-  definition: BuiltInAlertDefinition,
-  common: Pick<BuiltInAlert, "key" | "name" | "group">,
-  fields: (config: ConfiguredAlert) => Pick<BuiltInAlert, "for" | "severity" | "window" | "unitTests">,
-): BuiltInAlert[] {
-  const instances = probes
-    .map((probe) => ({
-      probe,
-      config: definition.configure(effectiveAlertSettings(alerts, probe.alerts, key)),
-    }))
+function memberScope(settings: Settings, spec: AlertSpec): MemberScope | undefined {
+  if (spec.perProbe) {
+    return {
+      job: jobs.probe,
+      label: probeLabel,
+      members: settings.probes.map((probe) => ({
+        name: probe.name,
+        overrides: probe.alerts,
+        tested: { probe: { name: probe.name, target: probeTarget(probe) } },
+      })),
+    };
+  }
+  if (!spec.watchesHost) return undefined;
+  const { host, hosts } = settings;
+  const machine = (name: string, overrides: JobAlertOverrides): Member => ({
+    name,
+    overrides,
+    tested: { host: name },
+  });
+  const ownWatched = host.enabled && (!spec.watchesContainers || host.containers);
+  const others = spec.watchesContainers
+    ? hosts.filter((other) => machineExporters(other).cadvisor !== undefined)
+    : hosts;
+  return {
+    job: spec.watchesContainers ? jobs.cadvisor : jobs.node,
+    label: hostLabel,
+    members: [
+      ...(ownWatched ? [machine(host.name, host.alerts)] : []),
+      ...others.map((other) => machine(other.name, other.alerts)),
+    ],
+  };
+}
+
+/**
+ * An alert on the members of a scope, once for each member that has it enabled, with the selector of its rule.
+ * The members whose settings do not differ from the stack-wide ones share one rule, of the scope's job but the
+ * other members; a member that overrides anything (a threshold, a `for`, a severity) gets a rule of its own.
+ * The shared rule's selector names only the members that differ, so it grows with the settings, not the fleet.
+ */
+function memberAlerts(
+  scope: MemberScope,
+  stackWide: ConfiguredAlert,
+  configure: (overrides: JobAlertOverrides) => ConfiguredAlert,
+): { member: Member; config: ConfiguredAlert; selector: string; own: boolean }[] {
+  const enabled = scope.members
+    .map((member) => ({ member, config: configure(member.overrides) }))
     .filter(({ config }) => config.enabled);
   const shared = ruleShape(stackWide);
   const sharing = new Set(
-    instances.filter(({ config }) => ruleShape(config) === shared).map(({ probe }) => probe.name),
+    enabled.filter(({ config }) => ruleShape(config) === shared).map(({ member }) => member.name),
   );
-  const others = probes.filter((probe) => !sharing.has(probe.name)).map((probe) => probe.name);
-  const sharedSelector = `${jobSelector(jobs.probe)}${others.length > 0 ? `,${probeLabel}!~"${others.join("|")}"` : ""}`;
-  return instances.map(({ probe, config }) => {
-    const own = !sharing.has(probe.name);
-    const selector = own ? `${jobSelector(jobs.probe)},${probeLabel}="${probe.name}"` : sharedSelector;
-    return {
-      ...common,
-      ...fields(config),
-      ...config.rule(selector),
-      probe: { name: probe.name, target: probeTarget(probe) },
-      ...(own ? { ruleProbe: probe.name } : {}),
-    };
+  const job = jobSelector(scope.job);
+  const others = scope.members.filter((member) => !sharing.has(member.name)).map((member) => member.name);
+  const sharedSelector = others.length > 0 ? `${job},${scope.label}!~"${anyOf(others)}"` : job;
+  return enabled.map(({ member, config }) => {
+    const own = !sharing.has(member.name);
+    const selector = own ? `${job},${scope.label}="${member.name}"` : sharedSelector;
+    return { member, config, selector, own };
   });
 }
 

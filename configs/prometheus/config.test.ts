@@ -4,9 +4,8 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir } from "../../test-support/cleanup";
-import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
+import { dockerTestEndpoints, loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
 import { hostLabel, jobs, replicaLabel, replicaName } from "../names";
-import { dockerEndpoints } from "../runtime/docker-endpoints";
 import type { Endpoints } from "../runtime/endpoints";
 import { renderedPaths } from "../runtime/layout";
 import { builtPrometheusDiscoveries } from "../runtime/versions";
@@ -231,7 +230,7 @@ describe("renderPrometheusConfig", () => {
     for (const [name, input] of Object.entries(variants)) {
       it(`names only discoveries that the built Prometheus has: ${name}`, () => {
         const { settings } = loadSettings(input);
-        const endpoints = dockerEndpoints(settings);
+        const endpoints = dockerTestEndpoints(settings);
         for (const replica of endpoints.prometheus.keys()) {
           const config = parse(renderPrometheusConfig(settings, endpoints, replica));
           const missing = discoveries(config).filter(
@@ -270,7 +269,7 @@ describe("renderPrometheusConfig", () => {
     });
 
     for (const [name, endpoints] of [
-      ["Docker", (settings: ReturnType<typeof loadSettings>["settings"]) => dockerEndpoints(settings)],
+      ["Docker", (settings: ReturnType<typeof loadSettings>["settings"]) => dockerTestEndpoints(settings)],
       [
         "loopback",
         (settings: ReturnType<typeof loadSettings>["settings"]) =>

@@ -22,7 +22,7 @@ import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
 import type { Endpoints } from "../runtime/endpoints";
 import { durationMs } from "../settings/duration";
 import type { AlertCheck, BuiltInAlert, TestContext, TestGroup } from "./alert";
-import { counterPhases, fourDigits, type Segment, type TestSeries } from "./rule-test-series";
+import { counterPhases, fourDigits, type Gap, type Segment, type TestSeries } from "./rule-test-series";
 
 export function firstPrometheus(endpoints: Endpoints): string {
   const first = endpoints.prometheus[0];
@@ -103,9 +103,10 @@ const requestLabels = (alert: BuiltInAlert, context: TestContext, route: string,
   status_code: status,
 });
 
-/** A test's name: a per-job alert of a job other than the demo app names its job. */
+/** A test's name: an alert on a probe or a machine names it, a per-job alert of a job other than the demo app its job. */
 function testName(alert: BuiltInAlert, what: string): string {
   if (alert.probe !== undefined) return `${alert.name} (probe ${alert.probe.name}): ${what}`;
+  if (alert.host !== undefined) return `${alert.name} (host ${alert.host}): ${what}`;
   const job = alert.target?.job;
   return job === undefined || job === jobs.app
     ? `${alert.name}: ${what}`
@@ -904,6 +905,99 @@ export function predictedFullTests(
       intervalMs: evaluationMs,
       series: [{ metric: filesystem.metric, labels: filesystem.labels, segments: fall(falling - 1, 1) }],
       checks: neverFiring([...checks.map((check) => check.at), (falling - 1) * evaluationMs]),
+    },
+  ];
+}
+
+/** The containers an alert on missing containers expects, as their exporter's series show them. */
+export interface ExpectedContainers {
+  /** A series every running container has, of any value: that it is there is all the alert reads. */
+  readonly metric: string;
+  /** The label of the series that holds the container's name. */
+  readonly nameLabel: string;
+  readonly names: readonly string[];
+  /** Labels of the exporter's target, on its `up` and on every container's series. */
+  readonly targetLabels: Readonly<Record<string, string>>;
+  /** Labels of the firing alert but the container's name. */
+  readonly alertLabels: Readonly<Record<string, string>>;
+}
+
+/**
+ * An alert on an expected container absent from its exporter's series while the exporter answers: one container
+ * vanishes (its series goes stale) for `for` and two evaluations, then comes back. It becomes true at the first
+ * missing sample, fires exactly `for` later with the container's name, and resolves when it is back. A container
+ * that starts late, present from exactly `for` on, never fires: starting up is what `for` allows. Nor does
+ * anything fire while the exporter does not answer (`up` 0, every series gone). None without containers.
+ */
+export function missingContainerTests(
+  alert: BuiltInAlert,
+  context: TestContext,
+  containers: ExpectedContainers,
+): TestGroup[] {
+  const vanishing = containers.names[0];
+  const late = containers.names.at(-1);
+  if (vanishing === undefined || late === undefined) return [];
+  const evaluationMs = context.evaluationMs;
+  const forSamples = forOnGrid(alert, context) / evaluationMs;
+  const before = 2;
+  const gone = forSamples + 2;
+  const total = before + gone + 2;
+  const dropMs = before * evaluationMs;
+  const firesMs = dropMs + forOnGrid(alert, context);
+  const backMs = dropMs + gone * evaluationMs;
+  const present = (count: number): Segment => ({ start: firstStartTime, step: 0, count });
+  const missing = (count: number): Gap => ({ stale: true, count });
+  const container = (name: string, segments: (Segment | Gap)[]): TestSeries => ({
+    metric: containers.metric,
+    labels: { ...containers.targetLabels, [containers.nameLabel]: name },
+    segments,
+  });
+  const up = (segments: Segment[]): TestSeries => ({
+    metric: prometheusSyntheticSeries.up,
+    labels: containers.targetLabels,
+    segments,
+  });
+  const checks = distinctTimes([
+    { at: evaluationBefore(context, firesMs) },
+    {
+      at: firesMs,
+      firing: { labels: { ...containers.alertLabels, [containers.nameLabel]: vanishing }, value: 1 },
+    },
+    { at: backMs },
+  ]);
+  const quiet = neverFiring([0, ...checks.map((check) => check.at), (total - 1) * evaluationMs]);
+  /** Every container there throughout, but `odd`, and the exporter answering. */
+  const allBut = (odd: string, segments: (Segment | Gap)[]): TestSeries[] => [
+    ...containers.names.map((name) => container(name, name === odd ? segments : [present(total)])),
+    up([{ start: 1, step: 0, count: total }]),
+  ];
+  return [
+    {
+      name: testName(alert, `${vanishing} is gone for ${alert.for}, fires, then resolves once it is back`),
+      alert,
+      intervalMs: evaluationMs,
+      series: allBut(vanishing, [present(before), missing(gone), present(2)]),
+      checks,
+    },
+    {
+      name: testName(alert, `${late} starts ${alert.for} after the others: does not fire`),
+      alert,
+      intervalMs: evaluationMs,
+      series: allBut(late, [missing(forSamples), present(total - forSamples)]),
+      checks: quiet,
+    },
+    {
+      name: testName(alert, "the exporter stops answering and every container's series goes: does not fire"),
+      alert,
+      intervalMs: evaluationMs,
+      series: [
+        ...containers.names.map((name) => container(name, [present(before), missing(total - before)])),
+        up([
+          { start: 1, step: 0, count: before },
+          { start: 0, step: 0, count: total - before },
+        ]),
+      ],
+      checks: quiet,
     },
   ];
 }

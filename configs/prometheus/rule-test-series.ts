@@ -16,11 +16,20 @@ export interface Segment {
   readonly count: number;
 }
 
+/**
+ * Samples a series lacks, as when its target stops exposing it: the first a staleness marker, which Prometheus
+ * writes at the first scrape without the series, so that it is gone at once rather than after the lookback.
+ */
+export interface Gap {
+  readonly stale: true;
+  readonly count: number;
+}
+
 /** A series of a unit test: samples every `interval` ms from time 0. */
 export interface TestSeries {
   readonly metric: string;
   readonly labels: Readonly<Record<string, string>>;
-  readonly segments: readonly Segment[];
+  readonly segments: readonly (Segment | Gap)[];
 }
 
 /**
@@ -50,11 +59,13 @@ export function counterPhases(start: number, phases: readonly { step: number; co
   return segments;
 }
 
-/** `1+2x3 7x1`: promtool's notation, where `a+bxn` stands for n+1 samples. */
-export function seriesValues(segments: readonly Segment[]): string {
+/** `1+2x3 7x1 stale _x2`: promtool's notation, where `a+bxn` stands for n+1 samples and `_xn` for n missing. */
+export function seriesValues(segments: readonly (Segment | Gap)[]): string {
   return segments
     .filter(({ count }) => count > 0)
-    .map(({ start, step, count }) => {
+    .map((segment) => {
+      if ("stale" in segment) return segment.count === 1 ? "stale" : `stale _x${segment.count - 1}`;
+      const { start, step, count } = segment;
       if (count === 1) return String(start);
       if (step === 0) return `${start}x${count - 1}`;
       return `${start}${step < 0 ? "-" : "+"}${Math.abs(step)}x${count - 1}`;

@@ -3,8 +3,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
-import { loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
-import { dockerEndpoints } from "../runtime/docker-endpoints";
+import { dockerTestEndpoints, loopbackEndpoints, renderToDisk, runTool } from "../../test-support/promtool";
 import { renderedPaths } from "../runtime/layout";
 import { alertNames } from "../settings/alert-specs";
 import { loadSettings } from "../validate";
@@ -36,7 +35,7 @@ interface TestFile {
 
 function testFile(input: object = {}): TestFile {
   const { settings } = loadSettings(input);
-  return parse(renderAlertRuleTests(settings, dockerEndpoints(settings))) as TestFile;
+  return parse(renderAlertRuleTests(settings, dockerTestEndpoints(settings))) as TestFile;
 }
 
 /** Probes, so that the alerts on probes exist: one on the stack-wide settings, one that overrides all three. */
@@ -52,6 +51,30 @@ const probes = [
     },
   },
 ];
+
+/**
+ * The stack's own host on the stack-wide settings, and two machines that override host and container alerts:
+ * each has a rule, and so a threshold, of its own.
+ */
+const machines = {
+  host: { alerts: {} },
+  hosts: [
+    {
+      name: "db-1",
+      address: { nodeExporter: "10.0.0.5:9100", cadvisor: "10.0.0.5:8080" },
+      alerts: {
+        hostMemoryLow: { minAvailableRatio: 0.2 },
+        hostCpuSaturated: { maxRatio: 0.75, for: "5m" },
+        containerNearMemoryLimit: { maxRatio: 0.8, severity: "critical" },
+      },
+    },
+    {
+      name: "web.1",
+      address: { nodeExporter: "10.0.0.6:9100" },
+      alerts: { hostMemoryLow: { minAvailableRatio: 0.05 }, hostClockSkew: { maxSeconds: 0.5, for: "1m" } },
+    },
+  ],
+};
 
 /** Shortened as the end-to-end tests run the stack. */
 const fastSettings = {
@@ -115,6 +138,38 @@ describe("renderAlertRuleTests", () => {
       "ProbeCertificateExpiring (probe db): days left at 30.3, just above 30, does not fire",
     );
     expect(testFile().tests.filter((test) => test.name.startsWith("Probe"))).to.deep.equal([]);
+  });
+
+  it("tests each host alert on a machine of each rule: the shared one and each with overrides", () => {
+    const names = testFile(machines).tests.map((test) => test.name);
+    expect(names).to.include.members([
+      "HostMemoryLow (host local): available memory at 0.099, just below 0.1, fires after 5m, then resolves",
+      "HostMemoryLow (host db-1): available memory at 0.198, just below 0.2, fires after 5m, then resolves",
+      "HostMemoryLow (host db-1): available memory at 0.202, just above 0.2, does not fire",
+      "HostMemoryLow (host web.1): available memory at 0.0505, just above 0.05, does not fire",
+      "HostCpuSaturated (host db-1): CPU busy at 0.7575, just above 0.75, over 5m fires after 5m, then resolves",
+      "HostClockSkew (host web.1): clock behind by at 0.505, just above 0.5, fires after 1m, then resolves",
+      "ContainerNearMemoryLimit (host db-1): memory working set over limit at 0.808, just above 0.8, fires after 5m, then resolves",
+    ]);
+    // A machine on the stack-wide settings shares the rule of the stack's own host, and is not tested again.
+    expect(names.filter((name) => name.startsWith("HostDiskFillingUp ("))).to.deep.equal([
+      "HostDiskFillingUp (host local): free space at 0.099, just below 0.1, fires after 5m, then resolves; a tmpfs stays below it and is ignored",
+      "HostDiskFillingUp (host local): free space at 0.101, just above 0.1, does not fire",
+    ]);
+  });
+
+  it("tests ContainerMissing on the stack's own containers, and not where it runs none", () => {
+    const names = testFile()
+      .tests.map((test) => test.name)
+      .filter((name) => name.startsWith("ContainerMissing"));
+    expect(names).to.deep.equal([
+      "ContainerMissing (host local): watchtower-test-app is gone for 5m, fires, then resolves once it is back",
+      "ContainerMissing (host local): watchtower-test-grafana starts 5m after the others: does not fire",
+      "ContainerMissing (host local): the exporter stops answering and every container's series goes: does not fire",
+    ]);
+    const { settings } = loadSettings({});
+    const loopback = parse(renderAlertRuleTests(settings, loopbackEndpoints(2))) as TestFile;
+    expect(loopback.tests.filter((test) => test.name.startsWith("ContainerMissing"))).to.deep.equal([]);
   });
 
   it("leaves out the tests of disabled alerts", () => {
@@ -206,11 +261,49 @@ describe("renderAlertRuleTests", () => {
           },
         },
       ],
+      ["machines that override host and container alerts", machines],
       [
         "thresholds whose plain neighbours would not print in four digits",
         { alerts: { highErrorRate: { maxRatio: 0.0333 }, highRequestVolume: { maxRequests: 99999 } } },
       ],
     ];
+
+    // The Docker stack's endpoints list its containers, which ContainerMissing expects.
+    for (const [name, input] of [
+      ["the Docker stack's containers", {}],
+      [
+        "the Docker stack's containers, a shorter `for` and evaluations apart from scrapes",
+        { scrape: { evaluationInterval: "3s" }, alerts: { containerMissing: { for: "1m" } } },
+      ],
+    ] as const) {
+      it(`passes its generated tests with ${name}`, async () => {
+        const { settings } = loadSettings(input);
+        const dir = renderToDisk(settings, dockerTestEndpoints(settings));
+        try {
+          const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
+          expect(result.exitCode, result.output).to.equal(0);
+        } finally {
+          dir.remove();
+        }
+      });
+    }
+
+    it("fails when the rules have a shorter ContainerMissing `for` than the tests expect", async () => {
+      const { settings } = loadSettings({});
+      const dir = renderToDisk(settings, dockerTestEndpoints(settings));
+      try {
+        const shorter = loadSettings({ alerts: { containerMissing: { for: "4m" } } }).settings;
+        writeFileSync(
+          join(dir.path, renderedPaths.alertRules),
+          renderAlertRules(shorter, dockerTestEndpoints(shorter)),
+        );
+        const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
+        expect(result.exitCode).to.equal(1);
+        expect(result.output).to.include("ContainerMissing (host local): watchtower-test-app is gone for 5m");
+      } finally {
+        dir.remove();
+      }
+    });
 
     for (const [name, input] of variants) {
       it(`passes its generated tests with ${name}`, async () => {
@@ -247,6 +340,19 @@ describe("renderAlertRuleTests", () => {
         "HighLatency",
       ],
       [
+        "a machine's own memory threshold higher",
+        machines,
+        {
+          ...machines,
+          hosts: machines.hosts.map((host) =>
+            host.name === "db-1"
+              ? { ...host, alerts: { ...host.alerts, hostMemoryLow: { minAvailableRatio: 0.25 } } }
+              : host,
+          ),
+        },
+        "HostMemoryLow (host db-1): available memory at 0.202, just above 0.2, does not fire",
+      ],
+      [
         "a longer `for` on a failure counter",
         {},
         { alerts: { notificationsFailing: { for: "2m" } } },
@@ -259,7 +365,7 @@ describe("renderAlertRuleTests", () => {
         try {
           writeFileSync(
             join(dir.path, renderedPaths.alertRules),
-            renderAlertRules(loadSettings(deployed).settings),
+            renderAlertRules(loadSettings(deployed).settings, loopbackEndpoints(2)),
           );
           const result = await runTool(promtool, ["test", "rules", renderedPaths.alertRuleTests], dir.path);
           expect(result.exitCode).to.equal(1);

@@ -4,7 +4,13 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { realisticCustomAlertExprs } from "../../test-support/custom-alerts";
-import { loopbackEndpoints, promtoolRuleErrors, renderToDisk, runTool } from "../../test-support/promtool";
+import {
+  dockerTestEndpoints,
+  loopbackEndpoints,
+  promtoolRuleErrors,
+  renderToDisk,
+  runTool,
+} from "../../test-support/promtool";
 import { ruleGroups } from "../names";
 import { renderedPaths } from "../runtime/layout";
 import { alertNames } from "../settings/alert-specs";
@@ -72,13 +78,15 @@ const customAlert = {
 } as const;
 
 function ruleFile(input: object = {}): RuleFile {
-  return parse(renderAlertRules(loadSettings(input).settings)) as RuleFile;
+  const { settings } = loadSettings(input);
+  return parse(renderAlertRules(settings, dockerTestEndpoints(settings))) as RuleFile;
 }
 
+/** The alert rules by name; the recorded series the rules read are left out. */
 function rulesByName(input: object = {}) {
   return new Map(
     ruleFile(input).groups.flatMap((group) =>
-      group.rules.map((rule) => [rule.alert, { ...rule, group: group.name }]),
+      group.rules.flatMap((rule) => ("record" in rule ? [] : [[rule.alert, { ...rule, group: group.name }]])),
     ),
   );
 }
@@ -232,6 +240,7 @@ describe("renderAlertRules", () => {
           "containerOomKilled",
           "containerNearMemoryLimit",
           "containerRestarting",
+          "containerMissing",
         ].map((key) => [key, { enabled: false }]),
       ),
     });
@@ -302,7 +311,8 @@ describe("renderAlertRules", () => {
           ),
         );
       // Settings that skipped loadSettings: what the rule file would hold without it.
-      const rules = renderAlertRules(settingsSchema.parse({ alerts }));
+      const settings = settingsSchema.parse({ alerts });
+      const rules = renderAlertRules(settings, dockerTestEndpoints(settings));
       const errors = await promtoolRuleErrors(promtool, rules);
       expect(
         refusedCustomAlerts.map(({ alert }) => alert.name).filter((name) => !errors.has(name)),

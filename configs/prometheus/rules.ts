@@ -6,8 +6,11 @@
  * (`value`), for the e-mail to show.
  */
 
-import { annotationKeys, probeLabel, type RuleGroup, ruleGroups } from "../names";
-import { alertThresholdLabel, alertThresholdRecord } from "../promql/queries";
+import { annotationKeys, hostLabel, jobs, type RuleGroup, ruleGroups } from "../names";
+import { alertThresholdLabel, alertThresholdRecord, expectedContainerRecord } from "../promql/queries";
+import { cadvisorLabels } from "../promql/upstream-metrics";
+import type { Endpoints } from "../runtime/endpoints";
+import { alertNames } from "../settings/alert-specs";
 import { durationMs } from "../settings/duration";
 import type { Settings } from "../settings/schema";
 import { generatedYaml } from "../yaml";
@@ -20,8 +23,11 @@ export interface AlertRule {
   readonly group: RuleGroup;
   readonly expr: string;
   readonly for: string;
-  /** Its severity, and for a rule of one job's own its job: rules of one name then differ in their labels. */
-  readonly labels: { readonly severity: string; readonly job?: string; readonly probe?: string };
+  /**
+   * Its severity, and for a rule of one job's, probe's or machine's own its `job`, `probe` or `host`: rules of
+   * one name then differ in their labels.
+   */
+  readonly labels: { readonly severity: string } & Readonly<Record<string, string>>;
   /** Summary, description, the value as the description prints it (for e-mail), and the runbook link. */
   readonly annotations: Readonly<Record<AnnotationKey, string>>;
 }
@@ -75,8 +81,7 @@ export function alertRules(
       summary: alert.summary,
       description: descriptionTemplate(alert.description),
       valueFormat: valueFormatOf(alert.description),
-      job: alert.ruleJob,
-      probe: alert.ruleProbe,
+      ruleLabels: alert.ruleLabels,
     }));
   const custom = settings.alerts.custom.map((alert) => ({
     ...alert,
@@ -92,11 +97,7 @@ export function alertRules(
     group: rule.group,
     expr: rule.expr,
     for: rule.for,
-    labels: {
-      severity: rule.severity,
-      ...("job" in rule && rule.job !== undefined ? { job: rule.job } : {}),
-      ...("probe" in rule && rule.probe !== undefined ? { [probeLabel]: rule.probe } : {}),
-    },
+    labels: { severity: rule.severity, ...("ruleLabels" in rule ? rule.ruleLabels : {}) },
     annotations: {
       [annotationKeys.summary]: rule.summary,
       [annotationKeys.description]: rule.description,
@@ -111,8 +112,8 @@ export function ruleKey(name: string, expr: string): string {
   return `${name}\u0000${expr}`;
 }
 
-/** A job's own threshold of an alert, as a series its alert's rule joins on `job`. */
-export interface ThresholdRecord {
+/** A series the alert rules read as data: a job's own threshold, a container the stack runs. */
+export interface RecordingRule {
   readonly group: RuleGroup;
   readonly record: string;
   readonly expr: string;
@@ -126,7 +127,7 @@ export interface ThresholdRecord {
 export function thresholdRecords(
   settings: Settings,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
-): ThresholdRecord[] {
+): RecordingRule[] {
   return builtInAlerts(settings, registry).flatMap((alert) =>
     alert.recordedThreshold === undefined || alert.target === undefined
       ? []
@@ -139,6 +140,27 @@ export function thresholdRecords(
           },
         ],
   );
+}
+
+/**
+ * The containers ContainerMissing expects on the stack's host, one series each, while it is made: labelled as
+ * cAdvisor's series of each (`job`, `host`, `name`), in the alert's group, before its rule.
+ */
+export function expectedContainerRecords(
+  settings: Settings,
+  endpoints: Endpoints,
+  registry: BuiltInAlertRegistry = builtInAlertRegistry,
+): RecordingRule[] {
+  return builtInAlerts(settings, registry)
+    .filter((alert) => alert.name === alertNames.containerMissing)
+    .flatMap((alert) =>
+      endpoints.containers.map((name) => ({
+        group: alert.group,
+        record: expectedContainerRecord,
+        expr: "vector(1)",
+        labels: { job: jobs.cadvisor, [hostLabel]: settings.host.name, [cadvisorLabels.name]: name },
+      })),
+    );
 }
 
 /**
@@ -170,13 +192,17 @@ function runbookLink(runbookUrl: string, rule: { readonly name: string; readonly
 
 export function renderAlertRules(
   settings: Settings,
+  endpoints: Endpoints,
   registry: BuiltInAlertRegistry = builtInAlertRegistry,
 ): string {
-  return renderRuleFile(alertRules(settings, registry), thresholdRecords(settings, registry));
+  return renderRuleFile(alertRules(settings, registry), [
+    ...thresholdRecords(settings, registry),
+    ...expectedContainerRecords(settings, endpoints, registry),
+  ]);
 }
 
 /** The rule file of rules already made, so that a render lints and writes the same rules. */
-export function renderRuleFile(rules: readonly AlertRule[], records: readonly ThresholdRecord[]): string {
+export function renderRuleFile(rules: readonly AlertRule[], records: readonly RecordingRule[]): string {
   const groups = Object.values(ruleGroups)
     .map((group) => ({
       name: group,

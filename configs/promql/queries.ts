@@ -50,6 +50,12 @@ export function latencyQuantile(quantile: number, window: string, selector: stri
  * series per such job): threshold as data, so that jobs at different thresholds share one rule.
  */
 export const alertThresholdRecord = "watchtower:alert_threshold";
+/**
+ * A container the stack runs on its host, one recorded series each (configs/prometheus/rules.ts records them
+ * from the endpoints' list), labelled as cAdvisor's series of it: what ContainerMissing expects to find.
+ */
+export const expectedContainerRecord = "watchtower:stack_container_expected";
+
 /** The label of `alertThresholdRecord` that names the alert. */
 export const alertThresholdLabel = "alert";
 
@@ -61,6 +67,14 @@ export function alertThresholdQuery(alertName: string, selector: string, stackWi
 /** `job=~"a|b"`: the selector of several scrape jobs (of one, `jobSelector`'s). */
 export function jobsSelector(jobNames: readonly string[]): string {
   return jobNames.length === 1 ? jobSelector(jobNames[0] ?? "") : `job=~"${jobNames.join("|")}"`;
+}
+
+/**
+ * `a|b`: a regular expression of exactly these label values, with their dots escaped (a host name has them),
+ * as the text of a PromQL string.
+ */
+export function anyOf(values: readonly string[]): string {
+  return values.map((value) => value.replaceAll(".", "\\\\.")).join("|");
 }
 
 /** `up` of every target of the job. */
@@ -96,65 +110,63 @@ export const nonDiskFilesystemTypes = [
   "iso9660",
 ] as const;
 
-/** The selector of the host's disk filesystems, of the scrape job `job`, and more matchers if given. */
-function diskFilesystems(job: string, extra = ""): string {
-  return `${jobSelector(job)},${nodeFilesystemLabels.fstype}!~"${nonDiskFilesystemTypes.join("|")}"${extra}`;
+/** The disk filesystems of the series `selector` selects (node exporter's job, and a host or more). */
+function diskFilesystems(selector: string): string {
+  return `${selector},${nodeFilesystemLabels.fstype}!~"${nonDiskFilesystemTypes.join("|")}"`;
 }
 
 /** Share of each disk filesystem's space that is free to unprivileged users (0 to 1). */
-export function filesystemFreeRatio(job: string, extra = ""): string {
-  const selector = diskFilesystems(job, extra);
-  return `${nodeExporterMetrics.filesystemAvailBytes}{${selector}} / ${nodeExporterMetrics.filesystemSizeBytes}{${selector}}`;
+export function filesystemFreeRatio(selector: string): string {
+  const disks = diskFilesystems(selector);
+  return `${nodeExporterMetrics.filesystemAvailBytes}{${disks}} / ${nodeExporterMetrics.filesystemSizeBytes}{${disks}}`;
 }
 
 /**
  * Each disk filesystem's free space `hours` from now, by linear regression over `window`: below zero, it will be
  * full by then at the rate it filled over the window.
  */
-export function filesystemFreeInHours(job: string, window: string, hours: number, extra = ""): string {
-  return `predict_linear(${nodeExporterMetrics.filesystemAvailBytes}{${diskFilesystems(job, extra)}}[${window}], ${hours * 3600})`;
+export function filesystemFreeInHours(selector: string, window: string, hours: number): string {
+  return `predict_linear(${nodeExporterMetrics.filesystemAvailBytes}{${diskFilesystems(selector)}}[${window}], ${hours * 3600})`;
 }
 
 /**
  * Share of each host's CPU time that is not idle over `window`, averaged over its CPUs (0 to 1); by host, with
  * the job kept for Alertmanager's grouping.
  */
-export function cpuBusyRatio(job: string, window: string, extra = ""): string {
-  return `1 - avg by (job, ${hostLabel}) (rate(${nodeExporterMetrics.cpuSecondsTotal}{${jobSelector(job)},mode="${nodeCpuIdleMode}"${extra}}[${window}]))`;
+export function cpuBusyRatio(selector: string, window: string): string {
+  return `1 - avg by (job, ${hostLabel}) (rate(${nodeExporterMetrics.cpuSecondsTotal}{${selector},mode="${nodeCpuIdleMode}"}[${window}]))`;
 }
 
 /** Share of time each block device had I/O in progress over `window` (0 to 1). */
-export function diskBusyRatio(job: string, window: string, extra = ""): string {
-  return `rate(${nodeExporterMetrics.diskIoTimeSecondsTotal}{${jobSelector(job)}${extra}}[${window}])`;
+export function diskBusyRatio(selector: string, window: string): string {
+  return `rate(${nodeExporterMetrics.diskIoTimeSecondsTotal}{${selector}}[${window}])`;
 }
 
 /** How far the host's clock is from its time source, either way, in seconds. */
-export function clockOffsetSeconds(job: string, extra = ""): string {
-  return `abs(${nodeExporterMetrics.timexOffsetSeconds}{${jobSelector(job)}${extra}})`;
+export function clockOffsetSeconds(selector: string): string {
+  return `abs(${nodeExporterMetrics.timexOffsetSeconds}{${selector}})`;
 }
 
 /**
  * Each container's memory working set as a share of its limit (0 to 1), of the containers that have a limit:
  * cAdvisor reports none as 0, which the comparison leaves out.
  */
-export function containerMemoryLimitRatio(job: string, extra = ""): string {
-  const selector = `${jobSelector(job)}${extra}`;
+export function containerMemoryLimitRatio(selector: string): string {
   return `${cadvisorMetrics.memoryWorkingSetBytes}{${selector}} / (${cadvisorMetrics.specMemoryLimitBytes}{${selector}} > 0)`;
 }
 
 /** Starts of each container within `window`: its start time taking a new value (cAdvisor writes it per start). */
-export function containerRestarts(job: string, window: string, extra = ""): string {
-  return `changes(${cadvisorMetrics.startTimeSeconds}{${jobSelector(job)}${extra}}[${window}])`;
+export function containerRestarts(selector: string, window: string): string {
+  return `changes(${cadvisorMetrics.startTimeSeconds}{${selector}}[${window}])`;
 }
 
 /** Out-of-memory kills in each container within `window`. */
-export function containerOomKills(job: string, window: string, extra = ""): string {
-  return `increase(${cadvisorMetrics.oomEventsTotal}{${jobSelector(job)}${extra}}[${window}])`;
+export function containerOomKills(selector: string, window: string): string {
+  return `increase(${cadvisorMetrics.oomEventsTotal}{${selector}}[${window}])`;
 }
 
 /** Share of the host's memory available to new programs without swapping (0 to 1). */
-export function memoryAvailableRatio(job: string, extra = ""): string {
-  const selector = `${jobSelector(job)}${extra}`;
+export function memoryAvailableRatio(selector: string): string {
   return `${nodeExporterMetrics.memoryAvailableBytes}{${selector}} / ${nodeExporterMetrics.memoryTotalBytes}{${selector}}`;
 }
 

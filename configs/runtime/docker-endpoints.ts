@@ -2,6 +2,10 @@
  * Where each service is reachable in the Docker stack: container aliases on the stack's private network and the
  * ports the images listen on inside it. The Pulumi program gives its containers exactly these aliases and
  * ports, and `npm run render` renders with the same endpoints, so what a user reads is what gets deployed.
+ *
+ * Also the names of its containers, as Docker knows them and cAdvisor labels their series (`name`): one source
+ * for the deployment plan, which names and runs its services by them (the Pulumi program and Docker Compose
+ * name their containers from the plan), and for the renderers, which learn them here before the plan is made.
  */
 
 import { alertmanagerReplicaName, jobs, replicaName } from "../names";
@@ -38,8 +42,41 @@ export const containerPorts = {
   blackboxExporter: 9115,
 } as const;
 
-/** The renderers' endpoints for the Docker stack. */
-export function dockerEndpoints(settings: Settings): Endpoints {
+/** Prefix of every Docker object of a stack: unique per project and stack on one Docker host. */
+export function stackPrefix(project: string, stack: string): string {
+  return `${project}-${stack}`;
+}
+
+/** The Docker name of one object of the stack whose prefix is `prefix`: a container, a volume. */
+export function dockerName(prefix: string, key: string): string {
+  return `${prefix}-${key}`;
+}
+
+/**
+ * The keys of the stack's long-running services for these settings, in the plan's order: the demo app, the
+ * user's services, the inbox, the exporters, Alertmanager, the replicas and Grafana. Not the load test, which
+ * runs once per change and exits.
+ */
+export function longRunningServiceKeys(settings: Settings): string[] {
+  return [
+    ...(settings.app.enabled ? [dockerAliases.app] : []),
+    ...settings.services.map((service) => service.job),
+    ...(settings.email.smarthost === undefined ? [dockerAliases.mailpit] : []),
+    ...(settings.host.enabled ? [dockerAliases.nodeExporter] : []),
+    ...(settings.host.enabled && settings.host.containers ? [dockerAliases.cadvisor] : []),
+    ...(settings.probes.length > 0 ? [dockerAliases.blackboxExporter] : []),
+    ...Array.from({ length: settings.alertmanager.replicas }, (_, replica) =>
+      dockerAliases.alertmanager(replica),
+    ),
+    ...Array.from({ length: settings.prometheus.replicas }, (_, replica) =>
+      dockerAliases.prometheus(replica),
+    ),
+    dockerAliases.grafana,
+  ];
+}
+
+/** The renderers' endpoints for the Docker stack whose objects' names start with `prefix` (`stackPrefix`). */
+export function dockerEndpoints(settings: Settings, prefix: string): Endpoints {
   const replicas = Array.from({ length: settings.prometheus.replicas }, (_, replica) => replica);
   const alertmanagerReplicas = Array.from(
     { length: settings.alertmanager.replicas },
@@ -60,6 +97,7 @@ export function dockerEndpoints(settings: Settings): Endpoints {
     cadvisor: hostPort(dockerAliases.cadvisor, containerPorts.cadvisor),
     blackboxExporter: hostPort(dockerAliases.blackboxExporter, containerPorts.blackboxExporter),
     inboxSmtp: hostPort(dockerAliases.mailpit, containerPorts.mailpitSmtp),
+    containers: longRunningServiceKeys(settings).map((key) => dockerName(prefix, key)),
     links: {
       grafana: publishedUrl(settings, settings.ports.grafana),
       prometheus: replicas.map((replica) => publishedUrl(settings, prometheusHostPort(settings, replica))),

@@ -1,6 +1,7 @@
 /**
  * Where each service is reachable, as an input of the renderers. The Docker stack passes container aliases on
- * its private network; the end-to-end tests pass loopback addresses. Nothing else differs between the two.
+ * its private network, and the names of its containers; the end-to-end tests pass loopback addresses, and no
+ * container, as their services are processes. Nothing else differs between the two.
  */
 
 /** `host:port`, as Prometheus targets and SMTP smarthosts are written. */
@@ -23,6 +24,11 @@ export interface Endpoints {
   readonly cadvisor: HostPort;
   /** SMTP server used when `email.smarthost` is not set: the stack's own inbox. */
   readonly inboxSmtp: HostPort;
+  /**
+   * The Docker names of the stack's long-running containers on its own host, which ContainerMissing expects
+   * among cAdvisor's series (`name`); none where the services are processes.
+   */
+  readonly containers: readonly string[];
   /** Base URLs a person opens in a browser; used for links in e-mail and in Grafana. */
   readonly links: {
     readonly grafana: string;

@@ -21,10 +21,18 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
   /** Its keys under `alerts.<key>`, with their defaults. A `window` makes it a windowed alert. */
   readonly settings: Shape;
   readonly perJob?: PerJob;
-  /** An alert on the watched machines: made only while one is watched (`host.enabled`, or `hosts`). */
+  /**
+   * An alert on the watched machines: made only while one is watched (`host.enabled`, or `hosts`), and a
+   * machine's `alerts.<key>` (`host.alerts`, `hosts[].alerts`) overrides its keys, as a probe's do.
+   */
   readonly watchesHost?: boolean;
   /** An alert on the containers of the watched machines (cAdvisor): made only while one has cAdvisor scraped. */
   readonly watchesContainers?: boolean;
+  /**
+   * An alert on the stack's own containers, on its own host: made only while cAdvisor runs there (`host.enabled`
+   * and `host.containers`). Not a machine's to override: no other machine runs them.
+   */
+  readonly watchesStackContainers?: boolean;
   /**
    * An alert on the probes of `probes`: made only while there are any, and a probe's `alerts.<key>` overrides
    * its keys, as a job's do for a per-job alert.
@@ -206,6 +214,12 @@ export const builtInAlertSpecs = {
       for: forSetting("0s"),
     },
   }),
+  containerMissing: alertSpec({
+    name: "ContainerMissing",
+    doc: "A long-running container of the stack (not the one-off load test) is absent from cAdvisor's series on the stack's host for `for`, while cAdvisor answers; `for` also covers a container that has not started yet.",
+    watchesStackContainers: true,
+    settings: { ...switchable("warning"), for: forSetting("5m") },
+  }),
   probeFailed: alertSpec({
     name: "ProbeFailed",
     doc: "A probe of `probes` fails (no answer, the wrong status, no body match, a timeout), for `for`.",
@@ -262,6 +276,7 @@ export const builtInAlertSettingsShape = {
   containerOomKilled: builtInAlertSpecs.containerOomKilled.schema.prefault({}),
   containerNearMemoryLimit: builtInAlertSpecs.containerNearMemoryLimit.schema.prefault({}),
   containerRestarting: builtInAlertSpecs.containerRestarting.schema.prefault({}),
+  containerMissing: builtInAlertSpecs.containerMissing.schema.prefault({}),
   probeFailed: builtInAlertSpecs.probeFailed.schema.prefault({}),
   probeSlow: builtInAlertSpecs.probeSlow.schema.prefault({}),
   probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.schema.prefault({}),
@@ -289,6 +304,7 @@ export const alertNames = {
   containerOomKilled: builtInAlertSpecs.containerOomKilled.name,
   containerNearMemoryLimit: builtInAlertSpecs.containerNearMemoryLimit.name,
   containerRestarting: builtInAlertSpecs.containerRestarting.name,
+  containerMissing: builtInAlertSpecs.containerMissing.name,
   probeFailed: builtInAlertSpecs.probeFailed.name,
   probeSlow: builtInAlertSpecs.probeSlow.name,
   probeCertificateExpiring: builtInAlertSpecs.probeCertificateExpiring.name,
@@ -302,8 +318,8 @@ export function windowedAlertKeys(specs: AlertSpecs = builtInAlertSpecs): string
 }
 
 /**
- * The keys of a per-job alert that a job may override, each optional and without a default: an unset key
- * takes the stack-wide `alerts.<key>` value.
+ * The keys of an alert that a job, a probe or a machine may override, each optional and without a default: an
+ * unset key takes the stack-wide `alerts.<key>` value.
  */
 function alertOverridesSchema(spec: AlertSpec) {
   const shape = Object.fromEntries(
@@ -315,25 +331,25 @@ function alertOverridesSchema(spec: AlertSpec) {
   return z.strictObject(shape).optional();
 }
 
+/** The `alerts` overrides of the alerts `made` selects, one optional strict object each; none set by default. */
+function overridesOf(made: (spec: AlertSpec) => boolean | undefined) {
+  const specs: AlertSpecs = builtInAlertSpecs;
+  return z
+    .strictObject(
+      Object.fromEntries(
+        Object.entries(specs)
+          .filter(([, spec]) => made(spec))
+          .map(([key, spec]) => [key, alertOverridesSchema(spec)]),
+      ),
+    )
+    .default({});
+}
+
 /** Per-job overrides of the alerts that are made per job: instanceDown and the request alerts. */
-const specs: AlertSpecs = builtInAlertSpecs;
-export const jobAlertOverridesSchema = z
-  .strictObject(
-    Object.fromEntries(
-      Object.entries(specs)
-        .filter(([, spec]) => spec.perJob)
-        .map(([key, spec]) => [key, alertOverridesSchema(spec)]),
-    ),
-  )
-  .default({});
+export const jobAlertOverridesSchema = overridesOf((spec) => spec.perJob !== undefined);
 
 /** Per-probe overrides of the alerts on probes: ProbeFailed, ProbeSlow and ProbeCertificateExpiring. */
-export const probeAlertOverridesSchema = z
-  .strictObject(
-    Object.fromEntries(
-      Object.entries(specs)
-        .filter(([, spec]) => spec.perProbe)
-        .map(([key, spec]) => [key, alertOverridesSchema(spec)]),
-    ),
-  )
-  .default({});
+export const probeAlertOverridesSchema = overridesOf((spec) => spec.perProbe);
+
+/** Per-machine overrides of the host and container alerts, for `host.alerts` and `hosts[].alerts`. */
+export const hostAlertOverridesSchema = overridesOf((spec) => spec.watchesHost);

@@ -73,7 +73,9 @@ describe("hosts settings, the docker kind", () => {
     const { settings } = loadSettings({
       hosts: [db, { name: "web-1", address: { nodeExporter: "web-1:9100" } }],
     });
-    const config = parse(renderPrometheusConfig(settings, dockerEndpoints(settings), 0)) as {
+    const config = parse(
+      renderPrometheusConfig(settings, dockerEndpoints(settings, "watchtower-test"), 0),
+    ) as {
       scrape_configs: { job_name: string; [key: string]: unknown }[];
     };
     const byName = (name: string) => config.scrape_configs.find((job) => job.job_name === name);

@@ -6,6 +6,7 @@
  * machine by the same rules.
  */
 import { z } from "zod";
+import { hostAlertOverridesSchema } from "./alert-specs";
 import { hostPortProblem } from "./host-port";
 
 /** The `host` label of a machine's series: the Hosts and Containers dashboards select by it. */
@@ -84,6 +85,8 @@ export const watchedHostSchema = z
       .optional(),
     /** Exporters the stack runs on the machine through its Docker engine. */
     docker: dockerHostSchema.optional(),
+    /** Overrides of the host and container alerts for this machine, as `host.alerts` are for the stack's own. */
+    alerts: hostAlertOverridesSchema,
   })
   .superRefine((host, ctx) => {
     if ((host.address === undefined) === (host.docker === undefined)) {

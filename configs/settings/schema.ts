@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { severitySchema } from "./alert-settings";
-import { builtInAlertSettingsShape } from "./alert-specs";
+import { builtInAlertSettingsShape, hostAlertOverridesSchema } from "./alert-specs";
 import { durationSchema, positiveDurationSchema } from "./duration";
 import { hostPortProblem } from "./host-port";
 import { hostNameSchema, watchedHostsSchema } from "./hosts";
@@ -141,6 +141,8 @@ export const settingsSchema = z.strictObject({
        * kills, memory near a limit, a container of the stack missing.
        */
       containers: z.boolean().default(true),
+      /** Overrides of the host and container alerts for this host alone (see docs/hosts.md). */
+      alerts: hostAlertOverridesSchema,
     })
     .prefault({}),
 

@@ -75,7 +75,9 @@ describe("targets and services", () => {
   });
 
   it("gives every job InstanceDown, and the jobs with the HTTP contract the request alerts, at their own thresholds", () => {
-    const groups = (parse(renderAlertRules(loadSettings(monitored).settings)) as RuleFile).groups;
+    const groups = (
+      parse(renderAlertRules(loadSettings(monitored).settings, loopbackEndpoints(2))) as RuleFile
+    ).groups;
     const rules = groups.flatMap((group) => group.rules);
     const rulesOf = (name: string) => rules.filter((rule) => rule.alert === name);
     // One shared rule per alert; billing's longer `for` gives it an InstanceDown of its own, labelled with it.
@@ -117,9 +119,9 @@ describe("targets and services", () => {
       i % 50 === 0 ? { ...target, alerts: { highRequestVolume: { maxRequests: 100 + i } } } : target,
     );
     const count = (targets: object[]) =>
-      (parse(renderAlertRules(loadSettings({ targets }).settings)) as RuleFile).groups.flatMap(
-        (group) => group.rules,
-      ).length;
+      (
+        parse(renderAlertRules(loadSettings({ targets }).settings, loopbackEndpoints(2))) as RuleFile
+      ).groups.flatMap((group) => group.rules).length;
     const one = count(fleet.slice(0, 1));
     expect(count(fleet)).to.equal(one);
     // Four thresholds of their own: four recorded series, the same alert rules.
@@ -146,7 +148,9 @@ describe("targets and services", () => {
       app: { enabled: false },
       loadtest: { target: "billing" },
     });
-    const rules = (parse(renderAlertRules(settings)) as RuleFile).groups.flatMap((group) => group.rules);
+    const rules = (parse(renderAlertRules(settings, loopbackEndpoints(2))) as RuleFile).groups.flatMap(
+      (group) => group.rules,
+    );
     expect(rules.map((rule) => rule.labels.job)).not.to.include("app");
     const config = parse(renderPrometheusConfig(settings, loopbackEndpoints(2), 0)) as {
       scrape_configs: { job_name: string }[];

@@ -2,9 +2,8 @@ import { expect } from "chai";
 import { parse } from "yaml";
 import { requireBinaries } from "../../test-support/binaries";
 import { makeTempDir } from "../../test-support/cleanup";
-import { loopbackEndpoints, runTool } from "../../test-support/promtool";
+import { dockerTestEndpoints, loopbackEndpoints, runTool } from "../../test-support/promtool";
 import { sloAlertNames } from "../names";
-import { dockerEndpoints } from "../runtime/docker-endpoints";
 import { renderedPaths, writeRenderedFiles } from "../runtime/layout";
 import type { Settings } from "../settings/schema";
 import { loadSettings } from "../validate";
@@ -52,7 +51,7 @@ function renderSloFiles(settings: Settings) {
 describe("renderSloRuleTests", () => {
   it("writes one file per burn-rate pair beside the alert tests, loading the SLO rules relative to itself", () => {
     const { settings } = loadSettings({});
-    const files = renderSloRuleTests(settings, dockerEndpoints(settings));
+    const files = renderSloRuleTests(settings, dockerTestEndpoints(settings));
     expect(Object.keys(files)).to.deep.equal([0, 1, 2, 3].map((pair) => renderedPaths.sloRuleTests(pair)));
     const first = parse(files[renderedPaths.sloRuleTests(0)] ?? "") as TestFile;
     expect(first.rule_files).to.deep.equal(["../rules/slo.yml"]);
@@ -61,7 +60,7 @@ describe("renderSloRuleTests", () => {
 
   it("drives every pair of every SLO above its factor to fire at its severity, and below it never to fire", () => {
     const { settings } = loadSettings({});
-    const files = sloTestFiles(settings, dockerEndpoints(settings));
+    const files = sloTestFiles(settings, dockerTestEndpoints(settings));
     for (const objective of objectives(settings)) {
       objective.pairs.forEach((pair, index) => {
         const cases = files[index]?.cases.filter((test) => test.name.startsWith(`${objective.name} `)) ?? [];
@@ -80,7 +79,7 @@ describe("renderSloRuleTests", () => {
   for (const [name, input] of variants) {
     it(`keeps every check at least 10% from every pair's threshold, with ${name}`, () => {
       const { settings } = loadSettings(input);
-      const files = sloTestFiles(settings, dockerEndpoints(settings));
+      const files = sloTestFiles(settings, dockerTestEndpoints(settings));
       for (const objective of objectives(settings)) {
         for (const test of files
           .flatMap((file) => file.cases)

@@ -7,7 +7,8 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { machineComposeProject } from "../../configs/deployment/compose";
-import { appImageTag, type DeploymentPlan, stackPrefix } from "../../configs/deployment/plan";
+import { appImageTag, type DeploymentPlan } from "../../configs/deployment/plan";
+import { stackPrefix } from "../../configs/runtime/docker-endpoints";
 import { renderedPaths } from "../../configs/runtime/layout";
 import type { SettingsInput } from "../../configs/settings/schema";
 import { repositoryRoot } from "../../infra/repository";

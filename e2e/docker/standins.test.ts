@@ -127,7 +127,7 @@ function defaultPlan(): DeploymentPlan {
     loadtest: { enabled: false },
     probes: [{ name: "app", http: { url: "http://app:5002/healthz" } }],
   });
-  const endpoints = dockerEndpoints(settings);
+  const endpoints = dockerEndpoints(settings, prefix);
   return deploymentPlan({
     settings,
     endpoints,

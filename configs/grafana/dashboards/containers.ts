@@ -78,7 +78,7 @@ export function buildContainersDashboard(settings: Settings): Dashboard {
       title: "Memory against limit",
       description: `Each container's working set as a share of its memory limit; containers without a limit are left out.${memoryLine.note}`,
       unit: "percentunit",
-      queries: [{ expr: containerMemoryLimitRatio(jobs.cadvisor, host), legend: byName }],
+      queries: [{ expr: containerMemoryLimitRatio(selected), legend: byName }],
       thresholdLines: memoryLine.thresholdLines,
     }),
     timeSeries({
@@ -94,13 +94,13 @@ export function buildContainersDashboard(settings: Settings): Dashboard {
       title: "OOM kills",
       description: "Processes the kernel's OOM killer ended in each container.",
       unit: "short",
-      queries: [{ expr: containerOomKills(jobs.cadvisor, rateInterval, host), legend: byName }],
+      queries: [{ expr: containerOomKills(selected, rateInterval), legend: byName }],
     }),
     timeSeries({
       title: "Restarts",
       description: `Starts of each container within the last ${containerRestarting.window} (its start time changing).${restartLine.note}`,
       unit: "short",
-      queries: [{ expr: containerRestarts(jobs.cadvisor, containerRestarting.window, host), legend: byName }],
+      queries: [{ expr: containerRestarts(selected, containerRestarting.window), legend: byName }],
       thresholdLines: restartLine.thresholdLines,
     }),
   ];

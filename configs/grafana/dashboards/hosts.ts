@@ -99,7 +99,7 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
           expr: `avg without (cpu) (${rate(nodeExporterMetrics.cpuSecondsTotal, ',mode!="idle"')})`,
           legend: "{{mode}}",
         },
-        { expr: cpuBusyRatio(jobs.node, rateInterval, host), legend: "all modes" },
+        { expr: cpuBusyRatio(selected, rateInterval), legend: "all modes" },
       ],
       thresholdLines: cpuLine.thresholdLines,
     }),
@@ -118,14 +118,14 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
       title: "Memory available",
       description: `Share of the host's memory available to new programs without swapping (MemAvailable / MemTotal).${memoryLine.note}`,
       unit: "percentunit",
-      queries: [{ expr: memoryAvailableRatio(jobs.node, host), legend: "available" }],
+      queries: [{ expr: memoryAvailableRatio(selected), legend: "available" }],
       thresholdLines: memoryLine.thresholdLines,
     }),
     timeSeries({
       title: "Clock offset",
       description: `How far the host's clock is from its time source, ahead or behind, as its kernel reports it.${clockLine.note}`,
       unit: "s",
-      queries: [{ expr: clockOffsetSeconds(jobs.node, host), legend: "offset" }],
+      queries: [{ expr: clockOffsetSeconds(selected), legend: "offset" }],
       thresholdLines: clockLine.thresholdLines,
     }),
   ];
@@ -135,7 +135,7 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
       title: "Disk space free",
       description: `Share of each disk filesystem's space free to unprivileged programs; in-memory and container filesystems are left out.${diskLine.note}`,
       unit: "percentunit",
-      queries: [{ expr: filesystemFreeRatio(jobs.node, host), legend: `{{${mountpoint}}} ({{${device}}})` }],
+      queries: [{ expr: filesystemFreeRatio(selected), legend: `{{${mountpoint}}} ({{${device}}})` }],
       thresholdLines: diskLine.thresholdLines,
     }),
     timeSeries({
@@ -151,7 +151,7 @@ export function buildHostsDashboard(settings: Settings): Dashboard {
       title: "Disk busy",
       description: `Share of time each block device had I/O in progress: near 100% it is saturated.${diskIoLine.note}`,
       unit: "percentunit",
-      queries: [{ expr: diskBusyRatio(jobs.node, rateInterval, host), legend: `{{${device}}}` }],
+      queries: [{ expr: diskBusyRatio(selected, rateInterval), legend: `{{${device}}}` }],
       thresholdLines: diskIoLine.thresholdLines,
     }),
   ];
