@@ -19,8 +19,8 @@ export function loopbackEndpoints(replicas: number): Endpoints {
   return {
     app: "127.0.0.1:15002",
     prometheus,
-    alertmanagers: ["127.0.0.1:19093"],
-    alertmanagerCluster: ["127.0.0.1:19094"],
+    alertmanagers: ["127.0.0.1:19093", "127.0.0.1:19193"],
+    alertmanagerCluster: ["127.0.0.1:19094", "127.0.0.1:19194"],
     nodeExporter: "127.0.0.1:19100",
     blackboxExporter: "127.0.0.1:19115",
     cadvisor: "127.0.0.1:18080",
@@ -30,7 +30,7 @@ export function loopbackEndpoints(replicas: number): Endpoints {
     links: {
       grafana: "http://127.0.0.1:13000",
       prometheus: prometheus.map((target) => `http://${target}`),
-      alertmanagers: ["http://127.0.0.1:19093"],
+      alertmanagers: ["http://127.0.0.1:19093", "http://127.0.0.1:19193"],
     },
   };
 }

@@ -60,6 +60,7 @@ import type { Settings } from "../settings/schema";
 import type { AlertRuleText, BuiltInAlert, TestContext, TestGroup } from "./alert";
 import { ruleGroupLabel } from "./config";
 import {
+  alertmanagerClusterTest,
   counterFailureTest,
   errorRateTests,
   firstPrometheus,
@@ -407,6 +408,59 @@ export const builtInAlertRegistry = {
       notConnectedTest(alert, context, stackMetricNames.alertmanagersDiscovered),
     ],
     readme: { firesWhen: "a replica has no Alertmanager to send to", defaults: forText },
+  }),
+  alertmanagerClusterMembersMissing: defineAlert(builtInAlertSpecs.alertmanagerClusterMembersMissing, {
+    group: ruleGroups.stack,
+    // The expected count is the replicas the stack runs, as data: every Alertmanager target has an `up`
+    // series, answering or not. A replica that never joined is missing too, which comparing the replicas'
+    // counts with each other (as kube-prometheus does) would not show while they all agree.
+    rule: () => ({
+      expr: `${stackMetricNames.alertmanagerClusterMembers}{${jobSelector(jobs.alertmanager)}} < on() group_left() count(${prometheusSyntheticSeries.up}{${jobSelector(jobs.alertmanager)}})`,
+      summary: "An Alertmanager replica sees fewer cluster members than the stack runs.",
+      description: [
+        "Alertmanager ",
+        { label: "instance" },
+        " counts ",
+        { value: "humanize" },
+        " cluster members, fewer than the replicas the stack runs; a replica that is down or cut off makes failover slower, or e-mail twice.",
+      ],
+    }),
+    unitTests: (alert, context) => [
+      alertmanagerClusterTest(alert, context, {
+        metric: stackMetricNames.alertmanagerClusterMembers,
+        healthy: context.endpoints.alertmanagers.length,
+        unhealthy: context.endpoints.alertmanagers.length - 1,
+        what: "loses a cluster member",
+        withTargets: true,
+      }),
+    ],
+    readme: {
+      firesWhen: "an Alertmanager replica sees fewer members than `alertmanager.replicas`",
+      defaults: forText,
+    },
+  }),
+  alertmanagerClusterFailedPeers: defineAlert(builtInAlertSpecs.alertmanagerClusterFailedPeers, {
+    group: ruleGroups.stack,
+    rule: () => ({
+      expr: `${stackMetricNames.alertmanagerClusterFailedPeers}{${jobSelector(jobs.alertmanager)}} > 0`,
+      summary: "An Alertmanager replica cannot reach some of its peers.",
+      description: [
+        "Alertmanager ",
+        { label: "instance" },
+        " has ",
+        { value: "humanize" },
+        " peers it failed to reach, and keeps trying; until they are back, the cluster's replicas may not see each other's notifications.",
+      ],
+    }),
+    unitTests: (alert, context) => [
+      alertmanagerClusterTest(alert, context, {
+        metric: stackMetricNames.alertmanagerClusterFailedPeers,
+        healthy: 0,
+        unhealthy: 1,
+        what: "fails to reach a peer",
+      }),
+    ],
+    readme: { firesWhen: "an Alertmanager replica has peers it cannot reach", defaults: forText },
   }),
   notificationsFailing: defineAlert(builtInAlertSpecs.notificationsFailing, {
     group: ruleGroups.stack,
@@ -1064,6 +1118,7 @@ export function builtInAlerts(
         ...(own ? { ruleLabels: { [scope.label]: member.name } } : {}),
       }));
     }
+    if (definition.spec.watchesAlertmanagerCluster && settings.alertmanager.replicas < 2) return [];
     if (definition.spec.watchesStackContainers) {
       const { host } = settings;
       if (!stackWide.enabled || !host.enabled || !host.containers) return [];

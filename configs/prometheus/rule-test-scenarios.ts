@@ -19,7 +19,7 @@ import { apiRoutes, metricNames, requestDurationBuckets } from "../../service/me
 import { jobs, probeLabel } from "../names";
 import { alertedLatencyQuantile } from "../promql/queries";
 import { prometheusSyntheticSeries } from "../promql/upstream-metrics";
-import type { Endpoints } from "../runtime/endpoints";
+import { type Endpoints, firstReplica } from "../runtime/endpoints";
 import { durationMs } from "../settings/duration";
 import type { AlertCheck, BuiltInAlert, TestContext, TestGroup } from "./alert";
 import { counterPhases, fourDigits, type Gap, type Segment, type TestSeries } from "./rule-test-series";
@@ -364,10 +364,17 @@ export function latencyTests(
 function gaugeDropTest(
   alert: BuiltInAlert,
   context: TestContext,
-  gauge: { readonly metric: string; readonly labels: Readonly<Record<string, string>> },
+  gauge: {
+    readonly metric: string;
+    readonly labels: Readonly<Record<string, string>>;
+    /** The gauge's value while healthy and while not: 1 and 0 unless given. */
+    readonly healthy?: number;
+    readonly unhealthy?: number;
+  },
   alertLabels: Readonly<Record<string, string>>,
   others: readonly TestSeries[] = [],
 ): { series: TestSeries[]; checks: AlertCheck[] } {
+  const { healthy = 1, unhealthy: unhealthyValue = 0 } = gauge;
   const evaluationMs = context.evaluationMs;
   const healthyBefore = 2;
   const unhealthy = forOnGrid(alert, context) / evaluationMs + 2;
@@ -376,18 +383,19 @@ function gaugeDropTest(
   return {
     series: [
       {
-        ...gauge,
+        metric: gauge.metric,
+        labels: gauge.labels,
         segments: [
-          { start: 1, step: 0, count: healthyBefore },
-          { start: 0, step: 0, count: unhealthy },
-          { start: 1, step: 0, count: 2 },
+          { start: healthy, step: 0, count: healthyBefore },
+          { start: unhealthyValue, step: 0, count: unhealthy },
+          { start: healthy, step: 0, count: 2 },
         ],
       },
       ...others,
     ],
     checks: distinctTimes([
       { at: evaluationBefore(context, firesMs) },
-      { at: firesMs, firing: { labels: alertLabels, value: 0 } },
+      { at: firesMs, firing: { labels: alertLabels, value: unhealthyValue } },
       { at: dropMs + unhealthy * evaluationMs },
     ]),
   };
@@ -437,6 +445,42 @@ export function notConnectedTest(alert: BuiltInAlert, context: TestContext, metr
     intervalMs: context.evaluationMs,
     series,
     checks,
+  };
+}
+
+/**
+ * A gauge of one Alertmanager replica moves from `healthy` to `unhealthy` for `for` and two evaluations, then
+ * back: the cluster's members dropping below the replicas, or its failed peers rising above none.
+ */
+export function alertmanagerClusterTest(
+  alert: BuiltInAlert,
+  context: TestContext,
+  gauge: {
+    readonly metric: string;
+    readonly healthy: number;
+    readonly unhealthy: number;
+    readonly what: string;
+    /** Also every Alertmanager target's `up`, answering throughout: the count the rule compares with. */
+    readonly withTargets?: boolean;
+  },
+): TestGroup {
+  const instance = firstReplica(context.endpoints.alertmanagers, "Alertmanager");
+  const labels = { job: jobs.alertmanager, instance };
+  const dropped = gaugeDropTest(alert, context, { ...gauge, labels }, labels);
+  const samples = (dropped.series[0]?.segments ?? []).reduce((total, segment) => total + segment.count, 0);
+  const targets: TestSeries[] = gauge.withTargets
+    ? context.endpoints.alertmanagers.map((target) => ({
+        metric: prometheusSyntheticSeries.up,
+        labels: { job: jobs.alertmanager, instance: target },
+        segments: [{ start: 1, step: 0, count: samples }],
+      }))
+    : [];
+  return {
+    name: testName(alert, `${instance} ${gauge.what} for ${alert.for}, then recovers`),
+    alert,
+    intervalMs: context.evaluationMs,
+    series: [...dropped.series, ...targets],
+    checks: dropped.checks,
   };
 }
 

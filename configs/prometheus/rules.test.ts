@@ -229,6 +229,8 @@ describe("renderAlertRules", () => {
           "watchdog",
           "ruleEvaluationFailures",
           "notConnectedToAlertmanager",
+          "alertmanagerClusterMembersMissing",
+          "alertmanagerClusterFailedPeers",
           "notificationsFailing",
           "hostDiskFillingUp",
           "hostMemoryLow",

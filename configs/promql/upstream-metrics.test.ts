@@ -140,7 +140,8 @@ describe("metrics the dashboards read from other programs", () => {
             `--config.file=${path("alertmanager.yml")}`,
             `--storage.path=${path("alertmanager-data")}`,
             `--web.listen-address=${alertmanagerAddress}`,
-            "--cluster.listen-address=",
+            // Gossip on, as with the stack's two replicas: the cluster's own metrics exist only then.
+            `--cluster.listen-address=${loopback}:${await freePort()}`,
           ],
           logFile: path("alertmanager.log"),
         }),

@@ -37,6 +37,9 @@ export const stackMetricNames = {
   /** Counters per `integration` (email, webhook) of notifications Alertmanager attempted, or failed. */
   alertmanagerNotifications: "alertmanager_notifications_total",
   alertmanagerNotificationsFailed: "alertmanager_notifications_failed_total",
+  /** Gauges of an Alertmanager replica's gossip: the members it sees, itself included, and those it lost. */
+  alertmanagerClusterMembers: "alertmanager_cluster_members",
+  alertmanagerClusterFailedPeers: "alertmanager_cluster_failed_peers",
 } as const;
 
 /** Labels Prometheus attaches to every scraped series. */

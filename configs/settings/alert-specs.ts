@@ -33,6 +33,8 @@ export interface AlertSpec<Shape extends z.core.$ZodLooseShape = z.core.$ZodLoos
    * and `host.containers`). Not a machine's to override: no other machine runs them.
    */
   readonly watchesStackContainers?: boolean;
+  /** An alert on the Alertmanager cluster: made only while there are two replicas or more. */
+  readonly watchesAlertmanagerCluster?: boolean;
   /**
    * An alert on the probes of `probes`: made only while there are any, and a probe's `alerts.<key>` overrides
    * its keys, as a job's do for a per-job alert.
@@ -109,6 +111,18 @@ export const builtInAlertSpecs = {
     name: "PrometheusNotConnectedToAlertmanager",
     doc: "A Prometheus replica has no Alertmanager to send to.",
     settings: { ...switchable("critical"), for: forSetting("1m") },
+  }),
+  alertmanagerClusterMembersMissing: alertSpec({
+    name: "AlertmanagerClusterMembersMissing",
+    doc: "An Alertmanager replica counts fewer cluster members than `alertmanager.replicas`: a replica is down or cut off, and the others may send late or twice.",
+    watchesAlertmanagerCluster: true,
+    settings: { ...switchable("warning"), for: forSetting("5m") },
+  }),
+  alertmanagerClusterFailedPeers: alertSpec({
+    name: "AlertmanagerClusterFailedPeers",
+    doc: "An Alertmanager replica has peers it can no longer reach (`alertmanager_cluster_failed_peers`).",
+    watchesAlertmanagerCluster: true,
+    settings: { ...switchable("warning"), for: forSetting("5m") },
   }),
   notificationsFailing: alertSpec({
     name: "AlertNotificationsFailing",
@@ -265,6 +279,8 @@ export const builtInAlertSettingsShape = {
   watchdog: builtInAlertSpecs.watchdog.schema.prefault({}),
   ruleEvaluationFailures: builtInAlertSpecs.ruleEvaluationFailures.schema.prefault({}),
   notConnectedToAlertmanager: builtInAlertSpecs.notConnectedToAlertmanager.schema.prefault({}),
+  alertmanagerClusterMembersMissing: builtInAlertSpecs.alertmanagerClusterMembersMissing.schema.prefault({}),
+  alertmanagerClusterFailedPeers: builtInAlertSpecs.alertmanagerClusterFailedPeers.schema.prefault({}),
   notificationsFailing: builtInAlertSpecs.notificationsFailing.schema.prefault({}),
   hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.schema.prefault({}),
   hostMemoryLow: builtInAlertSpecs.hostMemoryLow.schema.prefault({}),
@@ -293,6 +309,8 @@ export const alertNames = {
   watchdog: builtInAlertSpecs.watchdog.name,
   ruleEvaluationFailures: builtInAlertSpecs.ruleEvaluationFailures.name,
   notConnectedToAlertmanager: builtInAlertSpecs.notConnectedToAlertmanager.name,
+  alertmanagerClusterMembersMissing: builtInAlertSpecs.alertmanagerClusterMembersMissing.name,
+  alertmanagerClusterFailedPeers: builtInAlertSpecs.alertmanagerClusterFailedPeers.name,
   notificationsFailing: builtInAlertSpecs.notificationsFailing.name,
   hostDiskFillingUp: builtInAlertSpecs.hostDiskFillingUp.name,
   hostMemoryLow: builtInAlertSpecs.hostMemoryLow.name,
