@@ -18,6 +18,9 @@ import { seconds } from "../test-support/wait";
  */
 export const marginMs = 5000;
 
+/** Prometheus applies its scrape targets some seconds after it starts (its discovery reload interval). */
+export const targetsUpTimeoutMs = 20_000;
+
 /**
  * How far a wait can run past its budget: it checks its deadline between probes, so a probe started just before
  * the deadline may take up to `requestTimeoutMs` more; then comes the failure message with the logs' tails.

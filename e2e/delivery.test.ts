@@ -33,6 +33,7 @@ import {
   marginMs,
   mochaTimeoutMs,
   resolvedEmailBudgetMs,
+  targetsUpTimeoutMs,
 } from "./budgets";
 import type { Inbox } from "./inbox";
 import { notificationOf, waitForNotification } from "./notifications";
@@ -45,8 +46,6 @@ const repoRoot = resolve(__dirname, "..");
 const cliStartupMs = 10_000;
 /** The check's whole run: its default timeout, the cleanup post, and the CLI's start. */
 const checkBudgetMs = defaultTimeoutMs + cliStartupMs;
-/** Prometheus applies its scrape targets some seconds after it starts (its discovery reload interval). */
-const targetsUpTimeoutMs = 20_000;
 
 interface CliRun {
   readonly code: number;
@@ -271,14 +270,14 @@ describe("end to end: the delivery check and the dead man's switch", () => {
     this.timeout(mochaTimeoutMs(checkBudgetMs, checkBudgetMs));
     const { stack, mailpit } = running();
     const args = ["--alertmanager", alertmanagerUrl(), "--inbox", mailpit.url];
-    const maintenance = await silence({ job: jobs.app });
+    const maintenance = await stack.alertmanager.silence({ job: jobs.app }, 5, "e2e/delivery.test.ts");
     try {
       const run = await checkDelivery(args);
       expect(run.code, run.stderr).to.equal(0);
     } finally {
-      await expireSilence(maintenance);
+      await stack.alertmanager.expireSilence(maintenance);
     }
-    const quiet = await silence({ severity: "info" });
+    const quiet = await stack.alertmanager.silence({ severity: "info" }, 5, "e2e/delivery.test.ts");
     try {
       const run = await checkDelivery(args);
       stack.log(formatMeasurement("silenced check reported", run.elapsedMs, checkBudgetMs));
@@ -286,37 +285,9 @@ describe("end to end: the delivery check and the dead man's switch", () => {
       expect(run.code, run.stdout).to.equal(1);
       expect(run.stderr).to.include(`silenced by silence ${quiet} (severity="info")`);
     } finally {
-      await expireSilence(quiet);
+      await stack.alertmanager.expireSilence(quiet);
     }
   });
-
-  /** Creates a silence of alerts with these labels for a few minutes; returns its id. */
-  async function silence(labels: Record<string, string>): Promise<string> {
-    const now = Date.now();
-    const response = await boundedFetch(`${alertmanagerUrl()}/api/v2/silences`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        matchers: Object.entries(labels).map(([name, value]) => ({
-          name,
-          value,
-          isRegex: false,
-          isEqual: true,
-        })),
-        startsAt: new Date(now).toISOString(),
-        endsAt: new Date(now + 5 * 60_000).toISOString(),
-        createdBy: "e2e/delivery.test.ts",
-        comment: "a silence the delivery check meets",
-      }),
-    });
-    expect(response.status).to.equal(200);
-    return ((await response.json()) as { silenceID: string }).silenceID;
-  }
-
-  async function expireSilence(id: string): Promise<void> {
-    const response = await boundedFetch(`${alertmanagerUrl()}/api/v2/silence/${id}`, { method: "DELETE" });
-    expect(response.status).to.equal(200);
-  }
 
   it("6. the Watchdog pings the dead man's switch once per group_interval, and never by e-mail", async function () {
     const { stack, heartbeat } = running();

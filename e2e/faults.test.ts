@@ -7,18 +7,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect } from "chai";
 import { jobs } from "../configs/names";
-import { prometheusResendDelayMs } from "../configs/prometheus/alert-timing";
 import { alertNames } from "../configs/settings/alert-specs";
 import { durationMs } from "../configs/settings/duration";
 import { stopGraceMs } from "../test-support/processes";
 import { seconds } from "../test-support/wait";
 import {
+  afterAlertmanagerRestartBudgetMs,
   firingEmailBudgetMs,
   formatMeasurement,
   marginMs,
   mochaTimeoutMs,
   redeliveryBudgetMs,
   resolvedEmailBudgetMs,
+  targetsUpTimeoutMs,
 } from "./budgets";
 import { bodyField, notificationOf, parseSubject, waitForNotification } from "./notifications";
 import { readinessTimeoutMs, type Stack } from "./stack";
@@ -31,9 +32,6 @@ import { e2eSettings } from "./test-settings";
  */
 const failedDeliveryAttempts = "alertmanager_notification_requests_failed_total";
 const emailIntegration = { integration: "email" };
-
-/** Prometheus applies its scrape targets some seconds after it starts (its discovery reload interval). */
-const targetsUpTimeoutMs = 20_000;
 
 describe("end to end: alerts survive faults of the service, Prometheus, the inbox and Alertmanager", () => {
   const suite = useStack(e2eSettings, { withK6: false });
@@ -135,7 +133,7 @@ describe("end to end: alerts survive faults of the service, Prometheus, the inbo
     const instanceDownBudgetMs = firingEmailBudgetMs(settings, settings.alerts.instanceDown.for);
     const groupIntervalMs = durationMs(settings.alertmanager.groupInterval);
     // After the restart Alertmanager knows no alert until Prometheus re-sends them, at most a resend delay later.
-    const afterRestartBudgetMs = prometheusResendDelayMs + firingEmailBudgetMs(settings, "0s");
+    const afterRestartBudgetMs = afterAlertmanagerRestartBudgetMs(settings);
     const prometheusDownBudgetMs = firingEmailBudgetMs(settings, settings.alerts.prometheusDown.for);
     const noRepeatMs = durationMs(settings.alertmanager.groupWait) + groupIntervalMs + marginMs;
     this.timeout(

@@ -7,6 +7,8 @@
  * Another machine of `hosts`, of the docker kind, is this one again: the test runs its node exporter (memory
  * only, so that the disk alert concerns the stack's host alone) as its engine would, behind the web config
  * the plan renders, with a certificate made here for 127.0.0.1 and the password the replicas are handed.
+ * HostMemoryLow, overridden for that machine alone with a threshold over this machine's available share,
+ * fires for it with exactly one e-mail, and not for the stack's own host, whose threshold stays.
  */
 
 import { randomBytes } from "node:crypto";
@@ -26,13 +28,18 @@ import { makeTempDir } from "../test-support/cleanup";
 import { requestStatus } from "../test-support/http";
 import { freePort, loopback } from "../test-support/ports";
 import { ManagedProcess, stopGraceMs } from "../test-support/processes";
-import { firingEmailBudgetMs, formatMeasurement, marginMs, mochaTimeoutMs } from "./budgets";
+import {
+  firingEmailBudgetMs,
+  formatMeasurement,
+  marginMs,
+  mochaTimeoutMs,
+  resolvedEmailBudgetMs,
+  targetsUpTimeoutMs,
+} from "./budgets";
 import { bodyField, notificationOf, parseSubject, waitForNotification } from "./notifications";
 import { readinessTimeoutMs, Stack } from "./stack";
 import { e2eSettings } from "./test-settings";
 
-/** Prometheus applies its scrape targets some seconds after it starts (its discovery reload interval). */
-const targetsUpTimeoutMs = 20_000;
 /** How far from the root filesystem's free share the thresholds are: far above what the tests write meanwhile. */
 const marginRatio = 0.01;
 const hostName = "e2e-host";
@@ -50,7 +57,22 @@ interface OtherMachine {
   readonly tls: { readonly cert: string; readonly key: string };
 }
 
-function settingsWith(minFreeRatio: number, other: OtherMachine): SettingsInput {
+/** This machine's share of memory available, as node exporter reads it: MemAvailable / MemTotal of /proc/meminfo. */
+function availableMemoryRatio(): number {
+  const meminfo = readFileSync("/proc/meminfo", "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, "m").exec(meminfo)?.[1]);
+  return field("MemAvailable") / field("MemTotal");
+}
+
+/**
+ * The settings of the scenarios: HostDiskFillingUp's threshold for every machine, and, when given, HostMemoryLow's
+ * for the other machine alone, as a per-host override.
+ */
+function settingsWith(
+  minFreeRatio: number,
+  other: OtherMachine,
+  otherMinAvailableRatio?: number,
+): SettingsInput {
   return {
     ...e2eSettings,
     // cAdvisor is not run on real binaries (its module is not served here): node exporter only.
@@ -64,13 +86,16 @@ function settingsWith(minFreeRatio: number, other: OtherMachine): SettingsInput 
           // Self-signed: the certificate is its own CA.
           exporterTls: { certFile: other.tls.cert, keyFile: other.tls.key, caFile: other.tls.cert },
         },
+        ...(otherMinAvailableRatio === undefined
+          ? {}
+          : { alerts: { hostMemoryLow: { minAvailableRatio: otherMinAvailableRatio, for: "2s" } } }),
       },
     ],
     alerts: { ...e2eSettings.alerts, hostDiskFillingUp: { minFreeRatio, for: "2s" } },
   };
 }
 
-describe("end to end: node exporter on this machine, and HostDiskFillingUp on its root filesystem", () => {
+describe("end to end: node exporter on this machine, HostDiskFillingUp on its root filesystem, HostMemoryLow per host", () => {
   let stack: Stack | undefined;
   let otherExporter: ManagedProcess | undefined;
   let other: OtherMachine | undefined;
@@ -230,6 +255,41 @@ describe("end to end: node exporter on this machine, and HostDiskFillingUp on it
     expect(emails, "HostDiskFillingUp e-mails").to.have.length(1);
     stack.log(
       `      ${emails.length} HostDiskFillingUp e-mail in ${((performance.now() - changedAt) / 1000).toFixed(1)} s`,
+    );
+  });
+
+  it("4. HostMemoryLow overridden for the other machine alone, over its available share: one e-mail, for that machine", async function () {
+    const stack = running();
+    const other = otherMachine();
+    // Far over the share available, against memory that other processes move meanwhile; the stack-wide 10%
+    // stays for this machine, whose series are the same memory.
+    const threshold = Number(Math.min(0.99, availableMemoryRatio() + 0.1).toFixed(2));
+    const budgetMs = firingEmailBudgetMs(stack.settings, "2s");
+    const quietMs = 2 * durationMs(stack.settings.alertmanager.groupInterval) + marginMs;
+    this.timeout(mochaTimeoutMs(budgetMs, quietMs, resolvedEmailBudgetMs(stack.settings)));
+
+    const changedAt = performance.now();
+    await stack.applySettings(settingsWith(below, other, threshold));
+    const firing = await waitForNotification(stack, alertNames.hostMemoryLow, "firing", changedAt, budgetMs);
+    stack.log(
+      formatMeasurement("HostMemoryLow e-mail after the override", firing.receivedAt - changedAt, budgetMs),
+    );
+    expect(bodyField(firing, "Labels")).to.include(`${hostLabel}=${otherHostName}`);
+    await sleep(quietMs);
+    const emails = stack.inbox.received(notificationOf(alertNames.hostMemoryLow, "firing"), changedAt);
+    expect(emails, "HostMemoryLow e-mails").to.have.length(1);
+    expect(bodyField(emails[0] ?? firing, "Labels")).not.to.include(`${hostLabel}=${hostName}`);
+
+    // Lowered rather than removed: a rule that is gone sends no resolution, and its alert would linger in
+    // Alertmanager until it expires.
+    const revertedAt = performance.now();
+    await stack.applySettings(settingsWith(below, other, 0.01));
+    await waitForNotification(
+      stack,
+      alertNames.hostMemoryLow,
+      "resolved",
+      revertedAt,
+      resolvedEmailBudgetMs(stack.settings),
     );
   });
 });

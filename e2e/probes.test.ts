@@ -27,7 +27,7 @@ import { makeCertificate } from "../test-support/certificates";
 import { makeTempDir, type TempDir } from "../test-support/cleanup";
 import { loopback } from "../test-support/ports";
 import { stopGraceMs } from "../test-support/processes";
-import { firingEmailBudgetMs, formatMeasurement, mochaTimeoutMs } from "./budgets";
+import { firingEmailBudgetMs, formatMeasurement, mochaTimeoutMs, targetsUpTimeoutMs } from "./budgets";
 import { notificationOf, parseSubject, waitForNotification } from "./notifications";
 import { readinessTimeoutMs, Stack } from "./stack";
 import { e2eSettings } from "./test-settings";
@@ -36,7 +36,7 @@ import { e2eSettings } from "./test-settings";
 const certificateDays = 2;
 /** Both replicas scrape each probe once per probe scrape interval: the first scrape may come that late. */
 const probeScrapeMs = durationMs(probeScrape.interval);
-const targetsUpTimeoutMs = 20_000 + probeScrapeMs;
+const probeTargetsUpTimeoutMs = targetsUpTimeoutMs + probeScrapeMs;
 
 function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -62,7 +62,7 @@ describe("end to end: probes by the blackbox exporter, ProbeFailed and ProbeCert
   };
 
   before(async function () {
-    this.timeout(mochaTimeoutMs(readinessTimeoutMs, targetsUpTimeoutMs, stopGraceMs));
+    this.timeout(mochaTimeoutMs(readinessTimeoutMs, probeTargetsUpTimeoutMs, stopGraceMs));
     const { prometheus, alertmanager, blackbox_exporter } = requireBinaries(
       this,
       "prometheus",
@@ -105,7 +105,7 @@ describe("end to end: probes by the blackbox exporter, ProbeFailed and ProbeCert
     stack.log(
       `      probing ${targets.stopped} (closed) and ${targets.tls} (certificate for ${certificateDays} days)`,
     );
-    await stack.waitForAllTargetsUp(targetsUpTimeoutMs);
+    await stack.waitForAllTargetsUp(probeTargetsUpTimeoutMs);
   });
 
   after(async function () {
